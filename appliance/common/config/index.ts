@@ -1,0 +1,3 @@
+/** @module common/config — the one schema and its loader. */
+export * from './schema';
+export * from './loader';

@@ -1,0 +1,87 @@
+/**
+ * @module common/http/client
+ * Calls between services: JSON requests over keep-alive HTTP, the request id header on every
+ * call, and remote errors rebuilt as the same OioError class (OpenIO `from_response`).
+ */
+import http, { IncomingMessage } from 'node:http';
+import { isErrorCode, makeError, OioError, toOioError, UnavailableError } from '../errors';
+import { REQ_ID_HEADER } from './server';
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
+
+export interface CallOptions {
+  method?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  reqId?: string;
+  timeoutMs?: number;
+}
+
+export function buildPath(path: string, query?: CallOptions['query']): string {
+  if (!query) return path;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+/** Splits "host:port" (or "http://host:port"). */
+export function splitAddr(addr: string): { host: string; port: number } {
+  const a = addr.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  const i = a.lastIndexOf(':');
+  return { host: a.slice(0, i), port: Number(a.slice(i + 1)) };
+}
+
+export function readAll(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    res.on('data', (b: Buffer) => parts.push(b));
+    res.on('end', () => resolve(Buffer.concat(parts)));
+    res.on('error', reject);
+  });
+}
+
+/** Rebuilds the error a service answered with (`{ code, message }`) or a generic one. */
+export async function errorFromResponse(res: IncomingMessage, addr: string): Promise<OioError> {
+  const buf = await readAll(res).catch(() => Buffer.alloc(0));
+  try {
+    const j = JSON.parse(buf.toString('utf8')) as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
+    if (isErrorCode(j.code)) return makeError(j.code, String(j.message ?? j.code), j.details ? { details: j.details } : {});
+  } catch { /* not JSON */ }
+  const status = res.statusCode ?? 0;
+  if (status === 404) return makeError('SERVICE_NOT_FOUND', `${addr}: 404`);
+  if (status >= 500) return new UnavailableError('UNAVAILABLE', `${addr}: HTTP ${status}`);
+  return makeError('BAD_REQUEST', `${addr}: HTTP ${status}`);
+}
+
+/** Sends a request and returns the raw response (status < 400), else throws the remote error. */
+export function request(addr: string, path: string, opts: CallOptions & { stream?: NodeJS.ReadableStream } = {}): Promise<IncomingMessage> {
+  const { host, port } = splitAddr(addr);
+  const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+  if (opts.reqId) headers[REQ_ID_HEADER] = opts.reqId;
+  let payload: Buffer | undefined;
+  if (opts.body !== undefined) {
+    payload = Buffer.from(JSON.stringify(opts.body));
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = payload.length;
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, path: buildPath(path, opts.query), method: opts.method ?? 'GET', headers, agent }, (res) => {
+      if ((res.statusCode ?? 500) >= 400) { errorFromResponse(res, addr).then(reject, reject); return; }
+      resolve(res);
+    });
+    if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${opts.timeoutMs} ms calling ${addr}${path}`), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => reject(toOioError(e)));
+    if (opts.stream) opts.stream.pipe(req);
+    else req.end(payload);
+  });
+}
+
+/** A JSON call: resolves with the parsed body (undefined on 204). */
+export async function callJson<T = unknown>(addr: string, path: string, opts: CallOptions = {}): Promise<T> {
+  const res = await request(addr, path, { timeoutMs: 30_000, ...opts });
+  const buf = await readAll(res);
+  if (res.statusCode === 204 || buf.length === 0) return undefined as T;
+  return JSON.parse(buf.toString('utf8')) as T;
+}

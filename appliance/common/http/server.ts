@@ -1,0 +1,164 @@
+/**
+ * @module common/http/server
+ * The internal HTTP kit: a tiny route table (`METHOD /v1/<resource>/<verb>`, `:param`
+ * segments), JSON bodies, the `{ code, message, reqId }` error form with the code's status,
+ * one request id per request (header `x-oio-req-id`) and one access line per request.
+ */
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, OioError, toOioError } from '../errors';
+import { Logger } from '../log';
+
+export const REQ_ID_HEADER = 'x-oio-req-id';
+/** Returned by a handler that wrote the response itself (streams). */
+export const HANDLED = Symbol('handled');
+const MAX_JSON_BODY = 16 * 1024 * 1024;
+
+export interface RouteCtx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  params: Record<string, string>;
+  reqId: string;
+  log: Logger;
+  /** Reads and parses the JSON body ({} when empty); BAD_REQUEST on malformed JSON. */
+  json<T = Record<string, unknown>>(): Promise<T>;
+}
+
+export type Handler = (ctx: RouteCtx) => Promise<unknown> | unknown;
+
+interface Route { method: string; template: string; parts: string[]; handler: Handler }
+
+export function newReqId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** Reads a whole request body into memory, refusing more than `limit` bytes. */
+export function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (b: Buffer) => {
+      size += b.length;
+      if (size > limit) { reject(new InvalidArgumentError('BAD_REQUEST', `body larger than ${limit} bytes`)); req.destroy(); return; }
+      parts.push(b);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): number {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
+  res.end(data);
+  return data.length;
+}
+
+export function sendError(res: ServerResponse, err: OioError, reqId: string): number {
+  if (res.headersSent) { res.destroy(err); return 0; }
+  return sendJson(res, err.status, { code: err.code, message: err.message, reqId, ...(err.details ? { details: err.details } : {}) });
+}
+
+export class HttpService {
+  private readonly routes: Route[] = [];
+  private server: http.Server | undefined;
+  readonly log: Logger;
+
+  constructor(log: Logger, private readonly opts: { accessLog?: boolean } = {}) {
+    this.log = log;
+  }
+
+  route(method: string, template: string, handler: Handler): this {
+    this.routes.push({ method, template, parts: template.split('/'), handler });
+    return this;
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | undefined {
+    const parts = path.split('/');
+    let wrongMethod = false;
+    for (const route of this.routes) {
+      if (route.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const t = route.parts[i]!;
+        const p = parts[i]!;
+        if (t.startsWith(':')) params[t.slice(1)] = decodeURIComponent(p);
+        else if (t !== p) { ok = false; break; }
+      }
+      if (!ok) continue;
+      if (route.method !== method && !(route.method === 'GET' && method === 'HEAD' && !this.routes.some((r) => r.method === 'HEAD' && r.template === route.template))) {
+        wrongMethod = true;
+        continue;
+      }
+      return { route, params };
+    }
+    return wrongMethod ? 'method' : undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const reqId = (req.headers[REQ_ID_HEADER] as string | undefined) ?? newReqId();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const found = this.match(req.method ?? 'GET', url.pathname);
+    let status = 200;
+    let code: string | undefined;
+    let bytes = 0;
+    let template = url.pathname;
+    try {
+      if (found === undefined) throw new OioError('BAD_REQUEST', `no route ${req.method} ${url.pathname}`);
+      if (found === 'method') throw new OioError('BAD_REQUEST', `method ${req.method} not allowed on ${url.pathname}`);
+      template = found.route.template;
+      const ctx: RouteCtx = {
+        req, res, query: url.searchParams, params: found.params, reqId, log: this.log.child({ reqId }),
+        json: async <T>() => {
+          const buf = await readBody(req);
+          if (buf.length === 0) return {} as T;
+          try { return JSON.parse(buf.toString('utf8')) as T; } catch { throw new InvalidArgumentError('BAD_REQUEST', 'malformed JSON body'); }
+        },
+      };
+      const out = await found.route.handler(ctx);
+      if (out === HANDLED) { status = res.statusCode; }
+      else if (out === undefined) { status = 204; res.writeHead(204); res.end(); }
+      else { bytes = sendJson(res, 200, out); }
+    } catch (e) {
+      const err = toOioError(e);
+      if (err.code === 'INTERNAL') this.log.error('internal error', { reqId, route: template, err: e instanceof Error ? e : String(e) });
+      status = err.status;
+      code = err.code;
+      bytes = sendError(res, err, reqId);
+      // A body we did not read would otherwise keep the socket busy.
+      if (!req.complete) req.resume();
+    }
+    if (this.opts.accessLog !== false) {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      this.log.info('access', { method: req.method, route: template, status, code, bytes, durationMs: Math.round(durationMs * 100) / 100, reqId });
+    }
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => { void this.handle(req, res); });
+    server.headersTimeout = 60_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+  }
+}

@@ -1,0 +1,2 @@
+/** @module common/log — JSON-lines logger. */
+export * from './logger';

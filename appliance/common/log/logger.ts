@@ -1,0 +1,54 @@
+/**
+ * @module common/log/logger
+ * The one logger: JSON lines on stdout (journald on the image) with the fields
+ * `time level svc id component reqId msg`. Child loggers per component; debug output
+ * enabled by namespace through OIO_DEBUG (e.g. `OIO_DEBUG=meta2:*`).
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogSink { write(line: string): void }
+
+let sink: LogSink = { write: (line) => process.stdout.write(line) };
+let minLevel: number = LEVELS[(process.env.OIO_LOG_LEVEL as LogLevel) ?? 'info'] ?? LEVELS.info;
+const debugPatterns = (process.env.OIO_DEBUG ?? '').split(',').filter(Boolean)
+  .map((p) => new RegExp('^' + p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'));
+
+/** Redirects all log output (tests, CLI). */
+export function setLogSink(s: LogSink): void { sink = s; }
+export function setLogLevel(level: LogLevel): void { minLevel = LEVELS[level]; }
+
+export class Logger {
+  constructor(private readonly fields: Record<string, unknown>) {}
+
+  child(fields: Record<string, unknown>): Logger {
+    const merged: Record<string, unknown> = { ...this.fields, ...fields };
+    if (this.fields.component && fields.component) merged.component = `${String(this.fields.component)}:${String(fields.component)}`;
+    return new Logger(merged);
+  }
+
+  private enabled(level: LogLevel): boolean {
+    if (LEVELS[level] >= minLevel) return true;
+    if (level !== 'debug' || debugPatterns.length === 0) return false;
+    const ns = [this.fields.svc, this.fields.component].filter(Boolean).join(':');
+    return debugPatterns.some((re) => re.test(ns));
+  }
+
+  log(level: LogLevel, msg: string, extra?: Record<string, unknown>): void {
+    if (!this.enabled(level)) return;
+    const rec: Record<string, unknown> = { time: new Date().toISOString(), level, ...this.fields, msg };
+    if (extra) {
+      for (const [k, v] of Object.entries(extra)) {
+        rec[k] = v instanceof Error ? { code: (v as { code?: unknown }).code, message: v.message, stack: v.stack } : v;
+      }
+    }
+    sink.write(JSON.stringify(rec) + '\n');
+  }
+
+  debug(msg: string, extra?: Record<string, unknown>): void { this.log('debug', msg, extra); }
+  info(msg: string, extra?: Record<string, unknown>): void { this.log('info', msg, extra); }
+  warn(msg: string, extra?: Record<string, unknown>): void { this.log('warn', msg, extra); }
+  error(msg: string, extra?: Record<string, unknown>): void { this.log('error', msg, extra); }
+}
+
+export const rootLogger = new Logger({});

@@ -1,0 +1,165 @@
+/**
+ * @module sqliterepo/base
+ * One SQLite base (a container's meta2 base, a meta1 prefix, meta0, an account base).
+ * Every write goes through `write()`: the statements it runs are recorded, in the same
+ * transaction, as one numbered operation in the `_oplog` table. That log is the seam where
+ * master/slave replication plugs in: a slave applies the same operations in order with
+ * `applyOp()` and reaches the same state (so writers must pass every non-deterministic value
+ * — times, ids, versions — as parameters, never call random()/now() inside SQL).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { OioError } from '../common/errors';
+
+export type SqlParam = string | number | bigint | null | Buffer;
+export type SqlParams = SqlParam[] | Record<string, SqlParam>;
+
+export interface Statement { sql: string; params: SqlParams }
+
+/** One numbered operation: what a slave replays. */
+export interface Operation { seq: number; time: number; statements: Statement[] }
+
+export interface Migration { version: number; sql: string }
+
+/** What a writer sees: run statements (recorded) and read inside the transaction. */
+export interface WriteTx {
+  run(sql: string, params?: SqlParams): Database.RunResult;
+  get<T = Record<string, unknown>>(sql: string, params?: SqlParams): T | undefined;
+  all<T = Record<string, unknown>>(sql: string, params?: SqlParams): T[];
+}
+
+export interface BaseOptions {
+  /** keep at most this many operations in the log (older ones are trimmed); default 10,000 */
+  oplogKeep?: number;
+  /** fsync on every commit (synchronous=FULL); default true */
+  durable?: boolean;
+}
+
+type OpListener = (op: Operation) => void;
+
+export class Base {
+  readonly db: Database.Database;
+  private readonly stmtCache = new Map<string, Database.Statement>();
+  private readonly oplogKeep: number;
+  private listeners: OpListener[] = [];
+  private seq: number;
+
+  private constructor(readonly file: string, migrations: Migration[], opts: BaseOptions) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.oplogKeep = opts.oplogKeep ?? 10_000;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS _oplog (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, ops TEXT NOT NULL);
+                  CREATE TABLE IF NOT EXISTS _admin (k TEXT PRIMARY KEY, v TEXT NOT NULL);`);
+    this.migrate(migrations);
+    const row = this.db.prepare(`SELECT v FROM _admin WHERE k = 'seq'`).get() as { v: string } | undefined;
+    this.seq = row ? Number(row.v) : 0;
+  }
+
+  /** Opens (creating if needed) a base and brings its schema to the latest migration. */
+  static open(file: string, migrations: Migration[], opts: BaseOptions = {}): Base {
+    return new Base(file, migrations, opts);
+  }
+
+  private migrate(migrations: Migration[]): void {
+    const row = this.db.prepare(`SELECT v FROM _admin WHERE k = 'schema_version'`).get() as { v: string } | undefined;
+    let current = row ? Number(row.v) : 0;
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('schema_version', ?)`).run(String(m.version));
+      })();
+      current = m.version;
+    }
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let s = this.stmtCache.get(sql);
+    if (!s) { s = this.db.prepare(sql); this.stmtCache.set(sql, s); }
+    return s;
+  }
+
+  /** The number of the last operation applied to this base. */
+  get lastSeq(): number { return this.seq; }
+
+  /** Reads outside any write (snapshot of the last commit). */
+  get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T | undefined {
+    return this.prepare(sql).get(params) as T | undefined;
+  }
+
+  all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T[] {
+    return this.prepare(sql).all(params) as T[];
+  }
+
+  iterate<T = Record<string, unknown>>(sql: string, params: SqlParams = []): IterableIterator<T> {
+    return this.prepare(sql).iterate(params) as IterableIterator<T>;
+  }
+
+  /**
+   * Runs `fn` in one transaction; the statements it ran become operation `lastSeq + 1`.
+   * A throw rolls everything back and records nothing. Returns what `fn` returned.
+   */
+  write<R>(fn: (tx: WriteTx) => R, time = Date.now()): R {
+    const statements: Statement[] = [];
+    const tx: WriteTx = {
+      run: (sql, params = []) => { statements.push({ sql, params }); return this.prepare(sql).run(params); },
+      get: <T>(sql: string, params: SqlParams = []) => this.prepare(sql).get(params) as T | undefined,
+      all: <T>(sql: string, params: SqlParams = []) => this.prepare(sql).all(params) as T[],
+    };
+    let op: Operation | undefined;
+    const result = this.db.transaction(() => {
+      const r = fn(tx);
+      if (statements.length > 0) op = this.recordOp(statements, time);
+      return r;
+    })();
+    if (op) for (const l of this.listeners) l(op);
+    return result;
+  }
+
+  private recordOp(statements: Statement[], time: number): Operation {
+    const seq = this.seq + 1;
+    // Parameters are JSON values (text, numbers, null): blobs are stored as hex text by callers.
+    const encoded = JSON.stringify(statements);
+    this.prepare(`INSERT INTO _oplog (seq, time, ops) VALUES (?, ?, ?)`).run(seq, time, encoded);
+    this.prepare(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('seq', ?)`).run(String(seq));
+    if (seq > this.oplogKeep && seq % 100 === 0) this.prepare(`DELETE FROM _oplog WHERE seq <= ?`).run(seq - this.oplogKeep);
+    this.seq = seq;
+    return { seq, time, statements };
+  }
+
+  /**
+   * Applies an operation received from the master. Operations must come in order:
+   * a gap throws BAD_REQUEST with details.expected so the caller resyncs.
+   */
+  applyOp(op: Operation): void {
+    if (op.seq <= this.seq) return; // already applied (replays are idempotent)
+    if (op.seq !== this.seq + 1) throw new OioError('BAD_REQUEST', `operation ${op.seq} out of order`, { details: { expected: this.seq + 1 } });
+    this.db.transaction(() => {
+      for (const s of op.statements) this.prepare(s.sql).run(s.params);
+      this.recordOp(op.statements, op.time);
+    })();
+  }
+
+  /** Operations after `seq` still in the log (undefined if trimmed: a whole-base copy is needed). */
+  opsSince(seq: number): Operation[] | undefined {
+    const first = this.get<{ s: number | null }>(`SELECT MIN(seq) AS s FROM _oplog`)?.s ?? this.seq + 1;
+    if (seq + 1 < first) return undefined;
+    return this.all<{ seq: number; time: number; ops: string }>(`SELECT seq, time, ops FROM _oplog WHERE seq > ? ORDER BY seq`, [seq])
+      .map((r) => ({ seq: r.seq, time: r.time, statements: JSON.parse(r.ops) as Statement[] }));
+  }
+
+  /** Called after each committed operation (replication hooks, events). */
+  onOperation(l: OpListener): () => void {
+    this.listeners.push(l);
+    return () => { this.listeners = this.listeners.filter((x) => x !== l); };
+  }
+
+  close(): void {
+    this.stmtCache.clear();
+    if (this.db.open) this.db.close();
+  }
+}
