@@ -52,6 +52,8 @@ export interface ChunkInfo {
   size: number;
   /** uppercase hex MD5 of the chunk's bytes */
   hash: string;
+  /** get score of the chunk's rawx, added by the proxy when it answers (reads try best first) */
+  score?: number;
 }
 
 /** A content (one version of an object). */
@@ -106,4 +108,35 @@ export interface PoolSpec {
   warn_dist?: number;
   /** prefer services close to each other */
   nearby_mode?: boolean;
+}
+
+/** The proxy's answer to content/prepare: where each metachunk goes. */
+export interface PrepareAnswer {
+  policy: string;
+  chunkMethod: string;
+  chunkSize: number;
+  nbCopy: number;
+  /** replicas that must be written for the upload to succeed (a majority) */
+  quorum: number;
+  chunks: Array<{ pos: string; urls: string[] }>;
+}
+
+/** One page of a content listing. */
+export interface ContentList {
+  objects: ContentInfo[];
+  prefixes: string[];
+  truncated: boolean;
+  next_marker?: string;
+}
+
+export interface ContainerInfo {
+  cid: string;
+  account: string;
+  container: string;
+  ctime: number;
+  mtime: number;
+  properties: Record<string, string>;
+  system: { policy?: string; max_versions?: number; quota?: number };
+  objects: number;
+  bytes: number;
 }

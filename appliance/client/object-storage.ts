@@ -1,0 +1,237 @@
+/**
+ * @module client/object-storage
+ * THE client library: the one way every front end (CLI, S3, FUSE, NFS, FTP, console) reaches
+ * the store. Metadata goes through the proxy; data goes straight to the rawx services:
+ * put streams each metachunk to the chosen replicas in parallel and succeeds when the
+ * policy's quorum is written; get is ranged and fails over to another replica.
+ * Nothing is visible until the content is committed to meta2, so a failed or killed upload
+ * leaves no partial object (its written chunks are deleted, or orphaned by a crash).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReqId, validateName, cidOf } from '../common';
+import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
+import { ProxyClient, type AccountInfo, type ContainerListPage } from './remote/proxy';
+import { rawxDelete } from './remote/rawx';
+import { readRange, splitMetachunks, writeReplicas } from './data';
+
+export interface ObjectStorageOptions {
+  /** proxy address host:port */
+  proxy: string;
+  account: string;
+  /** request id used for every call (one is made per operation otherwise) */
+  reqId?: string;
+}
+
+export interface ContainerCreateOptions {
+  policy?: string;
+  maxVersions?: number;
+  quota?: number;
+  properties?: Record<string, string>;
+}
+
+export interface PutOptions {
+  /** total size when known (lets the proxy prepare every metachunk at once) */
+  size?: number;
+  policy?: string;
+  mime?: string;
+  properties?: Record<string, string>;
+  /** called with the number of bytes read from the source so far */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface GetOptions {
+  version?: string | number;
+  /** first byte (inclusive) */
+  start?: number;
+  /** last byte (inclusive) */
+  end?: number;
+}
+
+export interface GetResult {
+  content: ContentInfo;
+  start: number;
+  end: number;
+  stream: Readable;
+}
+
+/** Groups a content's chunks into metachunks (by the integer part of `pos`), replicas best first. */
+export function metachunksOf(content: ContentInfo): Array<{ pos: number; size: number; replicas: Array<{ url: string; scoreGet?: number }> }> {
+  const byPos = new Map<number, ChunkInfo[]>();
+  for (const c of content.chunks) {
+    const p = Number.parseInt(c.pos, 10);
+    const list = byPos.get(p) ?? [];
+    list.push(c);
+    byPos.set(p, list);
+  }
+  return [...byPos.entries()].sort((a, b) => a[0] - b[0]).map(([pos, list]) => ({
+    pos,
+    size: list[0]!.size,
+    replicas: [...list].sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).map((c) => ({ url: c.url, scoreGet: c.score })),
+  }));
+}
+
+export class ObjectStorage {
+  readonly account: string;
+  private readonly proxyAddr: string;
+  private readonly fixedReqId: string | undefined;
+
+  constructor(opts: ObjectStorageOptions) {
+    this.account = validateName('account', opts.account);
+    this.proxyAddr = opts.proxy;
+    this.fixedReqId = opts.reqId;
+  }
+
+  /** The same client for another account (the S3 gateway maps access keys to accounts). */
+  forAccount(account: string): ObjectStorage {
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId });
+  }
+
+  private proxy(): ProxyClient {
+    return new ProxyClient(this.proxyAddr, this.fixedReqId ?? newReqId());
+  }
+
+  private base(container: string): { account: string; container: string } {
+    return { account: this.account, container: validateName('container', container) };
+  }
+
+  // --- namespace ---
+  clusterInfo(): Promise<NamespaceInfo> { return this.proxy().conscienceInfo(); }
+  clusterList(type?: string): Promise<ServiceInfo[]> { return this.proxy().conscienceList(type); }
+  clusterLock(type: string, id: string, score?: number): Promise<void> { return this.proxy().conscienceLock(type, id, score); }
+  clusterUnlock(type: string, id: string): Promise<void> { return this.proxy().conscienceUnlock(type, id); }
+
+  // --- accounts and containers ---
+  accountShow(): Promise<AccountInfo> { return this.proxy().accountShow(this.account); }
+
+  async containerCreate(container: string, opts: ContainerCreateOptions = {}): Promise<void> {
+    const system: ContainerInfo['system'] = {};
+    if (opts.policy !== undefined) system.policy = opts.policy;
+    if (opts.maxVersions !== undefined) system.max_versions = opts.maxVersions;
+    if (opts.quota !== undefined) system.quota = opts.quota;
+    await this.proxy().containerCreate({ ...this.base(container), properties: opts.properties, system });
+  }
+
+  containerShow(container: string): Promise<ContainerInfo> {
+    const b = this.base(container);
+    return this.proxy().containerShow(b.account, b.container);
+  }
+
+  containerList(opts: { prefix?: string; marker?: string; limit?: number } = {}): Promise<ContainerListPage> {
+    return this.proxy().containerList({ account: this.account, ...opts });
+  }
+
+  async containerSet(container: string, opts: ContainerCreateOptions & { clear?: boolean }): Promise<void> {
+    const system: ContainerInfo['system'] = {};
+    if (opts.policy !== undefined) system.policy = opts.policy;
+    if (opts.maxVersions !== undefined) system.max_versions = opts.maxVersions;
+    if (opts.quota !== undefined) system.quota = opts.quota;
+    await this.proxy().containerSet({ ...this.base(container), properties: opts.properties, system, clear: opts.clear });
+  }
+
+  containerDelete(container: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.proxy().containerDelete({ ...this.base(container), force: opts.force });
+  }
+
+  // --- objects ---
+  /**
+   * Uploads an object from a stream, a buffer or a file path. Resolves with the committed
+   * content. Throws UNAVAILABLE/POLICY_NOT_SATISFIABLE when a metachunk cannot reach its
+   * quorum (the chunks already written are deleted), HASH_MISMATCH, NO_SPACE, QUOTA_EXCEEDED.
+   */
+  async objectPut(container: string, name: string, source: Readable | Buffer | string, opts: PutOptions = {}): Promise<ContentInfo> {
+    const b = this.base(container);
+    validateName('object', name);
+    let size = opts.size;
+    let input: Readable;
+    if (typeof source === 'string') {
+      size ??= (await fs.promises.stat(source)).size;
+      input = fs.createReadStream(source, { highWaterMark: 1024 * 1024 });
+    } else if (Buffer.isBuffer(source)) {
+      size = source.length;
+      input = Readable.from([source], { objectMode: false });
+    } else input = source;
+    if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new InvalidArgumentError('BAD_REQUEST', 'size must be a non-negative integer');
+
+    const proxy = this.proxy();
+    const md5 = createHash('md5');
+    let seen = 0;
+    const tap = new Transform({
+      highWaterMark: 1024 * 1024,
+      transform(chunk: Buffer, _enc, cb) { md5.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
+    });
+    input.on('error', (e) => tap.destroy(e));
+    input.pipe(tap);
+
+    const version = nextVersionMicros();
+    const contentId = newContentId();
+    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
+    const written: ChunkInfo[] = [];
+    try {
+      let pos = 0;
+      for await (const part of splitMetachunks(tap, prepared.chunkSize)) {
+        let target = prepared.chunks.find((c) => c.pos === String(pos));
+        if (!target) {
+          prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1 });
+          target = prepared.chunks[0]!;
+        }
+        const res = await writeReplicas(target.urls.map((url) => ({ url })), part, {
+          containerId: cidOf(b.account, b.container), contentPath: name, contentVersion: version, contentId,
+          chunkPos: String(pos), policy: prepared.policy, chunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}`,
+        }, { quorum: prepared.quorum });
+        written.push(...res.chunks);
+        pos++;
+      }
+      if (size !== undefined && seen !== size) throw new InvalidArgumentError('BAD_REQUEST', `source gave ${seen} bytes, ${size} announced`);
+      const now = Date.now();
+      const content: ContentInfo = {
+        id: contentId, name, version, size: seen, hash: md5.digest('hex').toUpperCase(), mime: opts.mime ?? 'application/octet-stream',
+        policy: prepared.policy, chunkMethod: prepared.chunkMethod, ctime: now, mtime: now, deleted: false,
+        properties: opts.properties ?? {}, chunks: written,
+      };
+      return await proxy.contentCreate({ ...b, content });
+    } catch (e) {
+      input.destroy();
+      // Nothing of a failed upload stays behind (best effort: a crash leaves orphans for the crawler).
+      await Promise.allSettled(written.map((c) => rawxDelete(c.url)));
+      throw e;
+    }
+  }
+
+  objectHead(container: string, name: string, version?: string | number): Promise<ContentInfo> {
+    return this.proxy().contentShow({ ...this.base(container), path: validateName('object', name), version });
+  }
+
+  /**
+   * Reads an object (or a byte range of it). The stream fails over between replicas on its
+   * own; `end` is inclusive. Throws CONTENT_NOT_FOUND, or BAD_REQUEST for a range outside it.
+   */
+  async objectGet(container: string, name: string, opts: GetOptions = {}): Promise<GetResult> {
+    const content = await this.objectHead(container, name, opts.version);
+    const start = opts.start ?? 0;
+    const end = Math.min(opts.end ?? content.size - 1, content.size - 1);
+    if (start < 0 || (content.size > 0 && start > end) || (content.size === 0 && start > 0)) {
+      throw new OioError('BAD_REQUEST', `range ${start}-${opts.end ?? ''} not satisfiable for ${content.size} bytes`, { details: { size: content.size } });
+    }
+    const stream = content.size === 0 ? Readable.from([]) : readRange(metachunksOf(content), start, end);
+    return { content, start, end, stream };
+  }
+
+  objectList(container: string, opts: { prefix?: string; delimiter?: string; marker?: string; limit?: number; versions?: boolean } = {}): Promise<ContentList> {
+    return this.proxy().contentList({ ...this.base(container), ...opts });
+  }
+
+  objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {
+    return this.proxy().contentDelete({ ...this.base(container), path: validateName('object', name), version });
+  }
+
+  /** A new name for the same chunks (no data copied). */
+  objectLink(container: string, name: string, dest: string, version?: string | number): Promise<ContentInfo> {
+    return this.proxy().contentLink({ ...this.base(container), path: validateName('object', name), dest: validateName('object', dest), version });
+  }
+
+  objectSetProperties(container: string, name: string, set: Record<string, string>, del: string[] = [], version?: string | number): Promise<ContentInfo> {
+    return this.proxy().contentProperties({ ...this.base(container), path: validateName('object', name), version, set, del });
+  }
+}

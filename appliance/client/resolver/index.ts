@@ -1,0 +1,2 @@
+/** @module client/resolver — meta0/meta1 lookups with a cache. */
+export * from './resolver';

@@ -1,0 +1,88 @@
+/**
+ * @module client/resolver/resolver
+ * Finds which services hold a container's bases: meta0 (prefix -> meta1 replicas) and meta1
+ * (CID -> linked meta2 ...), with a TTL cache of both answers (OpenIO's proxy caches).
+ * A cached entry that led to an error is dropped with `forget()` so the next call asks again.
+ */
+import { NotFoundError, isRetryable, prefixOf } from '../../common';
+import { Meta0Client } from '../remote/meta0';
+import { Meta1Client } from '../remote/meta1';
+
+interface Entry<T> { value: T; expires: number }
+
+export interface Reference { cid: string; account: string; container: string; services: Array<{ type: string; addr: string; seq: number }> }
+
+export class Resolver {
+  private readonly prefixes = new Map<string, Entry<string[]>>();
+  private readonly refs = new Map<string, Entry<Reference>>();
+
+  /** @param meta0Addrs where meta0 answers (a function: the bulletin may change) */
+  constructor(private readonly meta0Addrs: () => string[], private readonly ttlMs = 60_000) {}
+
+  private fresh<T>(m: Map<string, Entry<T>>, k: string): T | undefined {
+    const e = m.get(k);
+    if (e && e.expires > Date.now()) return e.value;
+    if (e) m.delete(k);
+    return undefined;
+  }
+
+  /** meta1 replicas of the CID's prefix. */
+  async meta1For(cid: string, reqId?: string): Promise<string[]> {
+    const prefix = prefixOf(cid);
+    const hit = this.fresh(this.prefixes, prefix);
+    if (hit) return hit;
+    let last: unknown = new NotFoundError('SERVICE_NOT_FOUND', 'no meta0 service registered');
+    for (const addr of this.meta0Addrs()) {
+      try {
+        const r = await new Meta0Client(addr, reqId).meta0Get(prefix);
+        if (!r.meta1.length) throw new NotFoundError('SERVICE_NOT_FOUND', `no meta1 for prefix ${prefix}`);
+        this.prefixes.set(prefix, { value: r.meta1, expires: Date.now() + this.ttlMs });
+        return r.meta1;
+      } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    }
+    throw last;
+  }
+
+  private async onMeta1<T>(cid: string, reqId: string | undefined, fn: (c: Meta1Client) => Promise<T>): Promise<T> {
+    const addrs = await this.meta1For(cid, reqId);
+    let last: unknown;
+    for (const addr of addrs) {
+      try { return await fn(new Meta1Client(addr, reqId)); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    }
+    this.prefixes.delete(prefixOf(cid));
+    throw last;
+  }
+
+  /** The reference of a container (CONTAINER_NOT_FOUND when it has none). */
+  async reference(cid: string, reqId?: string): Promise<Reference> {
+    const hit = this.fresh(this.refs, cid);
+    if (hit) return hit;
+    const ref = await this.onMeta1(cid, reqId, (c) => c.meta1Show(cid));
+    this.refs.set(cid, { value: ref, expires: Date.now() + this.ttlMs });
+    return ref;
+  }
+
+  /** Links (creating if needed) a service of `type` to the container's reference. */
+  async link(cid: string, account: string, container: string, type: string, reqId?: string): Promise<Reference> {
+    const ref = await this.onMeta1(cid, reqId, (c) => c.meta1Link({ cid, account, container, type }));
+    this.refs.set(cid, { value: ref, expires: Date.now() + this.ttlMs });
+    return ref;
+  }
+
+  async destroy(cid: string, reqId?: string): Promise<void> {
+    this.refs.delete(cid);
+    await this.onMeta1(cid, reqId, (c) => c.meta1Destroy({ cid }));
+  }
+
+  /** Addresses of the services of `type` linked to the container. */
+  async servicesOf(cid: string, type: string, reqId?: string): Promise<string[]> {
+    const ref = await this.reference(cid, reqId);
+    const addrs = ref.services.filter((s) => s.type === type).map((s) => s.addr);
+    if (!addrs.length) throw new NotFoundError('CONTAINER_NOT_FOUND', `container ${cid} has no ${type}`);
+    return addrs;
+  }
+
+  forget(cid: string): void {
+    this.refs.delete(cid);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * @module services/proxy/backend
+ * The metadata gateway's logic (no HTTP types): turns account/container/object names into
+ * calls on meta1/meta2/account through the resolver's caches, and answers `prepare` with
+ * rawx targets chosen locally from the cached score bulletin. Data never flows through here.
+ */
+import { ConflictError, InvalidArgumentError, Logger, OioError, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
+import type { ContentInfo, NamespaceInfo, PrepareAnswer } from '../../common/model';
+import { LoadBalancer, parseDataSecurity } from '../../client/lb';
+import { Resolver } from '../../client/resolver';
+import { AccountClient, Meta2Client } from '../../client/remote';
+
+export interface ContainerSystem { policy?: string; max_versions?: number; quota?: number }
+
+export interface PrepareRequest {
+  account: string; container: string; path: string;
+  /** total size when known: the answer covers every metachunk */
+  size?: number;
+  policy?: string;
+  /** first metachunk position to prepare (streamed uploads prepare one at a time) */
+  pos?: number;
+  count?: number;
+  /** rawx ids not to use (failed during this upload) */
+  avoid?: string[];
+}
+
+export class ProxyBackend {
+  private readonly policyCache = new Map<string, { policy: string | undefined; expires: number }>();
+
+  constructor(
+    readonly lb: LoadBalancer,
+    readonly resolver: Resolver,
+    private readonly accountAddrs: () => string[],
+    private readonly log: Logger,
+  ) {}
+
+  get ns(): NamespaceInfo { return this.lb.namespace; }
+
+  private names(b: { account?: unknown; container?: unknown }): { account: string; container: string; cid: string } {
+    const account = validateName('account', b.account);
+    const container = validateName('container', b.container);
+    return { account, container, cid: cidOf(account, container) };
+  }
+
+  /** Runs fn on the container's meta2 replicas (first that answers; retries after a cache refresh). */
+  private async onMeta2<T>(cid: string, reqId: string, fn: (m: Meta2Client) => Promise<T>): Promise<T> {
+    let addrs: string[];
+    try { addrs = await this.resolver.servicesOf(cid, 'meta2', reqId); }
+    catch (e) { if (isNotFound(e)) throw new OioError('CONTAINER_NOT_FOUND', 'no such container'); throw e; }
+    let last: unknown;
+    for (const addr of addrs) {
+      try { return await fn(new Meta2Client(addr, reqId)); }
+      catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    }
+    this.resolver.forget(cid);
+    throw last;
+  }
+
+  private async account<T>(reqId: string, fn: (a: AccountClient) => Promise<T>): Promise<T> {
+    let last: unknown = new OioError('UNAVAILABLE', 'no account service registered');
+    for (const addr of this.accountAddrs()) {
+      try { return await fn(new AccountClient(addr, reqId)); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    }
+    throw last;
+  }
+
+  checkPolicy(policy: string | undefined): void {
+    if (policy !== undefined && !(policy in this.ns.storagePolicies)) {
+      throw new InvalidArgumentError('BAD_REQUEST', `unknown storage policy "${policy}" (known: ${Object.keys(this.ns.storagePolicies).join(', ')})`);
+    }
+  }
+
+  async containerCreate(b: { account?: unknown; container?: unknown; properties?: Record<string, string>; system?: ContainerSystem }, reqId: string): Promise<void> {
+    const { account, container, cid } = this.names(b);
+    this.checkPolicy(b.system?.policy);
+    await this.account(reqId, (a) => a.accountCreate(account));
+    await this.resolver.link(cid, account, container, 'meta2', reqId);
+    await this.onMeta2(cid, reqId, (m) => m.containerCreate({ cid, account, container, properties: b.properties ?? {}, system: b.system ?? {} }));
+  }
+
+  async containerShow(q: { account?: unknown; container?: unknown }, reqId: string): Promise<unknown> {
+    const { cid } = this.names(q);
+    return this.onMeta2(cid, reqId, (m) => m.containerShow(cid));
+  }
+
+  async containerSet(b: { account?: unknown; container?: unknown; properties?: Record<string, string>; system?: ContainerSystem; clear?: boolean }, reqId: string): Promise<void> {
+    const { cid } = this.names(b);
+    this.checkPolicy(b.system?.policy);
+    this.policyCache.delete(cid);
+    await this.onMeta2(cid, reqId, (m) => m.containerSet({ cid, properties: b.properties, system: b.system, clear: b.clear }));
+  }
+
+  async containerDelete(b: { account?: unknown; container?: unknown; force?: boolean }, reqId: string): Promise<void> {
+    const { cid } = this.names(b);
+    await this.onMeta2(cid, reqId, (m) => m.containerDelete({ cid, force: b.force }));
+    this.policyCache.delete(cid);
+    await this.resolver.destroy(cid, reqId).catch((e: unknown) => this.log.warn('meta1 destroy failed', { cid, err: e as Error }));
+  }
+
+  async containerList(q: { account?: unknown; prefix?: string; marker?: string; limit?: number }, reqId: string): Promise<unknown> {
+    const account = validateName('account', q.account);
+    return this.account(reqId, (a) => a.accountContainers({ id: account, prefix: q.prefix, marker: q.marker, limit: q.limit }));
+  }
+
+  async accountShow(q: { account?: unknown }, reqId: string): Promise<unknown> {
+    const account = validateName('account', q.account);
+    return this.account(reqId, (a) => a.accountShow(account));
+  }
+
+  async accountList(reqId: string): Promise<unknown> {
+    return this.account(reqId, (a) => a.accountList());
+  }
+
+  private async containerPolicy(cid: string, reqId: string): Promise<string | undefined> {
+    const hit = this.policyCache.get(cid);
+    if (hit && hit.expires > Date.now()) return hit.policy;
+    const show = await this.onMeta2(cid, reqId, (m) => m.containerShow(cid)) as { system?: ContainerSystem };
+    const policy = show.system?.policy || undefined;
+    this.policyCache.set(cid, { policy, expires: Date.now() + 5000 });
+    return policy;
+  }
+
+  async contentPrepare(b: PrepareRequest, reqId: string): Promise<PrepareAnswer> {
+    const { cid } = this.names(b);
+    validateName('object', b.path);
+    this.checkPolicy(b.policy);
+    const policy = b.policy ?? (await this.containerPolicy(cid, reqId)) ?? this.ns.storagePolicy;
+    this.checkPolicy(policy);
+    const ds = parseDataSecurity(this.dataSecurityOf(policy));
+    const chunkSize = this.ns.chunkSize;
+    const first = b.pos ?? 0;
+    if (!Number.isInteger(first) || first < 0) throw new InvalidArgumentError('BAD_REQUEST', 'pos must be a non-negative integer');
+    const count = b.size !== undefined ? Math.max(1, Math.ceil(b.size / chunkSize)) : Math.min(Math.max(1, b.count ?? 1), 1000);
+    const chunks: PrepareAnswer['chunks'] = [];
+    for (let i = 0; i < count; i++) {
+      const chosen = this.lb.choosePolicy(policy, { avoid: b.avoid });
+      chunks.push({ pos: String(first + i), urls: chosen.map((s) => `http://${s.addr}/${newChunkId()}`) });
+    }
+    const nbCopy = ds.kind === 'plain' ? ds.nbCopy : ds.k + ds.m;
+    return { policy, chunkMethod: this.dataSecurityOf(policy), chunkSize, nbCopy, quorum: Math.floor(nbCopy / 2) + 1, chunks };
+  }
+
+  dataSecurityOf(policy: string): string {
+    const def = this.ns.storagePolicies[policy];
+    if (!def) throw new InvalidArgumentError('BAD_REQUEST', `unknown storage policy "${policy}"`);
+    const dsName = def.split(':')[1] ?? 'NONE';
+    const ds = this.ns.dataSecurity[dsName];
+    if (!ds) throw new OioError('INTERNAL', `storage policy ${policy} names unknown data security ${dsName}`);
+    return ds;
+  }
+
+  async contentCreate(b: { account?: unknown; container?: unknown; content?: ContentInfo }, reqId: string): Promise<ContentInfo> {
+    const { cid } = this.names(b);
+    if (!b.content) throw new InvalidArgumentError('BAD_REQUEST', 'content is missing');
+    validateName('object', b.content.name);
+    return this.onMeta2(cid, reqId, (m) => m.contentCreate({ cid, content: b.content! }));
+  }
+
+  /** Adds each chunk's rawx get score so readers try the best replica first. */
+  private scored(c: ContentInfo): ContentInfo {
+    for (const ch of c.chunks) {
+      const addr = ch.url.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+      ch.score = this.lb.byAddr(addr)?.scoreGet ?? 0;
+    }
+    return c;
+  }
+
+  async contentShow(q: { account?: unknown; container?: unknown; path?: unknown; version?: string }, reqId: string): Promise<ContentInfo> {
+    const { cid } = this.names(q);
+    const path = validateName('object', q.path);
+    return this.scored(await this.onMeta2(cid, reqId, (m) => m.contentShow({ cid, path, version: q.version })));
+  }
+
+  async contentList(q: { account?: unknown; container?: unknown; prefix?: string; delimiter?: string; marker?: string; limit?: string; versions?: string; chunks?: string }, reqId: string): Promise<unknown> {
+    const { cid } = this.names(q);
+    return this.onMeta2(cid, reqId, (m) => m.contentList({ cid, prefix: q.prefix, delimiter: q.delimiter, marker: q.marker, limit: q.limit, versions: q.versions, chunks: q.chunks }));
+  }
+
+  async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number }, reqId: string): Promise<unknown> {
+    const { cid } = this.names(b);
+    const path = validateName('object', b.path);
+    return this.onMeta2(cid, reqId, (m) => m.contentDelete({ cid, path, version: b.version }));
+  }
+
+  async contentLink(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; dest?: unknown }, reqId: string): Promise<ContentInfo> {
+    const { cid } = this.names(b);
+    const path = validateName('object', b.path);
+    const dest = validateName('object', b.dest);
+    if (dest === path && b.version === undefined) throw new ConflictError('CONTENT_EXISTS', 'link destination is the source');
+    return this.onMeta2(cid, reqId, (m) => m.contentLink({ cid, path, version: b.version, dest }));
+  }
+
+  async contentProperties(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; set?: Record<string, string>; del?: string[] }, reqId: string): Promise<ContentInfo> {
+    const { cid } = this.names(b);
+    const path = validateName('object', b.path);
+    return this.onMeta2(cid, reqId, (m) => m.contentProperties({ cid, path, version: b.version, set: b.set, del: b.del }));
+  }
+}
+

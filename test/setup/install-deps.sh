@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the test suite and benchmarks need from Debian (idempotent).
+# Called by `npm test` (pretest) and `npm run bench`. Needs root for apt-get; without it,
+# says which packages are missing and how to install them.
+set -euo pipefail
+
+# command -> Debian package
+declare -A NEED=(
+  [fio]=fio
+  [mkfs.xfs]=xfsprogs
+  [losetup]=mount
+)
+
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing Debian packages: ${pkgs[*]}" >&2
+  echo "install-deps: run as root: apt-get update && apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${pkgs[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1; then
+  apt-get update >/dev/null
+  apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null || {
+    echo "install-deps: apt-get could not install ${pkgs[*]}; install them by hand and retry" >&2
+    exit 1
+  }
+fi
