@@ -45,7 +45,7 @@ export interface ChooseOptions {
   avoid?: Iterable<string>;
   /** random source in [0, 1) (tests inject one); Math.random by default */
   rng?: () => number;
-  /** random attempts per distance level (default 3) */
+  /** random attempts per distance level (default 3; three times more at min_dist) */
   attempts?: number;
 }
 
@@ -155,7 +155,9 @@ export function choosePool(services: readonly ServiceInfo[] | CandidateIndex, re
   else for (let d = maxDist; d >= minDist; d--) levels.push(d);
   let found = 0;
   for (const d of levels) {
-    for (let a = 0; a < attempts; a++) {
+    // The last level (min_dist) is the hard one: more random attempts before giving up.
+    const tries = d === levels[levels.length - 1] ? attempts * 3 : attempts;
+    for (let a = 0; a < tries; a++) {
       const r = attempt(index, req, d, avoid, rng);
       if (Array.isArray(r)) {
         const distance = minPairDistance(r);
