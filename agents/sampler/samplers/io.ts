@@ -72,7 +72,6 @@ export interface IoSample {
 /** Samples idle IO % of volumes since its previous call (first call: over `firstWindowMs`). */
 export class IoSampler {
   private prev: { time: number; stats: Map<string, DiskStat> } | undefined;
-  private readonly devices = new Map<string, { key: string; name: string } | undefined>();
 
   constructor(private readonly diskstatsFile = '/proc/diskstats', private readonly firstWindowMs = 200) {}
 
@@ -83,13 +82,9 @@ export class IoSampler {
     } catch { return undefined; }
   }
 
+  /** Resolved on every sample (cheap): a disk mounted on the path later is picked up. */
   private async deviceOf(p: string): Promise<{ key: string; name: string } | undefined> {
-    if (!this.devices.has(p)) {
-      let dev: { key: string; name: string } | undefined;
-      try { dev = await blockDeviceOf(p); } catch { dev = undefined; }
-      this.devices.set(p, dev);
-    }
-    return this.devices.get(p);
+    try { return await blockDeviceOf(p); } catch { return undefined; }
   }
 
   /** One diskstats read for all the given volume paths. */
