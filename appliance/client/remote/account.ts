@@ -1,0 +1,45 @@
+/**
+ * @module client/remote/account
+ * Stubs of the account service's routes; method names equal the handler names
+ * (`accountContainerUpdate` <-> route POST /v1/account/container/update).
+ */
+import { callJson } from '../../common/http';
+
+export interface AccountInfo { id: string; ctime: number; containers: number; objects: number; bytes: number }
+
+export interface AccountContainers {
+  containers: Array<{ name: string; objects: number; bytes: number; mtime: number }>;
+  truncated: boolean;
+  next_marker?: string;
+}
+
+export interface AccountContainerUpdate { id: string; container: string; objects: number; bytes: number; mtime: number; deleted?: boolean }
+
+export class AccountClient {
+  constructor(readonly addr: string, private readonly reqId?: string) {}
+
+  /** Creates an account (idempotent). */
+  accountCreate(id: string): Promise<void> {
+    return callJson(this.addr, '/v1/account/create', { method: 'POST', body: { id }, reqId: this.reqId });
+  }
+
+  /** The account with its usage; ACCOUNT_NOT_FOUND. */
+  accountShow(id: string): Promise<AccountInfo> {
+    return callJson(this.addr, '/v1/account/show', { query: { id }, reqId: this.reqId });
+  }
+
+  /** All account ids. */
+  accountList(): Promise<string[]> {
+    return callJson(this.addr, '/v1/account/list', { reqId: this.reqId });
+  }
+
+  /** One page of the account's containers (byte order of names); ACCOUNT_NOT_FOUND. */
+  accountContainers(id: string, opts: { prefix?: string; marker?: string; limit?: number } = {}): Promise<AccountContainers> {
+    return callJson(this.addr, '/v1/account/containers', { query: { id, ...opts }, reqId: this.reqId });
+  }
+
+  /** Records a container's usage (absolute values; an older mtime is ignored). */
+  accountContainerUpdate(u: AccountContainerUpdate): Promise<void> {
+    return callJson(this.addr, '/v1/account/container/update', { method: 'POST', body: u, reqId: this.reqId });
+  }
+}

@@ -1,0 +1,5 @@
+/** @module client/remote — one stub per service; method names equal the handler names. */
+export * from './conscience';
+export * from './meta0';
+export * from './meta1';
+export * from './account';

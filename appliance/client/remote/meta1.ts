@@ -1,0 +1,38 @@
+/**
+ * @module client/remote/meta1
+ * Stubs of meta1's routes; method names equal the handler names
+ * (`meta1Link` <-> route POST /v1/meta1/link).
+ */
+import { callJson } from '../../common/http';
+
+/** A reference (CID) and its linked services, as meta1 answers. */
+export interface Meta1Reference {
+  cid: string;
+  account: string;
+  container: string;
+  services: Array<{ type: string; addr: string; seq: number }>;
+}
+
+export class Meta1Client {
+  constructor(readonly addr: string, private readonly reqId?: string) {}
+
+  /** Creates the reference if needed and links a service of `type` if none is (idempotent). */
+  meta1Link(req: { cid: string; account: string; container: string; type: string }): Promise<Meta1Reference> {
+    return callJson(this.addr, '/v1/meta1/link', { method: 'POST', body: req, reqId: this.reqId });
+  }
+
+  /** The reference; CONTAINER_NOT_FOUND. */
+  meta1Show(cid: string): Promise<Meta1Reference> {
+    return callJson(this.addr, '/v1/meta1/show', { query: { cid }, reqId: this.reqId });
+  }
+
+  /** Unlinks the services of `type`; CONTAINER_NOT_FOUND. */
+  meta1Unlink(cid: string, type: string): Promise<void> {
+    return callJson(this.addr, '/v1/meta1/unlink', { method: 'POST', body: { cid, type }, reqId: this.reqId });
+  }
+
+  /** Deletes the reference; CONTAINER_NOT_FOUND. */
+  meta1Destroy(cid: string): Promise<void> {
+    return callJson(this.addr, '/v1/meta1/destroy', { method: 'POST', body: { cid }, reqId: this.reqId });
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * @module services/account/backend
+ * Account logic, no HTTP: accounts, their containers and usage, in one base.
+ * Container updates carry absolute values and the mtime of the change; the greatest
+ * (mtime, deleted, objects, bytes) wins, so updates are idempotent and order-independent.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, NotFoundError } from '../../common/errors';
+import { validateName } from '../../common/naming';
+import { Base } from '../../sqliterepo';
+import { MIGRATIONS } from './schema';
+
+/** File name of the account base inside the service's data folder. */
+export const ACCOUNT_BASE_FILE = 'account.db';
+export const DEFAULT_LIST_LIMIT = 1000;
+export const MAX_LIST_LIMIT = 10_000;
+
+/** GET /v1/account/show answer: live sums over the account's containers. */
+export interface AccountInfo { id: string; ctime: number; containers: number; objects: number; bytes: number }
+
+export interface ContainerUsage { name: string; objects: number; bytes: number; mtime: number }
+
+export interface ContainerListing { containers: ContainerUsage[]; truncated: boolean; next_marker?: string }
+
+/** POST /v1/account/container/update body. */
+export interface ContainerUpdate { id: string; container: string; objects: number; bytes: number; mtime: number; deleted?: boolean }
+
+function checkCount(what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError('BAD_REQUEST', `${what} must be a non-negative integer`);
+  return v;
+}
+
+type Row = { objects: number; bytes: number; mtime: number; deleted: number };
+
+/** True when `a` is newer than (or as new as and greater than) `b`: the winner of the two. */
+function wins(a: Row, b: Row): boolean {
+  if (a.mtime !== b.mtime) return a.mtime > b.mtime;
+  if (a.deleted !== b.deleted) return a.deleted > b.deleted;
+  if (a.objects !== b.objects) return a.objects > b.objects;
+  return a.bytes >= b.bytes;
+}
+
+export class AccountBackend {
+  constructor(readonly base: Base) {}
+
+  /** Opens (creating if needed) the account base in `dataDir`. */
+  static open(dataDir: string): AccountBackend {
+    return new AccountBackend(Base.open(path.join(dataDir, ACCOUNT_BASE_FILE), MIGRATIONS));
+  }
+
+  /** Creates an account (existing: no-op). Returns true when created. INVALID_NAME. */
+  create(idIn: unknown, now: number): boolean {
+    const id = validateName('account', idIn);
+    return this.base.write((tx) => tx.run(`INSERT OR IGNORE INTO accounts (id, ctime) VALUES (?, ?)`, [id, now]).changes > 0, now);
+  }
+
+  /** The account with live sums; ACCOUNT_NOT_FOUND. */
+  show(idIn: unknown): AccountInfo {
+    const id = validateName('account', idIn);
+    const acc = this.base.get<{ ctime: number }>(`SELECT ctime FROM accounts WHERE id = ?`, [id]);
+    if (!acc) throw new NotFoundError('ACCOUNT_NOT_FOUND', `account ${id} not found`);
+    const s = this.base.get<{ c: number; o: number | null; b: number | null }>(
+      `SELECT COUNT(*) AS c, SUM(objects) AS o, SUM(bytes) AS b FROM containers WHERE account = ? AND deleted = 0`, [id])!;
+    return { id, ctime: acc.ctime, containers: s.c, objects: s.o ?? 0, bytes: s.b ?? 0 };
+  }
+
+  /** All account ids, in byte order. */
+  list(): string[] {
+    return this.base.all<{ id: string }>(`SELECT id FROM accounts ORDER BY id`).map((r) => r.id);
+  }
+
+  /**
+   * The account's containers in byte order of their names, after `marker`, starting with
+   * `prefix`, at most `limit` (default 1000, max 10,000). ACCOUNT_NOT_FOUND, BAD_REQUEST.
+   */
+  containers(idIn: unknown, opts: { prefix?: string; marker?: string; limit?: number } = {}): ContainerListing {
+    const id = validateName('account', idIn);
+    if (!this.base.get(`SELECT 1 AS x FROM accounts WHERE id = ?`, [id])) throw new NotFoundError('ACCOUNT_NOT_FOUND', `account ${id} not found`);
+    const limit = opts.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new InvalidArgumentError('BAD_REQUEST', `limit must be in 1..${MAX_LIST_LIMIT}`);
+    const prefix = opts.prefix ?? '';
+    const marker = opts.marker ?? '';
+    // name >= prefix narrows the index scan; substr() checks the prefix exactly.
+    const rows = this.base.all<ContainerUsage>(
+      `SELECT name, objects, bytes, mtime FROM containers
+        WHERE account = ? AND deleted = 0 AND name > ? AND name >= ? AND substr(name, 1, length(?)) = ?
+        ORDER BY name LIMIT ?`, [id, marker, prefix, prefix, prefix, limit + 1]);
+    const truncated = rows.length > limit;
+    const containers = truncated ? rows.slice(0, limit) : rows;
+    return truncated ? { containers, truncated, next_marker: containers[containers.length - 1]!.name } : { containers, truncated };
+  }
+
+  /**
+   * Records a container's usage (absolute values). An update older than the stored one is
+   * ignored; `deleted` leaves a tombstone (the container disappears from listings and sums).
+   * An unknown account is created. Returns true when the update was applied.
+   */
+  containerUpdate(u: ContainerUpdate, now: number): boolean {
+    const id = validateName('account', u.id);
+    const name = validateName('container', u.container);
+    const deleted = u.deleted === true ? 1 : 0;
+    const objects = deleted ? 0 : checkCount('objects', u.objects ?? 0);
+    const bytes = deleted ? 0 : checkCount('bytes', u.bytes ?? 0);
+    if (typeof u.mtime !== 'number' || !Number.isFinite(u.mtime) || u.mtime < 0) throw new InvalidArgumentError('BAD_REQUEST', 'mtime must be a non-negative number');
+    const incoming: Row = { objects, bytes, mtime: u.mtime, deleted };
+    return this.base.write((tx) => {
+      tx.run(`INSERT OR IGNORE INTO accounts (id, ctime) VALUES (?, ?)`, [id, now]);
+      const cur = tx.get<Row>(`SELECT objects, bytes, mtime, deleted FROM containers WHERE account = ? AND name = ?`, [id, name]);
+      if (cur && !wins(incoming, cur)) return false;
+      if (cur && cur.mtime === incoming.mtime && cur.deleted === incoming.deleted && cur.objects === incoming.objects && cur.bytes === incoming.bytes) return false;
+      tx.run(`INSERT OR REPLACE INTO containers (account, name, objects, bytes, mtime, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
+        [id, name, objects, bytes, u.mtime, deleted]);
+      return true;
+    }, now);
+  }
+
+  close(): void {
+    this.base.close();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * @module services/account/routes
+ * Route table of the account service (appliance/API.md): handlers named `<resource><Verb>`,
+ * as the stub `client/remote/account.ts`.
+ */
+import { InvalidArgumentError } from '../../common/errors';
+import type { HttpService, RouteCtx } from '../../common/http';
+import type { AccountBackend, ContainerUpdate } from './backend';
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('BAD_REQUEST', `${name} must be an integer`);
+  return n;
+}
+
+export function mountRoutes(http: HttpService, backend: AccountBackend, now: () => number = Date.now): void {
+  /** POST /v1/account/create { id } -> 204 (idempotent); INVALID_NAME. */
+  const accountCreate = async (ctx: RouteCtx) => {
+    const b = await ctx.json<{ id: unknown }>();
+    backend.create(b.id, now());
+    return undefined;
+  };
+
+  /** GET /v1/account/show?id= -> { id, ctime, containers, objects, bytes }; ACCOUNT_NOT_FOUND. */
+  const accountShow = (ctx: RouteCtx) => backend.show(ctx.query.get('id') ?? '');
+
+  /** GET /v1/account/list -> string[] (byte order). */
+  const accountList = () => backend.list();
+
+  /**
+   * GET /v1/account/containers?id=&prefix=&marker=&limit= -> { containers, truncated, next_marker }
+   * Byte order of names; ACCOUNT_NOT_FOUND, BAD_REQUEST (limit out of 1..10,000).
+   */
+  const accountContainers = (ctx: RouteCtx) => backend.containers(ctx.query.get('id') ?? '', {
+    prefix: ctx.query.get('prefix') ?? undefined,
+    marker: ctx.query.get('marker') ?? undefined,
+    limit: intParam(ctx.query, 'limit'),
+  });
+
+  /**
+   * POST /v1/account/container/update { id, container, objects, bytes, mtime, deleted? } -> 204
+   * Absolute values; an older mtime is ignored; an unknown account is created.
+   */
+  const accountContainerUpdate = async (ctx: RouteCtx) => {
+    const b = await ctx.json<ContainerUpdate>();
+    backend.containerUpdate(b, now());
+    return undefined;
+  };
+
+  http
+    .route('POST', '/v1/account/create', accountCreate)
+    .route('GET', '/v1/account/show', accountShow)
+    .route('GET', '/v1/account/list', accountList)
+    .route('GET', '/v1/account/containers', accountContainers)
+    .route('POST', '/v1/account/container/update', accountContainerUpdate);
+}
