@@ -573,14 +573,13 @@ export class Meta2Backend {
     return this.eventBase(source)?.get<{ n: number }>(`SELECT COUNT(*) AS n FROM events`)?.n ?? 0;
   }
 
-  /** The event was sent: removes it. */
-  ackEvent(source: string, id: number): void {
-    this.eventBase(source)?.write((tx) => { tx.run(`DELETE FROM events WHERE id = ?`, [id]); });
-  }
-
-  /** The send failed: counts the attempt and sets the next one. */
-  retryEvent(source: string, id: number, nextTry: number): void {
-    this.eventBase(source)?.write((tx) => { tx.run(`UPDATE events SET attempts = attempts + 1, next_try = ? WHERE id = ?`, [nextTry, id]); });
+  /** Removes the events sent (`done`) and schedules the next attempt of the failed ones. */
+  settleEvents(source: string, done: number[], retries: Array<{ id: number; nextTry: number }>): void {
+    if (done.length === 0 && retries.length === 0) return;
+    this.eventBase(source)?.write((tx) => {
+      for (const id of done) tx.run(`DELETE FROM events WHERE id = ?`, [id]);
+      for (const r of retries) tx.run(`UPDATE events SET attempts = attempts + 1, next_try = ? WHERE id = ?`, [r.nextTry, r.id]);
+    });
   }
 
   /** Finds the container bases that still hold events (after a restart). */

@@ -103,20 +103,24 @@ export class EventDrainer {
         accountAddr = await this.opts.resolveAccount().catch(() => undefined);
       }
       const queue = [...rows];
+      const done: number[] = [];
+      const retries: Array<{ id: number; nextTry: number }> = [];
       const worker = async (): Promise<void> => {
         for (let row = queue.shift(); row; row = queue.shift()) {
           try {
             await this.send(row, accountAddr);
-            backend.ackEvent(source, row.id);
+            done.push(row.id);
             sent++;
           } catch (e) {
             const delay = Math.min(this.opts.intervalMs * 2 ** Math.min(row.attempts, 20), this.opts.maxBackoffMs ?? 60_000);
             this.opts.log.debug('event send failed', { source, type: row.type, attempts: row.attempts + 1, err: e as Error });
-            backend.retryEvent(source, row.id, Date.now() + delay);
+            retries.push({ id: row.id, nextTry: Date.now() + delay });
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 16, rows.length) }, worker));
+      // One write (one fsync) per pass; a crash before it only resends (DELETE and usage are idempotent).
+      backend.settleEvents(source, done, retries);
     }
     return sent;
   }
