@@ -400,8 +400,8 @@ export class Meta2Backend {
 
   /**
    * Deletes. With `version`: removes that version (or marker). Without: versioning on
-   * (max_versions != 1) adds a delete marker; off removes every version of the name.
-   * CONTENT_NOT_FOUND.
+   * (max_versions != 1) adds a delete marker (CONTENT_NOT_FOUND when the latest already is
+   * one); off removes every version of the name. CONTENT_NOT_FOUND.
    */
   contentDelete(cid: string, name: string, version?: number, now = Date.now()): ContentDeleteResult {
     const c = checkCid(cid);
@@ -473,7 +473,8 @@ export class Meta2Backend {
 
   /**
    * Lists in UTF-8 byte order of names. Latest visible version per name unless `versions`
-   * (then every version and marker, newest first). With a delimiter, names holding it after
+   * (then every version and marker, newest first; a name with many old versions is skipped
+   * with a seek). With a delimiter, names holding it after
    * the prefix roll up into common prefixes, and the scan seeks past each one through the
    * (name, version DESC) index. `limit` counts objects and prefixes together.
    */
@@ -511,14 +512,20 @@ export class Meta2Backend {
     for (;;) {
       if (upper !== undefined && compareBytes(lo, upper) >= 0) break;
       const sql = `SELECT ${CONTENT_COLS} FROM contents WHERE name ${loIncl ? '>=' : '>'} ?${upper === undefined ? '' : ' AND name < ?'} ORDER BY name, version DESC`;
-      let jump: string | undefined;
-      let jumped = false;
+      // Where the next query starts when this one stops early (undefined lo: nothing after).
+      let next: { lo: string | undefined; incl: boolean } | undefined;
+      let olderSkipped = 0;
       let stop = false;
       for (const row of base.iterate<ContentRow>(sql, upper === undefined ? [lo] : [lo, upper])) {
         const first = row.name !== lastName;
         lastName = row.name;
+        if (first) olderSkipped = 0;
         if (versionMarker !== undefined && row.name === marker && row.version >= versionMarker) continue;
-        if (!versions && (!first || row.deleted)) continue; // older version, or name hidden by a marker
+        if (!versions && (!first || row.deleted)) {
+          // An older version, or a name hidden by its marker. Many of them: seek to the next name.
+          if (!first && ++olderSkipped > 16) { next = { lo: row.name, incl: false }; break; }
+          continue;
+        }
         if (delimiter !== '') {
           const i = row.name.indexOf(delimiter, prefix.length);
           if (i >= 0) {
@@ -528,8 +535,7 @@ export class Meta2Backend {
             count++;
             out.next_marker = cp;
             delete out.next_version_marker;
-            jump = nextPrefix(cp);
-            jumped = true;
+            next = { lo: nextPrefix(cp), incl: true };
             break;
           }
         }
@@ -539,9 +545,9 @@ export class Meta2Backend {
         out.next_marker = row.name;
         if (versions) out.next_version_marker = row.version;
       }
-      if (stop || !jumped || jump === undefined) break;
-      lo = jump;
-      loIncl = true;
+      if (stop || next === undefined || next.lo === undefined) break;
+      lo = next.lo;
+      loIncl = next.incl;
     }
     if (!out.truncated) { delete out.next_marker; delete out.next_version_marker; }
     return out;

@@ -353,6 +353,17 @@ describe('meta2 backend', () => {
       assert.equal(p3.truncated, false);
     });
 
+    it('lists the latest version of names with many versions and hidden names', () => {
+      const c2 = newContainer({ max_versions: -1 });
+      for (let i = 0; i < 40; i++) b.contentCreate(c2, content('many', i));
+      for (let i = 0; i < 40; i++) b.contentCreate(c2, content('gone', i));
+      b.contentDelete(c2, 'gone');
+      b.contentCreate(c2, content('next', 7));
+      const l = b.contentList(c2);
+      assert.deepEqual(l.objects.map((o) => [o.name, o.size]), [['many', 39], ['next', 7]]);
+      assert.equal(b.contentList(c2, { versions: true }).objects.length, 82);
+    });
+
     it('includes chunks only when asked', () => {
       b.contentCreate(cid, content('c', 1, ['http://h:1/C']));
       assert.deepEqual(b.contentList(cid).objects[0]?.chunks, []);
