@@ -104,7 +104,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     if (wanted.has('meta0') && wanted.has('meta1')) {
       // A fresh grid: map every prefix onto this node's meta1 (idempotent on restart).
       const meta1 = local.filter((s) => s.type === 'meta1').map((s) => s.addr);
-      await new Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init({ meta1 });
+      await new Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init(meta1);
     }
     if (wanted.has('proxy')) {
       await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, abort.signal);

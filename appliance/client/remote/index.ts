@@ -3,3 +3,4 @@ export * from './conscience';
 export * from './meta0';
 export * from './meta1';
 export * from './account';
+export * from './meta2';

@@ -71,7 +71,7 @@ export class Resolver {
 
   async destroy(cid: string, reqId?: string): Promise<void> {
     this.refs.delete(cid);
-    await this.onMeta1(cid, reqId, (c) => c.meta1Destroy({ cid }));
+    await this.onMeta1(cid, reqId, (c) => c.meta1Destroy(cid));
   }
 
   /** Addresses of the services of `type` linked to the container. */

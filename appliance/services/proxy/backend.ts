@@ -6,7 +6,7 @@
  */
 import { ConflictError, InvalidArgumentError, Logger, OioError, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
 import type { ContentInfo, NamespaceInfo, PrepareAnswer } from '../../common/model';
-import { LoadBalancer, parseDataSecurity } from '../../client/lb';
+import { LoadBalancer, dataSecurityCount, parseDataSecurity } from '../../client/lb';
 import { Resolver } from '../../client/resolver';
 import { AccountClient, Meta2Client } from '../../client/remote';
 
@@ -34,7 +34,7 @@ export class ProxyBackend {
     private readonly log: Logger,
   ) {}
 
-  get ns(): NamespaceInfo { return this.lb.namespace; }
+  get ns(): NamespaceInfo { return this.lb.info; }
 
   private names(b: { account?: unknown; container?: unknown }): { account: string; container: string; cid: string } {
     const account = validateName('account', b.account);
@@ -92,14 +92,14 @@ export class ProxyBackend {
 
   async containerDelete(b: { account?: unknown; container?: unknown; force?: boolean }, reqId: string): Promise<void> {
     const { cid } = this.names(b);
-    await this.onMeta2(cid, reqId, (m) => m.containerDelete({ cid, force: b.force }));
+    await this.onMeta2(cid, reqId, (m) => m.containerDelete(cid, b.force));
     this.policyCache.delete(cid);
     await this.resolver.destroy(cid, reqId).catch((e: unknown) => this.log.warn('meta1 destroy failed', { cid, err: e as Error }));
   }
 
   async containerList(q: { account?: unknown; prefix?: string; marker?: string; limit?: number }, reqId: string): Promise<unknown> {
     const account = validateName('account', q.account);
-    return this.account(reqId, (a) => a.accountContainers({ id: account, prefix: q.prefix, marker: q.marker, limit: q.limit }));
+    return this.account(reqId, (a) => a.accountContainers(account, { prefix: q.prefix, marker: q.marker, limit: q.limit }));
   }
 
   async accountShow(q: { account?: unknown }, reqId: string): Promise<unknown> {
@@ -133,10 +133,10 @@ export class ProxyBackend {
     const count = b.size !== undefined ? Math.max(1, Math.ceil(b.size / chunkSize)) : Math.min(Math.max(1, b.count ?? 1), 1000);
     const chunks: PrepareAnswer['chunks'] = [];
     for (let i = 0; i < count; i++) {
-      const chosen = this.lb.choosePolicy(policy, { avoid: b.avoid });
+      const chosen = this.lb.choose({ policy, avoid: b.avoid }).services;
       chunks.push({ pos: String(first + i), urls: chosen.map((s) => `http://${s.addr}/${newChunkId()}`) });
     }
-    const nbCopy = ds.kind === 'plain' ? ds.nbCopy : ds.k + ds.m;
+    const nbCopy = dataSecurityCount(ds);
     return { policy, chunkMethod: this.dataSecurityOf(policy), chunkSize, nbCopy, quorum: Math.floor(nbCopy / 2) + 1, chunks };
   }
 
@@ -153,7 +153,7 @@ export class ProxyBackend {
     const { cid } = this.names(b);
     if (!b.content) throw new InvalidArgumentError('BAD_REQUEST', 'content is missing');
     validateName('object', b.content.name);
-    return this.onMeta2(cid, reqId, (m) => m.contentCreate({ cid, content: b.content! }));
+    return this.onMeta2(cid, reqId, (m) => m.contentCreate(cid, b.content!));
   }
 
   /** Adds each chunk's rawx get score so readers try the best replica first. */
@@ -168,18 +168,23 @@ export class ProxyBackend {
   async contentShow(q: { account?: unknown; container?: unknown; path?: unknown; version?: string }, reqId: string): Promise<ContentInfo> {
     const { cid } = this.names(q);
     const path = validateName('object', q.path);
-    return this.scored(await this.onMeta2(cid, reqId, (m) => m.contentShow({ cid, path, version: q.version })));
+    return this.scored(await this.onMeta2(cid, reqId, (m) => m.contentShow(cid, path, versionOf(q.version))));
   }
 
-  async contentList(q: { account?: unknown; container?: unknown; prefix?: string; delimiter?: string; marker?: string; limit?: string; versions?: string; chunks?: string }, reqId: string): Promise<unknown> {
+  async contentList(q: { account?: unknown; container?: unknown; prefix?: string; delimiter?: string; marker?: string; version_marker?: string; limit?: string; versions?: string; chunks?: string }, reqId: string): Promise<unknown> {
     const { cid } = this.names(q);
-    return this.onMeta2(cid, reqId, (m) => m.contentList({ cid, prefix: q.prefix, delimiter: q.delimiter, marker: q.marker, limit: q.limit, versions: q.versions, chunks: q.chunks }));
+    const limit = q.limit === undefined ? undefined : Number(q.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new InvalidArgumentError('BAD_REQUEST', 'limit must be a non-negative integer');
+    const flag = (v: string | undefined) => v === '1' || v === 'true';
+    return this.onMeta2(cid, reqId, (m) => m.contentList(cid, {
+      prefix: q.prefix, delimiter: q.delimiter, marker: q.marker, version_marker: versionOf(q.version_marker), limit, versions: flag(q.versions), chunks: flag(q.chunks),
+    }));
   }
 
   async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number }, reqId: string): Promise<unknown> {
     const { cid } = this.names(b);
     const path = validateName('object', b.path);
-    return this.onMeta2(cid, reqId, (m) => m.contentDelete({ cid, path, version: b.version }));
+    return this.onMeta2(cid, reqId, (m) => m.contentDelete(cid, path, versionOf(b.version)));
   }
 
   async contentLink(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; dest?: unknown }, reqId: string): Promise<ContentInfo> {
@@ -187,13 +192,21 @@ export class ProxyBackend {
     const path = validateName('object', b.path);
     const dest = validateName('object', b.dest);
     if (dest === path && b.version === undefined) throw new ConflictError('CONTENT_EXISTS', 'link destination is the source');
-    return this.onMeta2(cid, reqId, (m) => m.contentLink({ cid, path, version: b.version, dest }));
+    return this.onMeta2(cid, reqId, (m) => m.contentLink(cid, path, dest, versionOf(b.version)));
   }
 
   async contentProperties(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; set?: Record<string, string>; del?: string[] }, reqId: string): Promise<ContentInfo> {
     const { cid } = this.names(b);
     const path = validateName('object', b.path);
-    return this.onMeta2(cid, reqId, (m) => m.contentProperties({ cid, path, version: b.version, set: b.set, del: b.del }));
+    return this.onMeta2(cid, reqId, (m) => m.contentProperties(cid, path, { set: b.set, del: b.del, version: versionOf(b.version) }));
   }
 }
 
+
+/** An object version from a query or body (microseconds); BAD_REQUEST when not an integer. */
+function versionOf(v: string | number | undefined | null): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('BAD_REQUEST', `invalid version "${String(v)}"`);
+  return n;
+}

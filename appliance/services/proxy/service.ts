@@ -26,7 +26,7 @@ export class ProxyService implements Service {
     const conscience = () => new ConscienceClient(ctx.conscienceAddrs);
     this.lb = new LoadBalancer(conscience());
     await this.lb.start();
-    const up = (type: string) => this.lb!.list(type).filter((s) => s.tags['tag.up'] !== false).map((s) => s.addr);
+    const up = (type: string) => this.lb!.get(type).filter((s) => s.tags['tag.up'] !== false).map((s) => s.addr);
     const resolver = new Resolver(() => up('meta0'), ctx.config['proxy.cache_ttl']);
     const backend = new ProxyBackend(this.lb, resolver, () => up('account'), log);
     this.http = new HttpService(log, { accessLog: ctx.config.access_log });
