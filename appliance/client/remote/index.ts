@@ -1,0 +1,3 @@
+/** @module client/remote — one stub module per service (method names = handler names). */
+export * from './conscience';
+export * from './rawx';
