@@ -21,6 +21,8 @@ export const IO_BLOCK = 1024 * 1024;
 /** Tail read in one syscall when opening a chunk (covers footer + usual metadata). */
 const TAIL_GUESS = 4096;
 const MAX_META_BYTES = 1024 * 1024;
+/** With fsync on, written data is flushed in the background every this many bytes. */
+const SYNC_AHEAD_BYTES = 8 * 1024 * 1024;
 
 export interface ChunkStoreOptions {
   /** the volume's root folder */
@@ -110,7 +112,7 @@ export class ChunkStore {
     let linked = false;
     try {
       fh = await fsp.open(tmpPath, 'wx');
-      const size = await receive(source, fh, hash);
+      const size = await receive(source, fh, hash, this.fsync ? SYNC_AHEAD_BYTES : 0);
       this.stats.bytesIn += size;
       const chunkHash = hash.digest('hex').toUpperCase();
       const expectedHash = typeof expect.expectedHash === 'function' ? expect.expectedHash() : expect.expectedHash;
@@ -305,8 +307,19 @@ async function syncDir(dir: string): Promise<void> {
  * still drained, so the HTTP client can read the error answer. Resolves with the byte count
  * when the source ended; rejects on a write error or if the source closed before its end.
  */
-function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof createHash>): Promise<number> {
-  return new Promise((resolve, reject) => {
+function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof createHash>, syncEvery: number): Promise<number> {
+  let syncing: Promise<void> | undefined;
+  let unsynced = 0;
+  // Flushes written data to the disk in the background while the body still arrives, so
+  // the final fsync only has the tail left (the disk works while the network does).
+  const syncAhead = (n: number): void => {
+    if (syncEvery <= 0) return;
+    unsynced += n;
+    if (syncing || unsynced < syncEvery) return;
+    unsynced = 0;
+    syncing = fh.datasync().catch(() => undefined).finally(() => { syncing = undefined; });
+  };
+  const received = new Promise<number>((resolve, reject) => {
     let batch: Buffer[] = [];
     let batchLen = 0;
     let pos = 0;
@@ -332,6 +345,7 @@ function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof c
       writing = true;
       writeAll(fh, bufs, at).then(() => {
         writing = false;
+        syncAhead(bufs.reduce((n, b) => n + b.length, 0));
         if (source.isPaused() && !settled) source.resume();
         flush();
         finish();
@@ -381,6 +395,8 @@ function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof c
     // The client may have gone away while the temp file was being opened.
     if (source.destroyed && !source.readableEnded) onAbort();
   });
+  // Never leave a background flush running on a handle about to be closed.
+  return received.finally(() => syncing);
 }
 
 function isNoSpace(e: unknown): boolean {
