@@ -6,3 +6,4 @@ export * from './naming';
 export * from './units';
 export * from './clock';
 export * from './http';
+export * from './chunk-meta';

@@ -4,3 +4,5 @@ export * from './meta0';
 export * from './meta1';
 export * from './account';
 export * from './meta2';
+export * from './rawx';
+export * from './proxy';

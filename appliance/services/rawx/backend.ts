@@ -1,0 +1,405 @@
+/**
+ * @module services/rawx/backend
+ * The chunk store of one volume (no HTTP types): chunks are files under a hashed folder tree
+ * (`<volume>/data/<first 3 hex of id>/<id>`), each file holding the chunk's bytes, then its
+ * metadata as JSON, then a fixed footer (4-byte big-endian JSON length + 4-byte magic), so a
+ * chunk carries its reverse links and survives a crash without any side database.
+ * Writes go to a temp file in `<volume>/tmp`, are hashed (MD5) while streamed, checked,
+ * fsynced, linked into place without clobbering, and the folder is fsynced.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, createReadStream, promises as fsp, ReadStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId, NotFoundError, OioError, toOioError } from '../../common';
+
+/** Magic at the very end of every chunk file ("OIO1"). */
+const FOOTER_MAGIC = 0x4f494f31;
+const FOOTER_BYTES = 8;
+/** Size of the write batches and read buffers: large, to keep per-call overhead negligible. */
+export const IO_BLOCK = 1024 * 1024;
+/** Tail read in one syscall when opening a chunk (covers footer + usual metadata). */
+const TAIL_GUESS = 4096;
+const MAX_META_BYTES = 1024 * 1024;
+/** With fsync on, written data is flushed in the background every this many bytes. */
+const SYNC_AHEAD_BYTES = 8 * 1024 * 1024;
+
+export interface ChunkStoreOptions {
+  /** the volume's root folder */
+  volume: string;
+  /** fsync chunk file and folder before a PUT answers (default true) */
+  fsync?: boolean;
+}
+
+/** Expected hash and size of an upload; the hash may only be known at the end (HTTP trailer). */
+export interface PutExpectations {
+  /** uppercase/lowercase hex MD5, or a function called once the body ended */
+  expectedHash?: string | (() => string | undefined);
+  expectedSize?: number;
+}
+
+/** Counters served on GET /stat. */
+export interface RawxStats {
+  puts: number;
+  gets: number;
+  heads: number;
+  deletes: number;
+  bytesIn: number;
+  bytesOut: number;
+  putErrors: number;
+}
+
+/** An opened chunk: its metadata and a way to stream a byte range of its data. */
+export interface OpenedChunk {
+  meta: ChunkMeta;
+  /** streams data bytes [start, end] (inclusive) and closes the file; call at most once */
+  stream(start: number, end: number): ReadStream;
+  /** closes the file when no stream is made */
+  close(): Promise<void>;
+}
+
+export class ChunkStore {
+  readonly volume: string;
+  readonly dataDir: string;
+  readonly tmpDir: string;
+  private readonly fsync: boolean;
+  private readonly knownDirs = new Set<string>();
+  readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
+
+  constructor(opts: ChunkStoreOptions) {
+    this.volume = path.resolve(opts.volume);
+    this.dataDir = path.join(this.volume, 'data');
+    this.tmpDir = path.join(this.volume, 'tmp');
+    this.fsync = opts.fsync !== false;
+  }
+
+  /** Creates the folders and removes temp files left by a crash. */
+  async init(): Promise<void> {
+    await fsp.mkdir(this.dataDir, { recursive: true });
+    await fsp.mkdir(this.tmpDir, { recursive: true });
+    for (const name of await fsp.readdir(this.tmpDir)) {
+      await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
+    }
+  }
+
+  /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
+  chunkPath(id: string): string {
+    if (!isChunkId(id)) throw new InvalidArgumentError('BAD_REQUEST', `invalid chunk id "${id.slice(0, 80)}"`);
+    return path.join(this.dataDir, id.slice(0, 3), id);
+  }
+
+  /** CHUNK_EXISTS when the chunk is already stored (cheap check before reading a body). */
+  async assertAbsent(id: string): Promise<void> {
+    const p = this.chunkPath(id);
+    try {
+      await fsp.access(p, fsConstants.F_OK);
+    } catch {
+      return;
+    }
+    throw new ConflictError('CHUNK_EXISTS', `chunk ${id} exists`);
+  }
+
+  /**
+   * Stores a chunk from `source`, streamed to a temp file with MD5 computed on the fly.
+   * Nothing is visible unless the whole body arrived and matched the expected hash and size.
+   * Throws HASH_MISMATCH, BAD_REQUEST (truncated body, size mismatch), CHUNK_EXISTS, NO_SPACE.
+   */
+  async put(id: string, source: Readable, putMeta: ChunkPutMeta, expect: PutExpectations = {}): Promise<ChunkMeta> {
+    const finalPath = this.chunkPath(id);
+    const tmpPath = path.join(this.tmpDir, `${id}.${randomBytes(6).toString('hex')}`);
+    const hash = createHash('md5');
+    let fh: fsp.FileHandle | undefined;
+    let linked = false;
+    try {
+      fh = await fsp.open(tmpPath, 'wx');
+      const size = await receive(source, fh, hash, this.fsync ? SYNC_AHEAD_BYTES : 0);
+      this.stats.bytesIn += size;
+      const chunkHash = hash.digest('hex').toUpperCase();
+      const expectedHash = typeof expect.expectedHash === 'function' ? expect.expectedHash() : expect.expectedHash;
+      if (expectedHash && expectedHash.toUpperCase() !== chunkHash) {
+        throw new OioError('HASH_MISMATCH', `chunk ${id}: expected MD5 ${expectedHash.toUpperCase()}, got ${chunkHash}`);
+      }
+      if (expect.expectedSize !== undefined && expect.expectedSize !== size) {
+        throw new InvalidArgumentError('BAD_REQUEST', `chunk ${id}: expected ${expect.expectedSize} bytes, got ${size}`);
+      }
+      const meta: ChunkMeta = { ...putMeta, chunkId: id, chunkSize: size, chunkHash, mtime: Date.now() };
+      await writeAll(fh, [encodeTrailer(meta)], size);
+      if (this.fsync) await fh.sync();
+      await fh.close();
+      fh = undefined;
+      const dir = path.dirname(finalPath);
+      await this.ensureDir(dir);
+      try {
+        // link() fails with EEXIST atomically: an existing chunk is never replaced.
+        await fsp.link(tmpPath, finalPath);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError('CHUNK_EXISTS', `chunk ${id} exists`);
+        throw e;
+      }
+      linked = true;
+      await fsp.unlink(tmpPath).catch(() => undefined);
+      if (this.fsync) await syncDir(dir);
+      this.stats.puts++;
+      return meta;
+    } catch (e) {
+      this.stats.putErrors++;
+      if (fh) await fh.close().catch(() => undefined);
+      if (!linked) await fsp.unlink(tmpPath).catch(() => undefined);
+      throw toOioError(e);
+    }
+  }
+
+  /** Opens a chunk and reads its metadata; CHUNK_NOT_FOUND if absent or unreadable. */
+  async open(id: string): Promise<OpenedChunk> {
+    const p = this.chunkPath(id);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(p, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('CHUNK_NOT_FOUND', `chunk ${id} not found`);
+      throw e;
+    }
+    let meta: ChunkMeta;
+    try {
+      meta = await readMeta(fh, id);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+    const handle = fh;
+    return {
+      meta,
+      stream: (start, end) => createReadStream('', { fd: handle, start, end, highWaterMark: IO_BLOCK, autoClose: true }),
+      close: () => handle.close(),
+    };
+  }
+
+  /** Metadata of a chunk. */
+  async head(id: string): Promise<ChunkMeta> {
+    const c = await this.open(id);
+    await c.close();
+    return c.meta;
+  }
+
+  /** Removes a chunk (and fsyncs its folder); CHUNK_NOT_FOUND if absent. */
+  async delete(id: string): Promise<void> {
+    const p = this.chunkPath(id);
+    try {
+      await fsp.unlink(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('CHUNK_NOT_FOUND', `chunk ${id} not found`);
+      throw e;
+    }
+    if (this.fsync) await syncDir(path.dirname(p));
+    this.stats.deletes++;
+  }
+
+  /**
+   * Lists chunks in id order after `marker` (exclusive), at most `limit`, with metadata:
+   * the rebuild crawl. Files that are not chunks or cannot be read are skipped.
+   */
+  async list(marker: string, limit: number): Promise<{ chunks: { id: string; meta: ChunkMeta }[]; truncated: boolean; next_marker?: string }> {
+    const dirs = (await fsp.readdir(this.dataDir)).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
+    const markerDir = marker.slice(0, 3);
+    const out: { id: string; meta: ChunkMeta }[] = [];
+    for (const d of dirs) {
+      if (marker && d < markerDir) continue;
+      let names: string[];
+      try { names = await fsp.readdir(path.join(this.dataDir, d)); } catch { continue; }
+      names = names.filter((n) => isChunkId(n) && n > marker).sort();
+      for (const id of names) {
+        if (out.length >= limit) return { chunks: out, truncated: true, next_marker: out[out.length - 1]!.id };
+        try { out.push({ id, meta: await this.head(id) }); } catch { /* vanished or corrupt: skipped */ }
+      }
+    }
+    return { chunks: out, truncated: false };
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    let created = false;
+    try {
+      await fsp.mkdir(dir);
+      created = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (created && this.fsync) await syncDir(this.dataDir);
+    this.knownDirs.add(dir);
+  }
+}
+
+/** JSON metadata + footer appended after the data bytes. */
+function encodeTrailer(meta: ChunkMeta): Buffer {
+  const json = Buffer.from(JSON.stringify({ v: 1, ...meta }), 'utf8');
+  const buf = Buffer.allocUnsafe(json.length + FOOTER_BYTES);
+  json.copy(buf, 0);
+  buf.writeUInt32BE(json.length, json.length);
+  buf.writeUInt32BE(FOOTER_MAGIC, json.length + 4);
+  return buf;
+}
+
+async function readMeta(fh: fsp.FileHandle, id: string): Promise<ChunkMeta> {
+  const { size: fileSize } = await fh.stat();
+  const corrupt = (why: string): OioError => new OioError('INTERNAL', `chunk ${id} is corrupt: ${why}`);
+  if (fileSize < FOOTER_BYTES) throw corrupt('no footer');
+  const tailLen = Math.min(fileSize, TAIL_GUESS);
+  let tail = Buffer.allocUnsafe(tailLen);
+  await readExactly(fh, tail, fileSize - tailLen);
+  if (tail.readUInt32BE(tailLen - 4) !== FOOTER_MAGIC) throw corrupt('bad magic');
+  const jsonLen = tail.readUInt32BE(tailLen - 8);
+  if (jsonLen > MAX_META_BYTES || jsonLen + FOOTER_BYTES > fileSize) throw corrupt('bad metadata length');
+  if (jsonLen + FOOTER_BYTES > tailLen) {
+    tail = Buffer.allocUnsafe(jsonLen + FOOTER_BYTES);
+    await readExactly(fh, tail, fileSize - tail.length);
+  }
+  const jsonStart = tail.length - FOOTER_BYTES - jsonLen;
+  let parsed: ChunkMeta & { v?: number };
+  try {
+    parsed = JSON.parse(tail.toString('utf8', jsonStart, jsonStart + jsonLen)) as ChunkMeta & { v?: number };
+  } catch {
+    throw corrupt('bad metadata JSON');
+  }
+  const { v: _version, ...meta } = parsed;
+  const dataSize = fileSize - FOOTER_BYTES - jsonLen;
+  if (meta.chunkSize !== dataSize) throw corrupt(`size ${dataSize} differs from metadata ${meta.chunkSize}`);
+  return meta;
+}
+
+async function readExactly(fh: fsp.FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
+    if (bytesRead === 0) throw new OioError('INTERNAL', 'unexpected end of chunk file');
+    off += bytesRead;
+  }
+}
+
+/** writev that loops on short writes. */
+async function writeAll(fh: fsp.FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let total = 0;
+  for (const b of bufs) total += b.length;
+  let { bytesWritten } = await fh.writev(bufs, position);
+  while (bytesWritten < total) {
+    // Rare short write: finish the remainder buffer by buffer.
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of bufs) {
+      if (skip >= b.length) { skip -= b.length; continue; }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    const r = await fh.writev(rest, position + bytesWritten);
+    if (r.bytesWritten === 0) throw new OioError('INTERNAL', 'write made no progress');
+    bytesWritten += r.bytesWritten;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+/**
+ * Pumps `source` into the file: buffers are batched up to IO_BLOCK and written with one
+ * writev while the next batch fills (one write in flight; the source is paused when the next
+ * batch is full, so memory stays ~2 blocks). On a write error (ENOSPC) the rest of the body is
+ * still drained, so the HTTP client can read the error answer. Resolves with the byte count
+ * when the source ended; rejects on a write error or if the source closed before its end.
+ */
+function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof createHash>, syncEvery: number): Promise<number> {
+  let syncing: Promise<void> | undefined;
+  let unsynced = 0;
+  // Flushes written data to the disk in the background while the body still arrives, so
+  // the final fsync only has the tail left (the disk works while the network does).
+  const syncAhead = (n: number): void => {
+    if (syncEvery <= 0) return;
+    unsynced += n;
+    if (syncing || unsynced < syncEvery) return;
+    unsynced = 0;
+    syncing = fh.datasync().catch(() => undefined).finally(() => { syncing = undefined; });
+  };
+  const received = new Promise<number>((resolve, reject) => {
+    let batch: Buffer[] = [];
+    let batchLen = 0;
+    let pos = 0;
+    let size = 0;
+    let writing = false;
+    let ended = false;
+    let failed: unknown;
+    let settled = false;
+
+    const finish = (): void => {
+      if (settled || writing) return;
+      if (failed !== undefined) { settled = true; cleanup(); reject(failed); return; }
+      if (ended && batchLen === 0) { settled = true; cleanup(); resolve(size); }
+    };
+    const flush = (): void => {
+      if (writing || failed !== undefined) return;
+      if (batchLen === 0 || (batchLen < IO_BLOCK && !ended)) return;
+      const bufs = batch;
+      const at = pos;
+      pos += batchLen;
+      batch = [];
+      batchLen = 0;
+      writing = true;
+      writeAll(fh, bufs, at).then(() => {
+        writing = false;
+        syncAhead(bufs.reduce((n, b) => n + b.length, 0));
+        if (source.isPaused() && !settled) source.resume();
+        flush();
+        finish();
+      }, (e: unknown) => {
+        writing = false;
+        if (failed === undefined) failed = e;
+        batch = [];
+        batchLen = 0;
+        // Keep draining (and discarding) so the client gets the answer.
+        if (!ended) source.resume();
+        finish();
+      });
+    };
+    const onData = (buf: Buffer): void => {
+      hash.update(buf);
+      size += buf.length;
+      if (failed !== undefined) return;
+      batch.push(buf);
+      batchLen += buf.length;
+      if (batchLen >= IO_BLOCK) {
+        if (writing) source.pause();
+        else flush();
+      }
+    };
+    const onEnd = (): void => { ended = true; flush(); finish(); };
+    const onAbort = (e?: unknown): void => {
+      if (ended) return;
+      if (failed === undefined || !isNoSpace(failed)) {
+        failed = new InvalidArgumentError('BAD_REQUEST', 'request body truncated (client went away)', { cause: e });
+      }
+      ended = true;
+      batch = [];
+      batchLen = 0;
+      finish();
+    };
+    const onClose = (): void => onAbort();
+    const cleanup = (): void => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onAbort);
+      source.off('close', onClose);
+    };
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onAbort);
+    source.on('close', onClose);
+    // The client may have gone away while the temp file was being opened.
+    if (source.destroyed && !source.readableEnded) onAbort();
+  });
+  // Never leave a background flush running on a handle about to be closed.
+  return received.finally(() => syncing);
+}
+
+function isNoSpace(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
