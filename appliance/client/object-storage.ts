@@ -14,7 +14,7 @@ import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReq
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
 import { ProxyClient, type AccountInfo, type ContainerListPage } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
-import { readRange, splitMetachunks, writeReplicas } from './data';
+import { readRange, splitChunks, writeReplicas } from './data';
 
 export interface ObjectStorageOptions {
   /** proxy address host:port */
@@ -71,6 +71,8 @@ export function metachunksOf(content: ContentInfo): Array<{ pos: number; size: n
     replicas: [...list].sort((a, b) => (b.score ?? 0) - (a.score ?? 0)).map((c) => ({ url: c.url, scoreGet: c.score })),
   }));
 }
+
+const hostOf = (url: string): string => url.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 
 export class ObjectStorage {
   readonly account: string;
@@ -168,20 +170,21 @@ export class ObjectStorage {
     const contentId = newContentId();
     let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
     const written: ChunkInfo[] = [];
+    const failed = new Set<string>();
     try {
-      let pos = 0;
-      for await (const part of splitMetachunks(tap, prepared.chunkSize)) {
+      for await (const part of splitChunks(tap, prepared.chunkSize)) {
+        const pos = part.pos;
         let target = prepared.chunks.find((c) => c.pos === String(pos));
         if (!target) {
-          prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1 });
+          prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1, degraded: true, avoid: [...failed] });
           target = prepared.chunks[0]!;
         }
-        const res = await writeReplicas(target.urls.map((url) => ({ url })), part, {
+        const res = await writeReplicas(target.urls.map((url) => ({ url })), part.stream, {
           containerId: cidOf(b.account, b.container), contentPath: name, contentVersion: version, contentId,
-          chunkPos: String(pos), policy: prepared.policy, chunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}`,
+          chunkPos: String(pos), contentPolicy: prepared.policy, contentChunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}/${version}`,
         }, { quorum: prepared.quorum });
         written.push(...res.chunks);
-        pos++;
+        for (const f of res.failures) failed.add(hostOf(f.url));
       }
       if (size !== undefined && seen !== size) throw new InvalidArgumentError('BAD_REQUEST', `source gave ${seen} bytes, ${size} announced`);
       const now = Date.now();

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Config, Logger, OioError, sleep } from '../common';
+import { Config, Logger, OioError, STATUS_PATH, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
 import { Meta0Client } from '../client/remote/meta0';
 import { Agent, type LocalService } from '../../agents/sampler';
@@ -65,7 +65,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: 'http', checkPath: svc.type === 'rawx' ? '/info' : undefined });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };

@@ -354,7 +354,11 @@ export function policyPoolRequest(policy: string, ns: Pick<NamespaceInfo, 'stora
  */
 export function resolveChoose(req: ChooseSpec, ns: Pick<NamespaceInfo, 'storagePolicies' | 'dataSecurity' | 'pools'>): PoolRequest {
   if (req.count !== undefined && (!Number.isInteger(req.count) || req.count < 1)) throw bad(`count must be an integer >= 1`);
-  if (req.policy) return policyPoolRequest(req.policy, ns, req.type ?? 'rawx');
+  if (req.policy) {
+    // `count` overrides the policy's count (a degraded placement during an upload).
+    const r = policyPoolRequest(req.policy, ns, req.type ?? 'rawx');
+    return req.count ? { ...r, targets: fitTargets(r.targets, req.count) } : r;
+  }
   if (req.pool && req.pool !== 'NONE') {
     const spec = ns.pools[req.pool];
     if (!spec) return defaultPoolRequest(req.pool, ns, req.count ?? 1);

@@ -3,10 +3,12 @@
  * Stubs of the proxy's REST metadata API (method names = proxy handler names).
  */
 import { callJson } from '../../common/http';
+import type { AccountInfo } from './account';
 import type { ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 
-export interface AccountInfo { id: string; ctime: number; containers: number; objects: number; bytes: number }
 export interface ContainerListPage { containers: Array<{ name: string; objects: number; bytes: number; mtime: number }>; truncated: boolean; next_marker?: string }
+
+export type { AccountInfo };
 
 export class ProxyClient {
   constructor(readonly addr: string, private readonly reqId?: string) {}
@@ -28,7 +30,7 @@ export class ProxyClient {
   containerList(q: { account: string; prefix?: string; marker?: string; limit?: number }): Promise<ContainerListPage> { return this.get('/v1/container/list', q); }
   accountShow(account: string): Promise<AccountInfo> { return this.get('/v1/account/show', { account }); }
   accountList(): Promise<string[]> { return this.get('/v1/account/list', {}); }
-  contentPrepare(b: { account: string; container: string; path: string; size?: number; policy?: string; pos?: number; count?: number; avoid?: string[] }): Promise<PrepareAnswer> { return this.post('/v1/content/prepare', b); }
+  contentPrepare(b: { account: string; container: string; path: string; size?: number; policy?: string; pos?: number; count?: number; avoid?: string[]; degraded?: boolean }): Promise<PrepareAnswer> { return this.post('/v1/content/prepare', b); }
   contentCreate(b: { account: string; container: string; content: ContentInfo }): Promise<ContentInfo> { return this.post('/v1/content/create', b); }
   contentShow(q: { account: string; container: string; path: string; version?: string | number }): Promise<ContentInfo> { return this.get('/v1/content/show', q); }
   contentList(q: { account: string; container: string; prefix?: string; delimiter?: string; marker?: string; limit?: number; versions?: boolean; chunks?: boolean }): Promise<ContentList> {

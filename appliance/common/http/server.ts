@@ -13,6 +13,8 @@ import { Logger } from '../log';
 export const REQ_ID_HEADER = 'x-oio-req-id';
 /** Returned by a handler that wrote the response itself (streams). */
 export const HANDLED = Symbol('handled');
+/** The health-check route every HttpService answers. */
+export const STATUS_PATH = '/v1/status';
 const MAX_JSON_BODY = 16 * 1024 * 1024;
 
 export interface RouteCtx {
@@ -66,8 +68,12 @@ export class HttpService {
   private server: http.Server | undefined;
   readonly log: Logger;
 
+  private readonly startedAt = Date.now();
+
   constructor(log: Logger, private readonly opts: { accessLog?: boolean } = {}) {
     this.log = log;
+    // Every service answers its health check here (agents poll it; logged at debug only).
+    this.route('GET', STATUS_PATH, () => ({ status: 'ok', uptimeMs: Date.now() - this.startedAt }));
   }
 
   route(method: string, template: string, handler: Handler): this {
@@ -134,7 +140,7 @@ export class HttpService {
     }
     if (this.opts.accessLog !== false) {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      this.log.info('access', { method: req.method, route: template, status, code, bytes, durationMs: Math.round(durationMs * 100) / 100, reqId });
+      this.log.log(template === STATUS_PATH ? 'debug' : 'info', 'access', { method: req.method, route: template, status, code, bytes, durationMs: Math.round(durationMs * 100) / 100, reqId });
     }
   }
 

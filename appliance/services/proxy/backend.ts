@@ -5,7 +5,7 @@
  * rawx targets chosen locally from the cached score bulletin. Data never flows through here.
  */
 import { ConflictError, InvalidArgumentError, Logger, OioError, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
-import type { ContentInfo, NamespaceInfo, PrepareAnswer } from '../../common/model';
+import type { ContentInfo, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 import { LoadBalancer, dataSecurityCount, parseDataSecurity } from '../../client/lb';
 import { Resolver } from '../../client/resolver';
 import { AccountClient, Meta2Client } from '../../client/remote';
@@ -20,12 +20,18 @@ export interface PrepareRequest {
   /** first metachunk position to prepare (streamed uploads prepare one at a time) */
   pos?: number;
   count?: number;
-  /** rawx ids not to use (failed during this upload) */
+  /** rawx ids or addresses not to use (failed during this upload) */
   avoid?: string[];
+  /**
+   * An upload already under way: when the policy's full count cannot be placed any more (a
+   * rawx died), place at least its quorum rather than failing the whole upload.
+   */
+  degraded?: boolean;
 }
 
 export class ProxyBackend {
   private readonly policyCache = new Map<string, { policy: string | undefined; expires: number }>();
+  private lastForcedRefresh = 0;
 
   constructor(
     readonly lb: LoadBalancer,
@@ -131,13 +137,40 @@ export class ProxyBackend {
     const first = b.pos ?? 0;
     if (!Number.isInteger(first) || first < 0) throw new InvalidArgumentError('BAD_REQUEST', 'pos must be a non-negative integer');
     const count = b.size !== undefined ? Math.max(1, Math.ceil(b.size / chunkSize)) : Math.min(Math.max(1, b.count ?? 1), 1000);
+    const nbCopy = dataSecurityCount(ds);
+    const quorum = Math.floor(nbCopy / 2) + 1;
+    const avoid = (b.avoid ?? []).map((x) => this.lb.byAddr(x)?.id ?? x);
     const chunks: PrepareAnswer['chunks'] = [];
     for (let i = 0; i < count; i++) {
-      const chosen = this.lb.choose({ policy, avoid: b.avoid }).services;
+      const chosen = await this.place(policy, ds.kind === 'plain' ? quorum : nbCopy, avoid, b.degraded === true);
       chunks.push({ pos: String(first + i), urls: chosen.map((s) => `http://${s.addr}/${newChunkId()}`) });
     }
-    const nbCopy = dataSecurityCount(ds);
-    return { policy, chunkMethod: this.dataSecurityOf(policy), chunkSize, nbCopy, quorum: Math.floor(nbCopy / 2) + 1, chunks };
+    return { policy, chunkMethod: this.dataSecurityOf(policy), chunkSize, nbCopy, quorum, chunks };
+  }
+
+  /** The policy's full placement, or (degraded) the most services down to `min` that can be placed. */
+  private async place(policy: string, min: number, avoid: string[], degraded: boolean): Promise<ServiceInfo[]> {
+    try {
+      return this.lb.choose({ policy, avoid }).services;
+    } catch (e) {
+      if ((e as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e;
+      // The cached bulletin may predate a service that just came up: ask the conscience
+      // (at most once a second, so an unsatisfiable policy does not hammer it).
+      if (Date.now() - this.lastForcedRefresh > 1000) {
+        this.lastForcedRefresh = Date.now();
+        await this.lb.refresh().catch(() => undefined);
+      }
+      try { return this.lb.choose({ policy, avoid }).services; } catch (e1) { if (!degraded || (e1 as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e1; }
+      const full = dataSecurityCount(parseDataSecurity(this.dataSecurityOf(policy)));
+      for (let count = full - 1; count >= min; count--) {
+        try {
+          const chosen = this.lb.choose({ policy, avoid, count }).services;
+          this.log.warn('degraded placement', { policy, wanted: full, placed: chosen.length });
+          return chosen;
+        } catch (e2) { if ((e2 as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e2; }
+      }
+      throw e;
+    }
   }
 
   dataSecurityOf(policy: string): string {
