@@ -72,6 +72,7 @@ export async function writeReplicas(targets: ReplicaTarget[], source: Readable, 
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', onError);
+      source.off('close', onClose);
     };
     const maybeResume = (): void => {
       if (!settled && blocked.size === 0 && source.isPaused()) source.resume();
@@ -111,6 +112,9 @@ export async function writeReplicas(targets: ReplicaTarget[], source: Readable, 
       reject(toOioError(e));
     };
 
+    // Destroyed without an error: the body is incomplete, nothing may be stored.
+    const onClose = (): void => onError(new OioError('BAD_REQUEST', 'source closed before its end'));
+
     for (const u of uploads) {
       u.result.catch((e: unknown) => fail(u, toOioError(e)));
       u.request.on('drain', () => { if (blocked.delete(u)) maybeResume(); });
@@ -118,6 +122,7 @@ export async function writeReplicas(targets: ReplicaTarget[], source: Readable, 
     source.on('data', onData);
     source.on('end', onEnd);
     source.on('error', onError);
+    source.on('close', onClose);
     // A source already in paused mode (e.g. a metachunk stream) starts flowing now.
     source.resume();
   }).catch(async (e: unknown) => {

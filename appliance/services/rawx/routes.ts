@@ -122,9 +122,10 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
       return HANDLED;
     }
     const stream = chunk.stream(start, end);
+    // Counted as read (per 1 MiB block), so /stat is current as soon as the client has the bytes.
+    stream.on('data', (b: string | Buffer) => { store.stats.bytesOut += b.length; });
     try {
       await pipeline(stream, res);
-      store.stats.bytesOut += end - start + 1;
     } catch (e) {
       // The client went away mid-stream: nothing to answer; the access line shows it.
       ctx.log.debug('get aborted', { err: e instanceof Error ? e : String(e) });
