@@ -157,39 +157,51 @@ export class ObjectStorage {
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new InvalidArgumentError('BAD_REQUEST', 'size must be a non-negative integer');
 
     const proxy = this.proxy();
-    const md5 = createHash('md5');
+    const version = nextVersionMicros();
+    const contentId = newContentId();
+    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
+    // One metachunk: its MD5 (computed by the replica writer) is the content's MD5, so the
+    // bytes are hashed once. Several: the content MD5 is computed over the whole stream.
+    const single = size !== undefined && size <= prepared.chunkSize;
+    const md5 = single ? undefined : createHash('md5');
     let seen = 0;
     const tap = new Transform({
       highWaterMark: 1024 * 1024,
-      transform(chunk: Buffer, _enc, cb) { md5.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
+      transform(chunk: Buffer, _enc, cb) { md5?.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
     });
     input.on('error', (e) => tap.destroy(e));
     input.pipe(tap);
 
-    const version = nextVersionMicros();
-    const contentId = newContentId();
-    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
     const written: ChunkInfo[] = [];
     const failed = new Set<string>();
+    const chunkMeta = (pos: number) => ({
+      containerId: cidOf(b.account, b.container), contentPath: name, contentVersion: version, contentId,
+      chunkPos: String(pos), contentPolicy: prepared.policy, contentChunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}/${version}`,
+    });
     try {
-      for await (const part of splitChunks(tap, prepared.chunkSize)) {
-        const pos = part.pos;
-        let target = prepared.chunks.find((c) => c.pos === String(pos));
-        if (!target) {
-          prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1, degraded: true, avoid: [...failed] });
-          target = prepared.chunks[0]!;
-        }
-        const res = await writeReplicas(target.urls.map((url) => ({ url })), part.stream, {
-          containerId: cidOf(b.account, b.container), contentPath: name, contentVersion: version, contentId,
-          chunkPos: String(pos), contentPolicy: prepared.policy, contentChunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}/${version}`,
-        }, { quorum: prepared.quorum });
+      let hash: string;
+      if (single) {
+        const res = await writeReplicas(prepared.chunks[0]!.urls.map((url) => ({ url })), tap, chunkMeta(0), { quorum: prepared.quorum, size });
         written.push(...res.chunks);
-        for (const f of res.failures) failed.add(hostOf(f.url));
+        hash = res.hash;
+      } else {
+        for await (const part of splitChunks(tap, prepared.chunkSize)) {
+          const pos = part.pos;
+          let target = prepared.chunks.find((c) => c.pos === String(pos));
+          if (!target) {
+            prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1, degraded: true, avoid: [...failed] });
+            target = prepared.chunks[0]!;
+          }
+          const res = await writeReplicas(target.urls.map((url) => ({ url })), part.stream, chunkMeta(pos), { quorum: prepared.quorum });
+          written.push(...res.chunks);
+          for (const f of res.failures) failed.add(hostOf(f.url));
+        }
+        hash = md5!.digest('hex').toUpperCase();
       }
       if (size !== undefined && seen !== size) throw new InvalidArgumentError('BAD_REQUEST', `source gave ${seen} bytes, ${size} announced`);
       const now = Date.now();
       const content: ContentInfo = {
-        id: contentId, name, version, size: seen, hash: md5.digest('hex').toUpperCase(), mime: opts.mime ?? 'application/octet-stream',
+        id: contentId, name, version, size: seen, hash, mime: opts.mime ?? 'application/octet-stream',
         policy: prepared.policy, chunkMethod: prepared.chunkMethod, ctime: now, mtime: now, deleted: false,
         properties: opts.properties ?? {}, chunks: written,
       };

@@ -7,6 +7,7 @@
  * `applyOp()` and reaches the same state (so writers must pass every non-deterministic value
  * — times, ids, versions — as parameters, never call random()/now() inside SQL).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -32,8 +33,56 @@ export interface WriteTx {
 export interface BaseOptions {
   /** keep at most this many operations in the log (older ones are trimmed); default 10,000 */
   oplogKeep?: number;
-  /** fsync on every commit (synchronous=FULL); default true */
+  /** false: never fsync (tests, scratch bases); default true (group commit, see `sync`) */
   durable?: boolean;
+  /**
+   * How commits become durable: `group` (default when durable) commits without fsync and
+   * `syncDirtyBases()` fsyncs the write-ahead logs of every base written since, once for
+   * all of them (services await it before answering, so an acknowledged write is on disk);
+   * `full` fsyncs inside every commit (blocking the event loop); `off` never fsyncs.
+   */
+  sync?: 'group' | 'full' | 'off';
+}
+
+// Group commit: bases committed since the last fsync, and generations to know whether a
+// caller's commits are covered by an fsync already done (or under way).
+const dirtyBases = new Set<Base>();
+let commitGeneration = 0;
+let syncedGeneration = 0;
+let syncInFlight: Promise<void> | undefined;
+
+/** The commit generation the current request (see `durableWrites`) must see on disk. */
+const requestWrites = new AsyncLocalStorage<{ generation: number }>();
+
+/**
+ * Runs a request handler and, if it committed anything in group mode, waits until those
+ * commits are on disk before resolving: an acknowledged write is durable, and a request
+ * that wrote nothing (a read) never waits for other requests' fsyncs.
+ */
+export async function durableWrites<T>(handler: () => Promise<T>): Promise<T> {
+  const store = { generation: 0 };
+  const out = await requestWrites.run(store, handler);
+  if (store.generation > 0) await syncDirtyBases(store.generation);
+  return out;
+}
+
+/**
+ * Resolves when every commit made (in group mode) before this call — or up to generation
+ * `target` — is on disk: one fsync per written base's WAL, shared by every caller waiting at
+ * the same time. Cheap when nothing is pending. Rejects if an fsync fails (bases stay pending).
+ */
+export async function syncDirtyBases(target = commitGeneration): Promise<void> {
+  while (syncedGeneration < target) {
+    if (!syncInFlight) {
+      const gen = commitGeneration;
+      const bases = [...dirtyBases];
+      dirtyBases.clear();
+      syncInFlight = Promise.all(bases.map((b) => b.syncWal()))
+        .then(() => { syncedGeneration = Math.max(syncedGeneration, gen); }, (e: unknown) => { for (const b of bases) dirtyBases.add(b); throw e; })
+        .finally(() => { syncInFlight = undefined; });
+    }
+    await syncInFlight;
+  }
 }
 
 type OpListener = (op: Operation) => void;
@@ -44,12 +93,17 @@ export class Base {
   private readonly oplogKeep: number;
   private listeners: OpListener[] = [];
   private seq: number;
+  private readonly syncMode: 'group' | 'full' | 'off';
+  private wal: fs.promises.FileHandle | undefined;
 
   private constructor(readonly file: string, migrations: Migration[], opts: BaseOptions) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+    this.syncMode = opts.durable === false ? 'off' : opts.sync ?? 'group';
+    // NORMAL in WAL mode: commits are not fsynced (group mode fsyncs the WAL itself);
+    // checkpoints still fsync the WAL before copying it into the base.
+    this.db.pragma(`synchronous = ${this.syncMode === 'full' ? 'FULL' : this.syncMode === 'off' ? 'OFF' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.oplogKeep = opts.oplogKeep ?? 10_000;
     this.db.exec(`CREATE TABLE IF NOT EXISTS _oplog (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, ops TEXT NOT NULL);
@@ -116,8 +170,29 @@ export class Base {
       if (statements.length > 0) op = this.recordOp(statements, time);
       return r;
     })();
-    if (op) for (const l of this.listeners) l(op);
+    if (op) {
+      this.markDirty();
+      for (const l of this.listeners) l(op);
+    }
     return result;
+  }
+
+  private markDirty(): void {
+    if (this.syncMode !== 'group') return;
+    commitGeneration++;
+    dirtyBases.add(this);
+    const store = requestWrites.getStore();
+    if (store) store.generation = commitGeneration;
+  }
+
+  /** fsyncs this base's write-ahead log (group commit; see syncDirtyBases). */
+  async syncWal(): Promise<void> {
+    if (!this.db.open) return;
+    if (!this.wal) {
+      try { this.wal = await fs.promises.open(`${this.file}-wal`, 'r'); }
+      catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; throw e; }
+    }
+    await this.wal.sync();
   }
 
   private recordOp(statements: Statement[], time: number): Operation {
@@ -142,6 +217,7 @@ export class Base {
       for (const s of op.statements) this.prepare(s.sql).run(s.params);
       this.recordOp(op.statements, op.time);
     })();
+    this.markDirty();
   }
 
   /** Operations after `seq` still in the log (undefined if trimmed: a whole-base copy is needed). */
@@ -158,8 +234,13 @@ export class Base {
     return () => { this.listeners = this.listeners.filter((x) => x !== l); };
   }
 
+  /** Closes the base (a closing connection checkpoints its WAL into the base, with fsync). */
   close(): void {
     this.stmtCache.clear();
+    dirtyBases.delete(this);
     if (this.db.open) this.db.close();
+    const wal = this.wal;
+    this.wal = undefined;
+    void wal?.close().catch(() => undefined);
   }
 }

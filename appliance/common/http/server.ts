@@ -70,7 +70,11 @@ export class HttpService {
 
   private readonly startedAt = Date.now();
 
-  constructor(log: Logger, private readonly opts: { accessLog?: boolean } = {}) {
+  /**
+   * @param opts.wrapHandler runs around every handler (a service on sqliterepo passes
+   *   `durableWrites`, so no write is acknowledged before it is on disk)
+   */
+  constructor(log: Logger, private readonly opts: { accessLog?: boolean; wrapHandler?: <T>(run: () => Promise<T>) => Promise<T> } = {}) {
     this.log = log;
     // Every service answers its health check here (agents poll it; logged at debug only).
     this.route('GET', STATUS_PATH, () => ({ status: 'ok', uptimeMs: Date.now() - this.startedAt }));
@@ -125,7 +129,8 @@ export class HttpService {
           try { return JSON.parse(buf.toString('utf8')) as T; } catch { throw new InvalidArgumentError('BAD_REQUEST', 'malformed JSON body'); }
         },
       };
-      const out = await found.route.handler(ctx);
+      const handler = found.route.handler;
+      const out = this.opts.wrapHandler ? await this.opts.wrapHandler(async () => handler(ctx)) : await handler(ctx);
       if (out === HANDLED) { status = res.statusCode; }
       else if (out === undefined) { status = 204; res.writeHead(204); res.end(); }
       else { bytes = sendJson(res, 200, out); }

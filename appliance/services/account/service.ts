@@ -2,6 +2,7 @@
  * @module services/account/service
  * Account service lifecycle: opens the base, mounts the routes, listens.
  */
+import { durableWrites } from '../../sqliterepo';
 import { HttpService } from '../../common/http';
 import type { Service, ServiceContext } from '../../runtime/service';
 import { AccountBackend } from './backend';
@@ -29,7 +30,7 @@ export class AccountService implements Service {
   async start(ctx: ServiceContext): Promise<void> {
     this.backend = AccountBackend.open(ctx.dataDir);
     const log = ctx.log.child({ svc: 'account' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log });
+    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
     mountRoutes(this.http, this.backend);
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
     log.info('account started', { addr: this.addr });

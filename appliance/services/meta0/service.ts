@@ -2,6 +2,7 @@
  * @module services/meta0/service
  * meta0 lifecycle: opens the base in the data folder, mounts the routes, listens.
  */
+import { durableWrites } from '../../sqliterepo';
 import { HttpService } from '../../common/http';
 import type { Service, ServiceContext } from '../../runtime/service';
 import { Meta0Backend } from './backend';
@@ -29,7 +30,7 @@ export class Meta0Service implements Service {
   async start(ctx: ServiceContext): Promise<void> {
     this.backend = Meta0Backend.open(ctx.dataDir);
     const log = ctx.log.child({ svc: 'meta0' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log });
+    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
     mountRoutes(this.http, this.backend);
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
     log.info('meta0 started', { addr: this.addr, initialized: this.backend.isInitialized });

@@ -2,6 +2,7 @@
  * @module services/meta1/service
  * meta1 lifecycle: wires the backend to the conscience (service choice), mounts routes, listens.
  */
+import { durableWrites } from '../../sqliterepo';
 import { HttpService } from '../../common/http';
 import { ConscienceClient } from '../../client/remote';
 import type { Service, ServiceContext } from '../../runtime/service';
@@ -36,7 +37,7 @@ export class Meta1Service implements Service {
       chooser: async (type) => firstAddr(type, await conscience.lbChoose({ type, count: 1 })),
     });
     const log = ctx.log.child({ svc: 'meta1' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log });
+    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
     mountRoutes(this.http, this.backend);
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
     log.info('meta1 started', { addr: this.addr });

@@ -5,6 +5,7 @@
  * service's address comes from the `accountAddr` option, a `resolveAccount` function, or
  * the conscience (first `account` service listed).
  */
+import { durableWrites } from '../../sqliterepo';
 import { HttpService, Logger } from '../../common';
 import { ConscienceClient } from '../../client/remote/conscience';
 import type { Service, ServiceContext } from '../../runtime/service';
@@ -62,7 +63,7 @@ export class Meta2Service implements Service {
       durable: this.opts.durable,
     });
     this.backendImpl = backend;
-    const http = new HttpService(log, { accessLog: ctx.config.access_log });
+    const http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
     registerRoutes(http, backend);
     const host = this.opts.host ?? ctx.config.ip;
     const port = await http.listen(host, this.opts.port ?? ctx.config['meta2.port']);
