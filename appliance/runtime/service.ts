@@ -5,6 +5,7 @@
  */
 import type { Config } from '../common/config';
 import type { Logger } from '../common/log';
+import type { Election } from '../sqliterepo';
 
 export interface ServiceContext {
   /** the node's frozen configuration */
@@ -16,6 +17,8 @@ export interface ServiceContext {
   dataDir: string;
   /** address of the conscience(s) to use */
   conscienceAddrs: string[];
+  /** the master election of replicated bases for a service answering at `self` (default: local) */
+  election?(self: string): Election;
 }
 
 export interface Service {

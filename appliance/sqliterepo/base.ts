@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { OioError } from '../common/errors';
 
@@ -18,8 +19,18 @@ export type SqlParams = SqlParam[] | Record<string, SqlParam>;
 
 export interface Statement { sql: string; params: SqlParams }
 
-/** One numbered operation: what a slave replays. */
-export interface Operation { seq: number; time: number; statements: Statement[] }
+/** One numbered operation: what a slave replays. `hash` identifies it (divergence check). */
+export interface Operation { seq: number; time: number; statements: Statement[]; hash?: string }
+
+/**
+ * Thrown by a replicated base that this process does not (yet) master, before anything is
+ * done: the request wrapper (`replicatedWrites`) elects or redirects, then retries the handler.
+ */
+export class NeedMaster extends Error {
+  constructor(readonly base: Base, readonly peers: string[]) {
+    super(`base ${base.name ?? base.file} needs its master`);
+  }
+}
 
 export interface Migration { version: number; sql: string }
 
@@ -51,8 +62,17 @@ let commitGeneration = 0;
 let syncedGeneration = 0;
 let syncInFlight: Promise<void> | undefined;
 
-/** The commit generation the current request (see `durableWrites`) must see on disk. */
-const requestWrites = new AsyncLocalStorage<{ generation: number }>();
+/** What the current request did to bases (see `durableWrites` and replication). */
+export interface RequestWrites {
+  /** commit generation this request must see on disk */
+  generation: number;
+  /** operations committed by this request, per base, in order */
+  ops: Map<Base, Operation[]>;
+  /** replica set given by the caller (header x-oio-peers) for bases created by this request */
+  peers?: string[];
+}
+
+export const requestWrites = new AsyncLocalStorage<RequestWrites>();
 
 /**
  * Runs a request handler and, if it committed anything in group mode, waits until those
@@ -60,7 +80,7 @@ const requestWrites = new AsyncLocalStorage<{ generation: number }>();
  * that wrote nothing (a read) never waits for other requests' fsyncs.
  */
 export async function durableWrites<T>(handler: () => Promise<T>): Promise<T> {
-  const store = { generation: 0 };
+  const store: RequestWrites = { generation: 0, ops: new Map() };
   const out = await requestWrites.run(store, handler);
   if (store.generation > 0) await syncDirtyBases(store.generation);
   return out;
@@ -95,6 +115,12 @@ export class Base {
   private seq: number;
   private readonly syncMode: 'group' | 'full' | 'off';
   private wal: fs.promises.FileHandle | undefined;
+  /** service type and base name, for elections and replication (set by the opener) */
+  type: string | undefined;
+  name: string | undefined;
+  /** set while this process is the elected master of this (replicated) base */
+  masterEpoch: number | undefined;
+  private peersCache: string[] | null | undefined;
 
   private constructor(readonly file: string, migrations: Migration[], opts: BaseOptions) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -106,8 +132,10 @@ export class Base {
     this.db.pragma(`synchronous = ${this.syncMode === 'full' ? 'FULL' : this.syncMode === 'off' ? 'OFF' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.oplogKeep = opts.oplogKeep ?? 10_000;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS _oplog (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, ops TEXT NOT NULL);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS _oplog (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, ops TEXT NOT NULL, hash TEXT);
                   CREATE TABLE IF NOT EXISTS _admin (k TEXT PRIMARY KEY, v TEXT NOT NULL);`);
+    const cols = this.db.prepare(`PRAGMA table_info(_oplog)`).all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === 'hash')) this.db.exec(`ALTER TABLE _oplog ADD COLUMN hash TEXT`);
     this.migrate(migrations);
     const row = this.db.prepare(`SELECT v FROM _admin WHERE k = 'seq'`).get() as { v: string } | undefined;
     this.seq = row ? Number(row.v) : 0;
@@ -137,19 +165,64 @@ export class Base {
     return s;
   }
 
+  /** Names the base for elections and replication. */
+  identify(type: string, name: string): this {
+    this.type = type;
+    this.name = name;
+    return this;
+  }
+
+  /** The replica set recorded in the base (addresses), or undefined when never set. */
+  get peers(): string[] | undefined {
+    if (this.peersCache === undefined) {
+      const row = this.db.prepare(`SELECT v FROM _admin WHERE k = 'peers'`).get() as { v: string } | undefined;
+      this.peersCache = row ? (JSON.parse(row.v) as string[]) : null;
+    }
+    return this.peersCache ?? undefined;
+  }
+
+  /** True when the base lives on several replicas (writes need an elected master). */
+  get isReplicated(): boolean {
+    return (this.peers?.length ?? 0) > 1;
+  }
+
+  /** Highest election epoch seen for this base (a lower one is a deposed master). */
+  get epoch(): number {
+    const row = this.db.prepare(`SELECT v FROM _admin WHERE k = 'epoch'`).get() as { v: string } | undefined;
+    return row ? Number(row.v) : 0;
+  }
+
+  set epoch(e: number) {
+    this.db.prepare(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('epoch', ?)`).run(String(e));
+  }
+
+  /** Hash of the operation `seq` still in the log (undefined if trimmed or absent). */
+  hashAt(seq: number): string | undefined {
+    const row = this.prepare(`SELECT hash FROM _oplog WHERE seq = ?`).get(seq) as { hash: string | null } | undefined;
+    return row?.hash ?? undefined;
+  }
+
+  /** Throws NeedMaster when this replicated base is not mastered here. */
+  private gate(peers: string[] | undefined): void {
+    if (peers && peers.length > 1 && this.masterEpoch === undefined) throw new NeedMaster(this, peers);
+  }
+
   /** The number of the last operation applied to this base. */
   get lastSeq(): number { return this.seq; }
 
   /** Reads outside any write (snapshot of the last commit). */
   get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T | undefined {
+    if (requestWrites.getStore()) this.gate(this.peers);
     return this.prepare(sql).get(params) as T | undefined;
   }
 
   all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T[] {
+    if (requestWrites.getStore()) this.gate(this.peers);
     return this.prepare(sql).all(params) as T[];
   }
 
   iterate<T = Record<string, unknown>>(sql: string, params: SqlParams = []): IterableIterator<T> {
+    if (requestWrites.getStore()) this.gate(this.peers);
     return this.prepare(sql).iterate(params) as IterableIterator<T>;
   }
 
@@ -158,6 +231,11 @@ export class Base {
    * A throw rolls everything back and records nothing. Returns what `fn` returned.
    */
   write<R>(fn: (tx: WriteTx) => R, time = Date.now()): R {
+    const ctx = requestWrites.getStore();
+    const stored = this.peers;
+    // A base created by this request records the replica set its caller gave (x-oio-peers).
+    const newPeers = stored === undefined && ctx?.peers && ctx.peers.length > 0 ? ctx.peers : undefined;
+    this.gate(stored ?? newPeers);
     const statements: Statement[] = [];
     const tx: WriteTx = {
       run: (sql, params = []) => { statements.push({ sql, params }); return this.prepare(sql).run(params); },
@@ -166,12 +244,15 @@ export class Base {
     };
     let op: Operation | undefined;
     const result = this.db.transaction(() => {
+      if (newPeers) tx.run(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('peers', ?)`, [JSON.stringify(newPeers)]);
       const r = fn(tx);
       if (statements.length > 0) op = this.recordOp(statements, time);
       return r;
     })();
+    if (newPeers) this.peersCache = newPeers;
     if (op) {
       this.markDirty();
+      if (ctx) { const list = ctx.ops.get(this) ?? []; list.push(op); ctx.ops.set(this, list); }
       for (const l of this.listeners) l(op);
     }
     return result;
@@ -199,11 +280,12 @@ export class Base {
     const seq = this.seq + 1;
     // Parameters are JSON values (text, numbers, null): blobs are stored as hex text by callers.
     const encoded = JSON.stringify(statements);
-    this.prepare(`INSERT INTO _oplog (seq, time, ops) VALUES (?, ?, ?)`).run(seq, time, encoded);
+    const hash = createHash('sha1').update(String(time)).update('\n').update(encoded).digest('hex');
+    this.prepare(`INSERT INTO _oplog (seq, time, ops, hash) VALUES (?, ?, ?, ?)`).run(seq, time, encoded, hash);
     this.prepare(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('seq', ?)`).run(String(seq));
     if (seq > this.oplogKeep && seq % 100 === 0) this.prepare(`DELETE FROM _oplog WHERE seq <= ?`).run(seq - this.oplogKeep);
     this.seq = seq;
-    return { seq, time, statements };
+    return { seq, time, statements, hash };
   }
 
   /**
@@ -211,21 +293,34 @@ export class Base {
    * a gap throws BAD_REQUEST with details.expected so the caller resyncs.
    */
   applyOp(op: Operation): void {
-    if (op.seq <= this.seq) return; // already applied (replays are idempotent)
+    if (op.seq <= this.seq) {
+      // Already applied: the same operation, or a diverged history (the caller copies the base).
+      const mine = this.hashAt(op.seq);
+      if (op.hash && mine && mine !== op.hash) throw new OioError('PRECONDITION_FAILED', `operation ${op.seq} diverged`, { details: { diverged: op.seq } });
+      return;
+    }
     if (op.seq !== this.seq + 1) throw new OioError('BAD_REQUEST', `operation ${op.seq} out of order`, { details: { expected: this.seq + 1 } });
+    let applied: Operation | undefined;
     this.db.transaction(() => {
       for (const s of op.statements) this.prepare(s.sql).run(s.params);
-      this.recordOp(op.statements, op.time);
+      applied = this.recordOp(op.statements, op.time);
     })();
+    if (op.hash && applied!.hash !== op.hash) throw new OioError('INTERNAL', `operation ${op.seq} replayed to another hash`);
+    this.peersCache = undefined;
     this.markDirty();
+  }
+
+  /** A consistent copy of the whole base (full resync of a replica). */
+  dump(): Buffer {
+    return this.db.serialize();
   }
 
   /** Operations after `seq` still in the log (undefined if trimmed: a whole-base copy is needed). */
   opsSince(seq: number): Operation[] | undefined {
-    const first = this.get<{ s: number | null }>(`SELECT MIN(seq) AS s FROM _oplog`)?.s ?? this.seq + 1;
+    const first = (this.prepare(`SELECT MIN(seq) AS s FROM _oplog`).get() as { s: number | null } | undefined)?.s ?? this.seq + 1;
     if (seq + 1 < first) return undefined;
-    return this.all<{ seq: number; time: number; ops: string }>(`SELECT seq, time, ops FROM _oplog WHERE seq > ? ORDER BY seq`, [seq])
-      .map((r) => ({ seq: r.seq, time: r.time, statements: JSON.parse(r.ops) as Statement[] }));
+    return (this.prepare(`SELECT seq, time, ops, hash FROM _oplog WHERE seq > ? ORDER BY seq`).all(seq) as Array<{ seq: number; time: number; ops: string; hash: string | null }>)
+      .map((r) => ({ seq: r.seq, time: r.time, statements: JSON.parse(r.ops) as Statement[], ...(r.hash ? { hash: r.hash } : {}) }));
   }
 
   /** Called after each committed operation (replication hooks, events). */

@@ -81,10 +81,11 @@ export interface ContentDeleteResult {
 
 /** Calls one meta2 service (`addr` = host:port). */
 export class Meta2Client {
-  constructor(readonly addr: string, private readonly reqId?: string) {}
+  /** @param headers sent with every call (the proxy sends the replica set as x-oio-peers) */
+  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
 
   private call<T>(path: string, opts: Parameters<typeof callJson>[2] = {}): Promise<T> {
-    return callJson<T>(this.addr, path, { reqId: this.reqId, ...opts });
+    return callJson<T>(this.addr, path, { reqId: this.reqId, headers: this.headers, ...opts });
   }
 
   /** Creates the container's base. CONTAINER_EXISTS. */

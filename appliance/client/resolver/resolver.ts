@@ -4,7 +4,7 @@
  * (CID -> linked meta2 ...), with a TTL cache of both answers (OpenIO's proxy caches).
  * A cached entry that led to an error is dropped with `forget()` so the next call asks again.
  */
-import { NotFoundError, isRetryable, prefixOf } from '../../common';
+import { NotFoundError, PEERS_HEADER, isRetryable, prefixOf } from '../../common';
 import { Meta0Client } from '../remote/meta0';
 import { Meta1Client } from '../remote/meta1';
 
@@ -47,7 +47,7 @@ export class Resolver {
     const addrs = await this.meta1For(cid, reqId);
     let last: unknown;
     for (const addr of addrs) {
-      try { return await fn(new Meta1Client(addr, reqId)); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+      try { return await fn(new Meta1Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
     }
     this.prefixes.delete(prefixOf(cid));
     throw last;
@@ -77,7 +77,8 @@ export class Resolver {
   /** Addresses of the services of `type` linked to the container. */
   async servicesOf(cid: string, type: string, reqId?: string): Promise<string[]> {
     const ref = await this.reference(cid, reqId);
-    const addrs = ref.services.filter((s) => s.type === type).map((s) => s.addr);
+    // A replicated base is linked as one comma-joined replica set.
+    const addrs = ref.services.filter((s) => s.type === type).flatMap((s) => s.addr.split(','));
     if (!addrs.length) throw new NotFoundError('CONTAINER_NOT_FOUND', `container ${cid} has no ${type}`);
     return addrs;
   }

@@ -73,6 +73,7 @@ export const SCHEMA = {
   'ns.score_expr': { type: 'json', default: DEFAULT_SCORE_EXPR, description: 'Put and get score expression per service type ("*" for the rest).' },
   'ns.score_timeout': { type: 'duration', default: '30s', min: 1000, max: 86_400_000, description: 'A service whose stats are older scores 0 (and stays listed).' },
   'ns.score_variation_bound': { type: 'int', default: 5, min: 1, max: 100, description: 'Maximum rise of a score per refresh (falls are immediate).' },
+  'ns.directory_replicas': { type: 'int', default: 3, min: 1, max: 9, description: 'Replicas of each meta1/meta2 base on distinct nodes (fewer when the grid has fewer nodes).' },
   'ns.max_versions': { type: 'int', default: 1, min: -1, max: 1_000_000, description: 'Default versions kept per object (1: versioning off, -1: unlimited).' },
   'ns.bulletin_refresh': { type: 'duration', default: '2s', min: 100, max: 60_000, description: 'How often clients refresh the score bulletin.' },
 } as const satisfies Record<string, KeySpec>;

@@ -78,9 +78,23 @@ export function request(addr: string, path: string, opts: CallOptions & { stream
   });
 }
 
-/** A JSON call: resolves with the parsed body (undefined on 204). */
+/**
+ * A JSON call: resolves with the parsed body (undefined on 204). A replica answering
+ * NOT_MASTER with the master's address is followed there (at most 3 redirections).
+ */
 export async function callJson<T = unknown>(addr: string, path: string, opts: CallOptions = {}): Promise<T> {
-  const res = await request(addr, path, { timeoutMs: 30_000, ...opts });
+  let res: IncomingMessage;
+  let target = addr;
+  for (let hop = 0; ; hop++) {
+    try {
+      res = await request(target, path, { timeoutMs: 30_000, ...opts });
+      break;
+    } catch (e) {
+      const master = (e as OioError).code === 'NOT_MASTER' ? (e as OioError).details?.master : undefined;
+      if (typeof master !== 'string' || master === target || hop >= 3) throw e;
+      target = master;
+    }
+  }
   const buf = await readAll(res);
   if (res.statusCode === 204 || buf.length === 0) return undefined as T;
   return JSON.parse(buf.toString('utf8')) as T;

@@ -11,6 +11,8 @@ import { InvalidArgumentError, OioError, toOioError } from '../errors';
 import { Logger } from '../log';
 
 export const REQ_ID_HEADER = 'x-oio-req-id';
+/** The replica set of the base a request creates (sent by the proxy, read by sqliterepo). */
+export const PEERS_HEADER = 'x-oio-peers';
 /** Returned by a handler that wrote the response itself (streams). */
 export const HANDLED = Symbol('handled');
 /** The health-check route every HttpService answers. */
@@ -74,7 +76,7 @@ export class HttpService {
    * @param opts.wrapHandler runs around every handler (a service on sqliterepo passes
    *   `durableWrites`, so no write is acknowledged before it is on disk)
    */
-  constructor(log: Logger, private readonly opts: { accessLog?: boolean; wrapHandler?: <T>(run: () => Promise<T>) => Promise<T> } = {}) {
+  constructor(log: Logger, private readonly opts: { accessLog?: boolean; wrapHandler?: <T>(run: () => Promise<T>, ctx: RouteCtx) => Promise<T> } = {}) {
     this.log = log;
     // Every service answers its health check here (agents poll it; logged at debug only).
     this.route('GET', STATUS_PATH, () => ({ status: 'ok', uptimeMs: Date.now() - this.startedAt }));
@@ -130,7 +132,7 @@ export class HttpService {
         },
       };
       const handler = found.route.handler;
-      const out = this.opts.wrapHandler ? await this.opts.wrapHandler(async () => handler(ctx)) : await handler(ctx);
+      const out = this.opts.wrapHandler ? await this.opts.wrapHandler(async () => handler(ctx), ctx) : await handler(ctx);
       if (out === HANDLED) { status = res.statusCode; }
       else if (out === undefined) { status = 204; res.writeHead(204); res.end(); }
       else { bytes = sendJson(res, 200, out); }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError, OioError } from '../../common/errors';
 import { cidOf, isCid, prefixOf, validateName } from '../../common/naming';
-import { Base } from '../../sqliterepo';
+import { Base, writeBaseFile } from '../../sqliterepo';
 import { MIGRATIONS } from './schema';
 
 /** One linked service of a reference. */
@@ -60,7 +60,12 @@ export class Meta1Backend {
 
   /** The base of the CID's prefix; undefined when it does not exist and `create` is false. */
   private baseOf(cid: string, create: boolean): Base | undefined {
-    const prefix = prefixOf(cid);
+    return this.replicaBase(prefixOf(cid), create);
+  }
+
+  /** The base of a prefix (replication opens replicas by prefix); undefined when absent and not `create`. */
+  replicaBase(prefix: string, create: boolean): Base | undefined {
+    if (!/^[0-9A-F]{4}$/.test(prefix)) throw new InvalidArgumentError('BAD_REQUEST', `bad prefix "${prefix}"`);
     let base = this.open.get(prefix);
     if (base) {
       this.open.delete(prefix);
@@ -69,7 +74,7 @@ export class Meta1Backend {
     }
     const file = this.fileOf(prefix);
     if (!create && !fs.existsSync(file)) return undefined;
-    base = Base.open(file, MIGRATIONS);
+    base = Base.open(file, MIGRATIONS).identify('meta1', prefix);
     this.open.set(prefix, base);
     while (this.open.size > this.maxOpen) {
       const [oldest, b] = this.open.entries().next().value as [string, Base];
@@ -139,6 +144,13 @@ export class Meta1Backend {
       tx.run(`DELETE FROM services WHERE cid = ?`, [cid]);
       tx.run(`DELETE FROM refs WHERE cid = ?`, [cid]);
     }, now);
+  }
+
+  /** Replaces a prefix base by a copy from its master (whole-base resync). */
+  restoreReplica(prefix: string, data: Buffer): void {
+    const b = this.open.get(prefix);
+    if (b) { b.close(); this.open.delete(prefix); }
+    writeBaseFile(this.fileOf(prefix), data);
   }
 
   /** Closes every open base. */

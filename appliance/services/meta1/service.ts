@@ -2,7 +2,8 @@
  * @module services/meta1/service
  * meta1 lifecycle: wires the backend to the conscience (service choice), mounts routes, listens.
  */
-import { durableWrites } from '../../sqliterepo';
+import { Election, LocalElection, Replicator } from '../../sqliterepo';
+import { OioError } from '../../common/errors';
 import { HttpService } from '../../common/http';
 import { ConscienceClient } from '../../client/remote';
 import type { Service, ServiceContext } from '../../runtime/service';
@@ -23,6 +24,7 @@ export class Meta1Service implements Service {
   private http: HttpService | undefined;
   private backend: Meta1Backend | undefined;
   private boundPort = 0;
+  private election: Election | undefined;
 
   constructor(private readonly opts: Meta1ServiceOptions) {}
 
@@ -34,17 +36,46 @@ export class Meta1Service implements Service {
     const conscience = new ConscienceClient(ctx.conscienceAddrs);
     this.backend = new Meta1Backend(ctx.dataDir, {
       maxOpenBases: this.opts.maxOpenBases,
-      chooser: async (type) => firstAddr(type, await conscience.lbChoose({ type, count: 1 })),
+      chooser: (type) => this.choose(conscience, type, ctx.config['ns.directory_replicas']),
     });
     const log = ctx.log.child({ svc: 'meta1' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
-    mountRoutes(this.http, this.backend);
+    let wrap: ReturnType<Replicator['wrap']> | undefined;
+    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: (run, rctx) => wrap!(run, rctx) });
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
+    this.election = ctx.election?.(this.addr) ?? new LocalElection(this.addr);
+    const backend = this.backend;
+    const replicator = new Replicator({
+      type: 'meta1', election: this.election, log: log.child({ component: 'repl' }),
+      openBase: (name, create) => backend.replicaBase(name, create),
+      restoreBase: (name, data) => backend.restoreReplica(name, data),
+    });
+    wrap = replicator.wrap();
+    replicator.mount(this.http);
+    mountRoutes(this.http, this.backend);
     log.info('meta1 started', { addr: this.addr });
+  }
+
+  /**
+   * Chooses `replicas` services of `type` on distinct nodes (a replica set, comma-joined in
+   * one link as OpenIO does), or fewer down to one when the grid has fewer nodes.
+   */
+  private async choose(conscience: ConscienceClient, type: string, replicas: number): Promise<string> {
+    let last: unknown;
+    for (let n = Math.max(1, replicas); n >= 1; n--) {
+      try {
+        const chosen = await conscience.lbChoose({ type, count: n });
+        return chosen.map((s) => s.addr).join(',') || firstAddr(type, chosen);
+      } catch (e) {
+        last = e;
+        if ((e as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e;
+      }
+    }
+    throw last;
   }
 
   async stop(): Promise<void> {
     await this.http?.close();
+    await this.election?.close();
     this.backend?.close();
     this.http = undefined;
     this.backend = undefined;

@@ -15,7 +15,7 @@ import {
   cidOf, ConflictError, InvalidArgumentError, isCid, newContentId, nextVersionMicros, NotFoundError, OioError, validateName,
 } from '../../common';
 import type { ChunkInfo, ContentInfo } from '../../common/model';
-import { Base, WriteTx } from '../../sqliterepo';
+import { Base, NeedMaster, WriteTx, writeBaseFile } from '../../sqliterepo';
 import type {
   ContainerCreateRequest, ContainerInfo, ContainerSetRequest, ContentDeleteResult, ContentListOptions, ContentListResult,
 } from '../../client/remote/meta2';
@@ -146,7 +146,24 @@ export class Meta2Backend {
     if (hit) { this.bases.delete(c); this.bases.set(c, hit); return hit; }
     const file = this.pathOf(c);
     if (!fs.existsSync(file)) throw new NotFoundError('CONTAINER_NOT_FOUND', `container ${c} not found`);
-    return this.remember(c, Base.open(file, META2_MIGRATIONS, { durable: this.opts.durable }));
+    return this.remember(c, Base.open(file, META2_MIGRATIONS, { durable: this.opts.durable }).identify('meta2', c));
+  }
+
+  /** A replica's base for replication: opened, or created empty when `create`. */
+  replicaBase(cid: string, create: boolean): Base | undefined {
+    const c = checkCid(cid);
+    if (this.bases.has(c) || fs.existsSync(this.pathOf(c))) return this.openBase(c);
+    if (!create) return undefined;
+    return this.remember(c, Base.open(this.pathOf(c), META2_MIGRATIONS, { durable: this.opts.durable }).identify('meta2', c));
+  }
+
+  /** Replaces a replica's base by a copy from its master (whole-base resync). */
+  restoreReplica(cid: string, data: Buffer): void {
+    const c = checkCid(cid);
+    this.dropBase(c);
+    fs.mkdirSync(path.dirname(this.pathOf(c)), { recursive: true });
+    writeBaseFile(this.pathOf(c), data);
+    this.dirty.add(c);
   }
 
   private remember(cid: string, base: Base): Base {
@@ -177,7 +194,8 @@ export class Meta2Backend {
 
   private containerRow(base: Base | WriteTx): ContainerRow {
     const row = base.get<ContainerRow>(`SELECT * FROM container WHERE id = 1`);
-    if (!row) throw new OioError('INTERNAL', 'container base without its admin row');
+    // An empty replica base (not yet created through its master) is no container.
+    if (!row) throw new NotFoundError('CONTAINER_NOT_FOUND', 'container not found');
     return row;
   }
 
@@ -195,9 +213,10 @@ export class Meta2Backend {
     if (req.cid !== undefined && checkCid(req.cid) !== cid) throw new InvalidArgumentError('BAD_REQUEST', 'cid does not match account and container');
     const props = checkProps(req.properties, 'properties');
     const sys = this.checkSystem(req.system ?? {});
-    const file = this.pathOf(cid);
-    if (this.bases.has(cid) || fs.existsSync(file)) throw new ConflictError('CONTAINER_EXISTS', `container ${container} exists`);
-    const base = this.remember(cid, Base.open(file, META2_MIGRATIONS, { durable: this.opts.durable }));
+    // A replica's base may exist empty (made by replication or an election): the container
+    // exists only once its admin row does.
+    const base = this.replicaBase(cid, true)!;
+    if (base.get(`SELECT 1 AS x FROM container WHERE id = 1`)) throw new ConflictError('CONTAINER_EXISTS', `container ${container} exists`);
     try {
       base.write((tx) => {
         tx.run(`INSERT INTO container (id, cid, account, name, ctime, mtime, policy, max_versions, quota) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -206,7 +225,11 @@ export class Meta2Backend {
         queueUsage(tx, { account, container, objects: 0, bytes: 0, mtime: now });
       }, now);
     } catch (e) {
-      this.dropBase(cid);
+      // NeedMaster: the request is retried once this replica is master (keep the base).
+      if (!(e instanceof NeedMaster) && base.lastSeq === 0) {
+        this.dropBase(cid);
+        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(this.pathOf(cid) + suffix, { force: true });
+      }
       throw e;
     }
     this.dirty.add(cid);
@@ -562,7 +585,10 @@ export class Meta2Backend {
 
   private eventBase(source: string): Base | undefined {
     if (source === SERVICE_EVENTS) return this.events;
-    try { return this.openBase(source); } catch { this.dirty.delete(source); return undefined; }
+    let base: Base;
+    try { base = this.openBase(source); } catch { this.dirty.delete(source); return undefined; }
+    // Only the master of a replicated base sends its events (and settles them).
+    return base.isReplicated && base.masterEpoch === undefined ? undefined : base;
   }
 
   /** Events of `source` due at `now`, oldest first. */

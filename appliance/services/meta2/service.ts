@@ -5,7 +5,7 @@
  * service's address comes from the `accountAddr` option, a `resolveAccount` function, or
  * the conscience (first `account` service listed).
  */
-import { durableWrites } from '../../sqliterepo';
+import { Election, LocalElection, Replicator } from '../../sqliterepo';
 import { HttpService, Logger } from '../../common';
 import { ConscienceClient } from '../../client/remote/conscience';
 import type { Service, ServiceContext } from '../../runtime/service';
@@ -36,6 +36,7 @@ export class Meta2Service implements Service {
   private http: HttpService | undefined;
   private drainerImpl: EventDrainer | undefined;
   private backendImpl: Meta2Backend | undefined;
+  private election: Election | undefined;
 
   constructor(private readonly opts: Meta2ServiceOptions = {}) {}
 
@@ -63,12 +64,25 @@ export class Meta2Service implements Service {
       durable: this.opts.durable,
     });
     this.backendImpl = backend;
-    const http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
-    registerRoutes(http, backend);
+    let wrap: ReturnType<Replicator['wrap']> | undefined;
+    const http = new HttpService(log, {
+      accessLog: ctx.config.access_log,
+      // Replication (and group-commit durability) around every handler.
+      wrapHandler: (run, rctx) => wrap!(run, rctx),
+    });
     const host = this.opts.host ?? ctx.config.ip;
     const port = await http.listen(host, this.opts.port ?? ctx.config['meta2.port']);
     this.http = http;
     this.boundAddr = `${host}:${port}`;
+    this.election = ctx.election?.(this.boundAddr) ?? new LocalElection(this.boundAddr);
+    const replicator = new Replicator({
+      type: 'meta2', election: this.election, log: log.child({ component: 'repl' }),
+      openBase: (name, create) => backend.replicaBase(name, create),
+      restoreBase: (name, data) => backend.restoreReplica(name, data),
+    });
+    wrap = replicator.wrap();
+    replicator.mount(http);
+    registerRoutes(http, backend);
     const pending = backend.scanPendingEvents();
     if (pending > 0) log.info('bases with pending events', { count: pending });
     this.drainerImpl = new EventDrainer({
@@ -95,6 +109,7 @@ export class Meta2Service implements Service {
   async stop(): Promise<void> {
     await this.drainerImpl?.stop();
     await this.http?.close();
+    await this.election?.close();
     this.backendImpl?.close();
     this.drainerImpl = undefined;
     this.http = undefined;

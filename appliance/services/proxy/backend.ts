@@ -4,7 +4,7 @@
  * calls on meta1/meta2/account through the resolver's caches, and answers `prepare` with
  * rawx targets chosen locally from the cached score bulletin. Data never flows through here.
  */
-import { ConflictError, InvalidArgumentError, Logger, OioError, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
+import { ConflictError, InvalidArgumentError, Logger, OioError, PEERS_HEADER, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
 import type { ContentInfo, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 import { LoadBalancer, dataSecurityCount, parseDataSecurity } from '../../client/lb';
 import { Resolver } from '../../client/resolver';
@@ -55,7 +55,7 @@ export class ProxyBackend {
     catch (e) { if (isNotFound(e)) throw new OioError('CONTAINER_NOT_FOUND', 'no such container'); throw e; }
     let last: unknown;
     for (const addr of addrs) {
-      try { return await fn(new Meta2Client(addr, reqId)); }
+      try { return await fn(new Meta2Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); }
       catch (e) { last = e; if (!isRetryable(e)) throw e; }
     }
     this.resolver.forget(cid);

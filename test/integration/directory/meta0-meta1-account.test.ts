@@ -55,7 +55,7 @@ class StandInConscience {
 function ctxFor(dataDir: string, conscienceAddrs: string[]): ServiceContext {
   fs.mkdirSync(dataDir, { recursive: true });
   return {
-    config: loadConfig({ overrides: { access_log: false } }),
+    config: loadConfig({ overrides: { access_log: false, 'ns.directory_replicas': 1 } }),
     log: rootLogger.child({ test: 'directory' }),
     signal: new AbortController().signal,
     dataDir,
