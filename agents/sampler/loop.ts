@@ -32,12 +32,13 @@ export interface LocalService {
 }
 
 export interface AgentOptions {
-  conscienceAddrs: string[];
+  /** consciences to publish to: every one of them (a grid has one per node; a function follows membership) */
+  conscienceAddrs: string[] | (() => string[]);
   intervalMs: number;
   services: LocalService[];
   /** node data folder: volume of services without one (absent: their io and space are 100) */
   dataDir?: string;
-  /** health check timeout; default min(1000, intervalMs) */
+  /** health check timeout; default 2000 ms */
   checkTimeoutMs?: number;
   log?: Logger;
 }
@@ -52,14 +53,12 @@ export function roundStat(x: number): number {
 export class Agent {
   private readonly cpu = new CpuSampler();
   private readonly io = new IoSampler();
-  private readonly conscience: ConscienceClient;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
 
   constructor(private readonly opts: AgentOptions) {
-    this.conscience = new ConscienceClient(opts.conscienceAddrs);
     this.log = (opts.log ?? rootLogger).child({ svc: 'agent', component: 'sampler' });
   }
 
@@ -68,7 +67,9 @@ export class Agent {
   }
 
   private async check(s: LocalService): Promise<boolean> {
-    const timeoutMs = this.opts.checkTimeoutMs ?? Math.min(1000, this.opts.intervalMs);
+    // A busy machine may answer a health check slowly: 2 s before a service is called down
+    // (a tight timeout flagged live services as down under load).
+    const timeoutMs = this.opts.checkTimeoutMs ?? 2000;
     return s.check === 'http' ? checkHttp(s.addr, s.checkPath ?? '/', timeoutMs) : checkTcp(s.addr, timeoutMs);
   }
 
@@ -105,7 +106,14 @@ export class Agent {
   /** One tick: samples and registers everything with the conscience. */
   async runOnce(): Promise<ServiceRegistration[]> {
     const regs = await this.sampleOnce();
-    if (regs.length > 0) await this.conscience.conscienceRegister(regs);
+    if (regs.length > 0) {
+      // Every conscience of the grid gets every registration, so their bulletins agree.
+      const addrs = typeof this.opts.conscienceAddrs === 'function' ? this.opts.conscienceAddrs() : this.opts.conscienceAddrs;
+      const results = await Promise.allSettled(addrs.map((a) => new ConscienceClient([a]).conscienceRegister(regs)));
+      const failed = results.filter((r) => r.status === 'rejected');
+      if (failed.length === addrs.length && failed[0]) throw (failed[0] as PromiseRejectedResult).reason;
+      if (failed.length) this.log.debug('some consciences did not take the registration', { failed: failed.length, of: addrs.length });
+    }
     return regs;
   }
 

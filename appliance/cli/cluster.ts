@@ -7,6 +7,7 @@ import type { Command } from './context';
 import { need } from './context';
 import { flagInt } from './args';
 import { showList, showRecord } from './output';
+import { Meta0Client } from '../client/remote/meta0';
 
 export const clusterCommands: Command[] = [
   {
@@ -48,6 +49,21 @@ export const clusterCommands: Command[] = [
     async run(ctx) {
       const [type, id] = need(ctx, 2, this.usage);
       await ctx.storage.clusterUnlock(type!, id!);
+    },
+  },
+  {
+    name: 'cluster bootstrap', usage: 'cluster bootstrap [--replicas N]',
+    summary: 'map the 65,536 prefixes onto the meta1 services of a new grid (once its first nodes are up)',
+    async run(ctx) {
+      const list = await ctx.storage.clusterList();
+      const up = (t: string) => list.filter((s) => s.type === t && s.tags['tag.up'] !== false).map((s) => s.addr).sort();
+      const meta1 = up('meta1');
+      const meta0 = up('meta0');
+      if (!meta1.length || !meta0.length) throw new Error(`bootstrap needs meta0 and meta1 services up (found ${meta0.length} meta0, ${meta1.length} meta1)`);
+      const replicas = flagInt(ctx.args, 'replicas') ?? Math.min(3, meta1.length);
+      // Every meta0 gets the same map (the same input gives the same assignment).
+      for (const m0 of meta0) await new Meta0Client(m0).meta0Init(meta1, { replicas });
+      showList(ctx.io, ctx.format, ['meta0', 'meta1', 'replicas'], meta0.map((m0) => ({ meta0: m0, meta1: meta1.join(','), replicas })));
     },
   },
   {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Config, Logger, OioError, STATUS_PATH, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
 import { Meta0Client } from '../client/remote/meta0';
+import { replicaSetOf } from '../client/resolver';
 import { Agent, type LocalService } from '../../agents/sampler';
 import { ConscienceService } from '../services/conscience';
 import { Meta0Service } from '../services/meta0';
@@ -19,6 +20,9 @@ import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
 import type { Service, ServiceContext } from './service';
+import { EtcdElection } from '../sqliterepo';
+import { EtcdMember } from './etcd-member';
+import { Membership } from './membership';
 
 export interface RunningNode {
   config: Config;
@@ -55,11 +59,19 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   const conscienceAddrs = config.conscience ? config.conscience.split(',').map((s) => s.trim()).filter(Boolean) : [`${ip}:${config['conscience.port']}`];
   const loc = nodeLocation(config);
 
+  // A grid coordinates through etcd (elections of bases, membership); one node needs none.
+  const etcdEndpoints = config['etcd.endpoints'];
+  const grid = etcdEndpoints.length > 0;
   const ctxFor = (svc: Service, sub: string): ServiceContext => {
     const dir = path.join(dataDir, sub);
     fs.mkdirSync(dir, { recursive: true });
-    return { config, log: log.child({ svc: svc.type, id: sub }), signal: abort.signal, dataDir: dir, conscienceAddrs };
+    const slog = log.child({ svc: svc.type, id: sub });
+    return {
+      config, log: slog, signal: abort.signal, dataDir: dir, conscienceAddrs,
+      election: grid ? (self) => new EtcdElection({ self, endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), log: slog.child({ component: 'election' }) }) : undefined,
+    };
   };
+  let membership: Membership | undefined;
   const local: LocalService[] = [];
   const startOne = async (svc: Service, sub: string, volume?: string): Promise<void> => {
     await svc.start(ctxFor(svc, sub));
@@ -74,6 +86,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   const stop = async (): Promise<void> => {
     abort.abort();
     agent?.stop();
+    await membership?.stop();
     for (const svc of [...started].reverse()) {
       const t0 = Date.now();
       await Promise.race([svc.stop(), sleep(5000)]).catch((e: unknown) => log.warn('stop failed', { svc: svc.type, err: e as Error }));
@@ -82,13 +95,25 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   };
 
   try {
+    if (config['etcd.member'] && wanted.has('conscience')) {
+      const member = new EtcdMember({ host: ip, clientPort: config['etcd.client_port'], peerPort: config['etcd.peer_port'], initialCluster: config['etcd.initial_cluster'], state: config['etcd.cluster_state'], ns: config.namespace });
+      await member.start(ctxFor(member, 'etcd'));
+      started.push(member);
+    }
+    if (grid && wanted.has('conscience')) {
+      membership = new Membership({
+        endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), refreshMs: config['agent.interval'],
+        self: { ip, conscience: `${ip}:${config['conscience.port']}`, time: Date.now() }, log: log.child({ component: 'membership' }),
+      });
+      membership.start();
+    }
     if (wanted.has('conscience')) await startOne(new ConscienceService({ host: ip, port: config['conscience.port'] }), 'conscience');
     if (wanted.has('meta0')) await startOne(new Meta0Service({ host: ip, port: config['meta0.port'] }), 'meta0');
     if (wanted.has('meta1')) await startOne(new Meta1Service({ host: ip, port: config['meta1.port'] }), 'meta1');
     if (wanted.has('account')) await startOne(new AccountService({ host: ip, port: config['account.port'] }), 'account');
     if (wanted.has('meta2')) {
       const conscience = new ConscienceClient(conscienceAddrs);
-      const resolveAccount = async () => (await conscience.conscienceList('account')).find((s) => s.tags['tag.up'] !== false)?.addr;
+      const resolveAccount = async () => replicaSetOf(await conscience.conscienceList('account'), config['ns.directory_replicas'])[0];
       await startOne(new Meta2Service({ host: ip, port: config['meta2.port'], resolveAccount }), 'meta2');
     }
     const volumes = rawxVolumes(config);
@@ -99,10 +124,12 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       fs.mkdirSync(vol, { recursive: true });
       await startOne(new RawxService({ host: ip, port: config['rawx.port'] + i, volume: vol, fsync: config['rawx.fsync'] }), `rawx-${i}`, vol);
     }
-    agent = new Agent({ conscienceAddrs, intervalMs: config['agent.interval'], services: local });
+    const members = membership;
+    agent = new Agent({ conscienceAddrs: members ? () => members.consciences() : conscienceAddrs, intervalMs: config['agent.interval'], services: local });
     await agent.start();
-    if (wanted.has('meta0') && wanted.has('meta1')) {
-      // A fresh grid: map every prefix onto this node's meta1 (idempotent on restart).
+    if (!grid && wanted.has('meta0') && wanted.has('meta1')) {
+      // A single node: map every prefix onto this node's meta1 (idempotent on restart).
+      // A grid maps them once all its first nodes are up: `oio cluster bootstrap`.
       const meta1 = local.filter((s) => s.type === 'meta1').map((s) => s.addr);
       await new Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init(meta1);
     }

@@ -211,18 +211,24 @@ export class Base {
   get lastSeq(): number { return this.seq; }
 
   /** Reads outside any write (snapshot of the last commit). */
+  /** Reads in a request go to the master of a replicated base (consistent reads). */
+  private gateRead(): void {
+    const ctx = requestWrites.getStore();
+    if (ctx) this.gate(this.peers ?? ctx.peers);
+  }
+
   get<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T | undefined {
-    if (requestWrites.getStore()) this.gate(this.peers);
+    this.gateRead();
     return this.prepare(sql).get(params) as T | undefined;
   }
 
   all<T = Record<string, unknown>>(sql: string, params: SqlParams = []): T[] {
-    if (requestWrites.getStore()) this.gate(this.peers);
+    this.gateRead();
     return this.prepare(sql).all(params) as T[];
   }
 
   iterate<T = Record<string, unknown>>(sql: string, params: SqlParams = []): IterableIterator<T> {
-    if (requestWrites.getStore()) this.gate(this.peers);
+    this.gateRead();
     return this.prepare(sql).iterate(params) as IterableIterator<T>;
   }
 

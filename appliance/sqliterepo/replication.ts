@@ -119,16 +119,21 @@ export class Replicator {
   /** Asks a majority of peers where they are, and takes what the most advanced has that we lack. */
   private async catchUp(base: Base, peers: string[], epoch: number): Promise<void> {
     const others = peers.filter((p) => p !== this.self);
-    const answers = await Promise.all(others.map(async (peer) => {
-      try {
-        const st = await callJson<{ seq: number }>(peer, '/v1/repl/status', { method: 'POST', body: { type: this.opts.type, name: base.name, epoch }, timeoutMs: this.timeoutMs });
-        return { peer, seq: st.seq };
-      } catch (e) {
-        this.opts.log.warn('peer did not answer the election', { base: base.name, peer, err: e as Error });
-        return undefined;
+    // Every acknowledged write is on a majority: the first majority that answers (self
+    // included) holds all of them, so a dead or paused peer is not waited for.
+    const need = quorumOf(peers.length) - 1;
+    const ok: Array<{ peer: string; seq: number }> = [];
+    await new Promise<void>((resolve) => {
+      let settled = 0;
+      if (need <= 0 || others.length === 0) { resolve(); return; }
+      for (const peer of others) {
+        callJson<{ seq: number }>(peer, '/v1/repl/status', { method: 'POST', body: { type: this.opts.type, name: base.name, epoch }, timeoutMs: this.timeoutMs })
+          .then((st) => { ok.push({ peer, seq: st.seq }); }, (e: unknown) => {
+            this.opts.log.warn('peer did not answer the election', { base: base.name, peer, err: e as Error });
+          })
+          .finally(() => { settled++; if (ok.length >= need || settled === others.length) resolve(); });
       }
-    }));
-    const ok = answers.filter((a): a is { peer: string; seq: number } => a !== undefined);
+    });
     if (ok.length + 1 < quorumOf(peers.length)) {
       throw new UnavailableError('UNAVAILABLE', `base ${base.name}: only ${ok.length + 1} of ${peers.length} replicas reachable, no quorum`);
     }

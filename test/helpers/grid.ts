@@ -138,3 +138,65 @@ export async function stopAllNodes(): Promise<void> {
 export function dumpLogsOnFailure(ctx: Mocha.Context, node: TestNode | undefined): void {
   if (node && ctx.currentTest?.state === 'failed') process.stderr.write(`\n--- logs of node ${node.ip} ---\n${node.logs()}\n`);
 }
+
+export interface TestGrid {
+  nodes: TestNode[];
+  /** etcd client endpoints of the grid */
+  etcd: string[];
+  /** starts one more node (an etcd client only) that joins the grid */
+  addNode(config?: Record<string, unknown>): Promise<TestNode>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a grid of `nodes` nodes on 127.0.N.1, 127.0.N.2, ... each with its own data folder;
+ * the first three run the etcd members. Resolves once every node sees every other node's
+ * services and the prefixes are mapped (`oio cluster bootstrap`).
+ */
+export async function startGrid(opts: { nodes: number; config?: Record<string, unknown> }): Promise<TestGrid> {
+  const octet = 30 + ((process.pid + Math.floor(Math.random() * 1000)) % 200);
+  const ipOf = (i: number) => `127.${octet}.0.${i + 1}`;
+  const members = Math.min(3, opts.nodes);
+  const etcd = Array.from({ length: members }, (_, i) => `${ipOf(i)}:2379`);
+  const initialCluster = Array.from({ length: members }, (_, i) => `etcd-${ipOf(i)}=http://${ipOf(i)}:2380`).join(',');
+  const base = { 'etcd.endpoints': etcd, 'etcd.lease_ttl': '2s', 'etcd.initial_cluster': initialCluster, ...(opts.config ?? {}) };
+  const nodes = await Promise.all(Array.from({ length: opts.nodes }, (_, i) =>
+    startNode({ ip: ipOf(i), config: { ...base, 'etcd.member': i < members } })));
+  const all = (): TestNode[] => nodes;
+  await waitGridSees(all());
+  const { runCli } = await import('../../appliance/cli');
+  const out: string[] = [];
+  const rc = await runCli(['cluster', 'bootstrap', '--proxy', nodes[0]!.proxy], { out: (s) => out.push(s), err: (s) => out.push(s) });
+  if (rc !== 0) throw new Error(`cluster bootstrap failed: ${out.join('')}`);
+  // Let every proxy's cached bulletin (refreshed each ns.bulletin_refresh) catch up.
+  await new Promise((r) => setTimeout(r, 1200));
+  return {
+    nodes, etcd,
+    async addNode(config = {}) {
+      const n = await startNode({ ip: ipOf(nodes.length), config: { ...base, 'etcd.member': false, ...config } });
+      nodes.push(n);
+      await waitGridSees(all());
+      await new Promise((r) => setTimeout(r, 1200));
+      return n;
+    },
+    async stop() { for (const n of [...nodes].reverse()) await n.stop(); },
+  };
+}
+
+/** Waits until every node's conscience lists the meta1, meta2 and rawx of every node. */
+export async function waitGridSees(nodes: TestNode[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let ok = true;
+    for (const n of nodes) {
+      if (n.main.proc.exitCode !== null || n.main.proc.signalCode !== null) continue;
+      const list = await n.client().clusterList().catch(() => []);
+      const ips = (t: string) => new Set(list.filter((s) => s.type === t && s.score > 0).map((s) => s.addr.split(':')[0]));
+      const live = nodes.filter((x) => x.main.proc.exitCode === null && x.main.proc.signalCode === null);
+      if (!live.every((x) => ips('meta1').has(x.ip) && ips('meta2').has(x.ip) && ips('rawx').has(x.ip))) { ok = false; break; }
+    }
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`grid not formed after ${timeoutMs} ms:\n${nodes.map((n) => n.logs()).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -16,30 +16,31 @@ export interface AccountContainers {
 export interface AccountContainerUpdate { id: string; container: string; objects: number; bytes: number; mtime: number; deleted?: boolean }
 
 export class AccountClient {
-  constructor(readonly addr: string, private readonly reqId?: string) {}
+  /** @param headers sent with every call (the account base's replica set as x-oio-peers) */
+  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
 
   /** Creates an account (idempotent). */
   accountCreate(id: string): Promise<void> {
-    return callJson(this.addr, '/v1/account/create', { method: 'POST', body: { id }, reqId: this.reqId });
+    return callJson(this.addr, '/v1/account/create', { method: 'POST', body: { id }, reqId: this.reqId, headers: this.headers });
   }
 
   /** The account with its usage; ACCOUNT_NOT_FOUND. */
   accountShow(id: string): Promise<AccountInfo> {
-    return callJson(this.addr, '/v1/account/show', { query: { id }, reqId: this.reqId });
+    return callJson(this.addr, '/v1/account/show', { query: { id }, reqId: this.reqId, headers: this.headers });
   }
 
   /** All account ids. */
   accountList(): Promise<string[]> {
-    return callJson(this.addr, '/v1/account/list', { reqId: this.reqId });
+    return callJson(this.addr, '/v1/account/list', { reqId: this.reqId, headers: this.headers });
   }
 
   /** One page of the account's containers (byte order of names); ACCOUNT_NOT_FOUND. */
   accountContainers(id: string, opts: { prefix?: string; marker?: string; limit?: number } = {}): Promise<AccountContainers> {
-    return callJson(this.addr, '/v1/account/containers', { query: { id, ...opts }, reqId: this.reqId });
+    return callJson(this.addr, '/v1/account/containers', { query: { id, ...opts }, reqId: this.reqId, headers: this.headers });
   }
 
   /** Records a container's usage (absolute values; an older mtime is ignored). */
   accountContainerUpdate(u: AccountContainerUpdate): Promise<void> {
-    return callJson(this.addr, '/v1/account/container/update', { method: 'POST', body: u, reqId: this.reqId });
+    return callJson(this.addr, '/v1/account/container/update', { method: 'POST', body: u, reqId: this.reqId, headers: this.headers });
   }
 }

@@ -82,10 +82,10 @@ export interface ContentDeleteResult {
 /** Calls one meta2 service (`addr` = host:port). */
 export class Meta2Client {
   /** @param headers sent with every call (the proxy sends the replica set as x-oio-peers) */
-  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
+  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>, private readonly timeoutMs?: number) {}
 
   private call<T>(path: string, opts: Parameters<typeof callJson>[2] = {}): Promise<T> {
-    return callJson<T>(this.addr, path, { reqId: this.reqId, headers: this.headers, ...opts });
+    return callJson<T>(this.addr, path, { reqId: this.reqId, headers: this.headers, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}), ...opts });
   }
 
   /** Creates the container's base. CONTAINER_EXISTS. */

@@ -13,7 +13,8 @@ import {
 } from '../../common';
 
 /** Default idle timeout of a rawx call (socket inactivity), ms. */
-export const RAWX_TIMEOUT_MS = 30_000;
+export /** A rawx silent this long is taken as dead (a paused node accepts connections but never answers). */
+const RAWX_TIMEOUT_MS = 10_000;
 
 export interface RawxCallOptions {
   reqId?: string;

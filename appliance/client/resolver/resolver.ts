@@ -87,3 +87,12 @@ export class Resolver {
     this.refs.delete(cid);
   }
 }
+
+/**
+ * The replica set of a grid-wide base (the account base): the first `count` services of the
+ * type that are up, in address order, so every caller computes the same set. The base keeps
+ * the set it was created with, so a later change of the list does not move it.
+ */
+export function replicaSetOf(services: Array<{ addr: string; tags: Record<string, unknown> }>, count: number): string[] {
+  return services.filter((s) => s.tags['tag.up'] !== false).map((s) => s.addr).sort().slice(0, Math.max(1, count));
+}

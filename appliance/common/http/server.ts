@@ -123,12 +123,16 @@ export class HttpService {
       if (found === undefined) throw new OioError('BAD_REQUEST', `no route ${req.method} ${url.pathname}`);
       if (found === 'method') throw new OioError('BAD_REQUEST', `method ${req.method} not allowed on ${url.pathname}`);
       template = found.route.template;
+      // The body is read once: a handler run again (after an election) gets the same value.
+      let body: Promise<unknown> | undefined;
       const ctx: RouteCtx = {
         req, res, query: url.searchParams, params: found.params, reqId, log: this.log.child({ reqId }),
-        json: async <T>() => {
-          const buf = await readBody(req);
-          if (buf.length === 0) return {} as T;
-          try { return JSON.parse(buf.toString('utf8')) as T; } catch { throw new InvalidArgumentError('BAD_REQUEST', 'malformed JSON body'); }
+        json: <T>() => {
+          body ??= readBody(req).then((buf) => {
+            if (buf.length === 0) return {};
+            try { return JSON.parse(buf.toString('utf8')) as unknown; } catch { throw new InvalidArgumentError('BAD_REQUEST', 'malformed JSON body'); }
+          });
+          return body as Promise<T>;
         },
       };
       const handler = found.route.handler;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import { validateName } from '../../common/naming';
-import { Base } from '../../sqliterepo';
+import { Base, writeBaseFile } from '../../sqliterepo';
 import { MIGRATIONS } from './schema';
 
 /** File name of the account base inside the service's data folder. */
@@ -40,12 +40,24 @@ function wins(a: Row, b: Row): boolean {
   return a.bytes >= b.bytes;
 }
 
+/** The name of the account base in elections and replication. */
+export const ACCOUNT_BASE = 'account';
+
 export class AccountBackend {
-  constructor(readonly base: Base) {}
+  constructor(public base: Base, private readonly file?: string) {}
 
   /** Opens (creating if needed) the account base in `dataDir`. */
   static open(dataDir: string): AccountBackend {
-    return new AccountBackend(Base.open(path.join(dataDir, ACCOUNT_BASE_FILE), MIGRATIONS));
+    const file = path.join(dataDir, ACCOUNT_BASE_FILE);
+    return new AccountBackend(Base.open(file, MIGRATIONS).identify('account', ACCOUNT_BASE), file);
+  }
+
+  /** Replaces the base by a copy from its master (whole-base resync of a replica). */
+  restore(data: Buffer): void {
+    if (!this.file) throw new Error('account base opened without a file');
+    this.base.close();
+    writeBaseFile(this.file, data);
+    this.base = Base.open(this.file, MIGRATIONS).identify('account', ACCOUNT_BASE);
   }
 
   /** Creates an account (existing: no-op). Returns true when created. INVALID_NAME. */

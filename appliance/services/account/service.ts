@@ -2,10 +2,10 @@
  * @module services/account/service
  * Account service lifecycle: opens the base, mounts the routes, listens.
  */
-import { durableWrites } from '../../sqliterepo';
+import { Election, LocalElection, Replicator } from '../../sqliterepo';
 import { HttpService } from '../../common/http';
 import type { Service, ServiceContext } from '../../runtime/service';
-import { AccountBackend } from './backend';
+import { ACCOUNT_BASE, AccountBackend } from './backend';
 import { mountRoutes } from './routes';
 
 export interface AccountServiceOptions {
@@ -20,6 +20,7 @@ export class AccountService implements Service {
   private http: HttpService | undefined;
   private backend: AccountBackend | undefined;
   private boundPort = 0;
+  private election: Election | undefined;
 
   constructor(private readonly opts: AccountServiceOptions) {}
 
@@ -30,14 +31,25 @@ export class AccountService implements Service {
   async start(ctx: ServiceContext): Promise<void> {
     this.backend = AccountBackend.open(ctx.dataDir);
     const log = ctx.log.child({ svc: 'account' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
-    mountRoutes(this.http, this.backend);
+    let wrap: ReturnType<Replicator['wrap']> | undefined;
+    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: (run, rctx) => wrap!(run, rctx) });
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
+    this.election = ctx.election?.(this.addr) ?? new LocalElection(this.addr);
+    const backend = this.backend;
+    const replicator = new Replicator({
+      type: 'account', election: this.election, log: log.child({ component: 'repl' }),
+      openBase: (name) => (name === ACCOUNT_BASE ? backend.base : undefined),
+      restoreBase: (_name, data) => backend.restore(data),
+    });
+    wrap = replicator.wrap();
+    replicator.mount(this.http);
+    mountRoutes(this.http, this.backend);
     log.info('account started', { addr: this.addr });
   }
 
   async stop(): Promise<void> {
     await this.http?.close();
+    await this.election?.close();
     this.backend?.close();
     this.http = undefined;
     this.backend = undefined;

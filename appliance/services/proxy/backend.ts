@@ -29,9 +29,19 @@ export interface PrepareRequest {
   degraded?: boolean;
 }
 
+/** How long the proxy waits for a directory replica before trying the next one. */
+const DIRECTORY_TIMEOUT_MS = 8000;
+
 export class ProxyBackend {
   private readonly policyCache = new Map<string, { policy: string | undefined; expires: number }>();
   private lastForcedRefresh = 0;
+  private readonly lastReplica = new Map<string, string>();
+
+  private rememberReplica(cid: string, addr: string): void {
+    this.lastReplica.delete(cid);
+    this.lastReplica.set(cid, addr);
+    if (this.lastReplica.size > 100_000) this.lastReplica.delete(this.lastReplica.keys().next().value as string);
+  }
 
   constructor(
     readonly lb: LoadBalancer,
@@ -54,9 +64,16 @@ export class ProxyBackend {
     try { addrs = await this.resolver.servicesOf(cid, 'meta2', reqId); }
     catch (e) { if (isNotFound(e)) throw new OioError('CONTAINER_NOT_FOUND', 'no such container'); throw e; }
     let last: unknown;
-    for (const addr of addrs) {
-      try { return await fn(new Meta2Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); }
-      catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    // The replica that answered last for this container first (usually its master).
+    const preferred = this.lastReplica.get(cid);
+    const order = preferred && addrs.includes(preferred) ? [preferred, ...addrs.filter((a) => a !== preferred)] : addrs;
+    for (const addr of order) {
+      // A replica that does not answer in time (dead, paused) is skipped for the next one.
+      try {
+        const out = await fn(new Meta2Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, DIRECTORY_TIMEOUT_MS));
+        if (addrs.length > 1) this.rememberReplica(cid, addr);
+        return out;
+      } catch (e) { last = e; if (!isRetryable(e)) throw e; }
     }
     this.resolver.forget(cid);
     throw last;
@@ -64,8 +81,9 @@ export class ProxyBackend {
 
   private async account<T>(reqId: string, fn: (a: AccountClient) => Promise<T>): Promise<T> {
     let last: unknown = new OioError('UNAVAILABLE', 'no account service registered');
-    for (const addr of this.accountAddrs()) {
-      try { return await fn(new AccountClient(addr, reqId)); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    const addrs = this.accountAddrs();
+    for (const addr of addrs) {
+      try { return await fn(new AccountClient(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
     }
     throw last;
   }

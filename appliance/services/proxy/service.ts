@@ -6,7 +6,7 @@
 import { HttpService } from '../../common';
 import { LoadBalancer } from '../../client/lb';
 import { ConscienceClient } from '../../client/remote/conscience';
-import { Resolver } from '../../client/resolver';
+import { Resolver, replicaSetOf } from '../../client/resolver';
 import type { Service, ServiceContext } from '../../runtime/service';
 import { ProxyBackend } from './backend';
 import { registerRoutes } from './routes';
@@ -28,7 +28,7 @@ export class ProxyService implements Service {
     await this.lb.start();
     const up = (type: string) => this.lb!.get(type).filter((s) => s.tags['tag.up'] !== false).map((s) => s.addr);
     const resolver = new Resolver(() => up('meta0'), ctx.config['proxy.cache_ttl']);
-    const backend = new ProxyBackend(this.lb, resolver, () => up('account'), log);
+    const backend = new ProxyBackend(this.lb, resolver, () => replicaSetOf(this.lb!.get('account'), ctx.config['ns.directory_replicas']), log);
     this.http = new HttpService(log, { accessLog: ctx.config.access_log });
     registerRoutes(this.http, backend, conscience);
     this.boundPort = await this.http.listen(this.opts.host, this.opts.port);

@@ -10,7 +10,7 @@ describe('common/config loader', () => {
     assert.equal(c.namespace, 'OPENIO');
     assert.equal(c['rawx.count'], 3);
     assert.equal(c['ns.chunk_size'], 100 * 1024 * 1024);
-    assert.equal(c['ns.score_timeout'], 30_000);
+    assert.equal(c['ns.score_timeout'], 10_000);
   });
 
   it('layers file < environment < flags', () => {
