@@ -278,6 +278,19 @@ describe('e2e: SSH admin console with OpenSSH', function () {
     });
   });
 
+  describe('shell without a pseudo-terminal (ssh -T, scripts)', () => {
+    it('runs one command per input line and exits with the last status', async () => {
+      const r = await ssh(key('known'), [], ['-T'], { input: 'oio cluster show\ncontainer show no-such-container\n' });
+      assert.match(r.stdout, /\| namespace +\| OPENIO +\|/);
+      assert.match(r.stderr, /CONTAINER_NOT_FOUND/);
+      assert.equal(r.code, 1);
+      const ok = await ssh(key('known'), [], ['-T'], { input: 'policy list\nexit\ncluster show\n' });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /THREECOPIES/);
+      assert.doesNotMatch(ok.stdout, /namespace/, 'lines after exit must not run');
+    });
+  });
+
   describe('exec with a pseudo-terminal', () => {
     it('cancels `ssh -t node cluster watch` on Ctrl-C with status 130', async () => {
       const p = spawn('ssh', ['-tt', ...base(key('known')), `admin@${node.ip}`, 'cluster', 'watch', '--interval', '200'], { stdio: ['pipe', 'pipe', 'pipe'] });
