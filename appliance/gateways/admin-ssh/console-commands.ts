@@ -95,6 +95,11 @@ export async function runConsoleCommand(words: string[], io: CliIO, env: Console
     io.err(`console: "${first}" is not an oio command; this console runs oio commands only (help lists them)\n`);
     return 127;
   }
+  if (argv.some((a) => a === '--proxy' || a.startsWith('--proxy='))) {
+    // The console administers its own node: no requests to arbitrary addresses from the host.
+    io.err('console: --proxy is not available here (the console uses its node\'s proxy)\n');
+    return 2;
+  }
   const io2: CliIO = { ...io, localFiles: false };
   return runCli(argv, io2, { OIO_PROXY: env.proxy, OIO_ACCOUNT: env.account, OIO_DATA_DIR: env.nodeDataDir }, signal);
 }

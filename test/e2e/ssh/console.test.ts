@@ -126,6 +126,16 @@ describe('e2e: SSH admin console with OpenSSH', function () {
       assert.match(data.stderr, /NOT_ALLOWED/);
     });
 
+    it('refuses port forwarding and --proxy: no way onto the host\'s network', async () => {
+      const fwd = await ssh(key('known'), [], ['-W', node.proxy]);
+      assert.equal(fwd.code, 255);
+      assert.equal(fwd.stdout, '');
+      assert.match(node.logs(), /"msg":"ssh login"/);
+      const proxy = await ssh(key('known'), ['cluster', 'show', '--proxy', '127.0.0.1:22']);
+      assert.equal(proxy.code, 2);
+      assert.match(proxy.stderr, /--proxy is not available/);
+    });
+
     it('shows node status: volumes with device, capacity, IO and scores', async () => {
       const r = await ssh(key('known'), ['oio', 'node', 'status', '--format', 'json']);
       assert.equal(r.code, 0, r.stderr);
