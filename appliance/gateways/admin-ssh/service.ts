@@ -31,11 +31,13 @@ export interface AdminSshContext {
   dataDir: string;
 }
 
+/** Where the console listens (`ip`, `admin_ssh.port`; port 0 picks a free one). */
 export interface AdminSshOptions {
   host: string;
   port: number;
 }
 
+/** The console's SSH server, one per node, started by the host after the proxy. */
 export class AdminSshService {
   readonly type = 'admin-ssh';
   private server: Server | undefined;

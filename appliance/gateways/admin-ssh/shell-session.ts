@@ -32,6 +32,7 @@ function isExit(words: string[]): boolean {
 
 interface Running { abort: AbortController; cancelled: boolean }
 
+/** One console on one channel: `start()` it, `interrupt()` on an SSH INT signal. */
 export class ShellSession {
   private readonly decoder = new KeyDecoder();
   private readonly editor = new LineEditor();
