@@ -177,9 +177,18 @@ export class LineEditor {
     }
   }
 
-  /** ANSI text redrawing prompt and line on the current row, cursor in place. */
-  render(prompt: string): string {
-    const back = this.chars.length - this.pos;
-    return `\r${prompt}${this.line}\x1b[K${back > 0 ? `\x1b[${back}D` : ''}`;
+  /**
+   * ANSI text redrawing prompt and line on the current row, cursor in place. With `cols`
+   * (the terminal width), a line too long for the row scrolls sideways to keep the cursor
+   * visible instead of wrapping (which `\r` could not redraw).
+   */
+  render(prompt: string, cols?: number): string {
+    const room = cols !== undefined ? cols - prompt.length - 1 : Infinity;
+    let start = 0;
+    if (room >= 8 && this.chars.length > room) start = Math.max(0, Math.min(this.pos - room + 1, this.chars.length - room));
+    if (room >= 8 && this.pos - start >= room) start = this.pos - room + 1;
+    const shown = room >= 8 ? this.chars.slice(start, start + room) : this.chars;
+    const back = start + shown.length - this.pos;
+    return `\r${prompt}${shown.join('')}\x1b[K${back > 0 ? `\x1b[${back}D` : ''}`;
   }
 }

@@ -165,9 +165,10 @@ export class AdminSshService {
 
   private onSession(session: Session, remote: string): void {
     let pty = false;
+    const terminal = { cols: 0 };
     let interrupt: (() => void) | undefined;
-    session.on('pty', (accept) => { pty = true; accept?.(); });
-    session.on('window-change', (accept) => accept?.());
+    session.on('pty', (accept, _reject, info) => { pty = true; terminal.cols = info.cols; accept?.(); });
+    session.on('window-change', (accept, _reject, info) => { terminal.cols = info.cols; accept?.(); });
     session.on('env', (accept) => accept?.());
     session.on('signal', (accept, _reject, info) => { accept?.(); if (info.name === 'INT') interrupt?.(); });
     session.on('sftp', (_accept, reject) => {
@@ -181,7 +182,7 @@ export class AdminSshService {
     session.on('shell', (accept) => {
       const env = this.consoleEnv();
       const shell = new ShellSession({
-        channel: accept(), pty, env, log: this.log.child({ component: 'console', remote }),
+        channel: accept(), pty, terminal, env, log: this.log.child({ component: 'console', remote }),
         prompt: `${this.config.namespace}@${this.config.ip}> `, completion: this.completionSource(env),
       });
       interrupt = () => shell.interrupt();

@@ -19,6 +19,8 @@ export interface ShellOptions {
   /** whether the client asked for a pty (interactive editing) */
   pty: boolean;
   prompt: string;
+  /** the terminal's width, kept up to date on window-change (0: unknown) */
+  terminal: { cols: number };
   env: ConsoleEnv;
   completion: CompletionSource;
   log: Logger;
@@ -71,7 +73,7 @@ export class ShellSession {
 
   private redraw(): void {
     if (this.closed) return;
-    this.opts.channel.write(this.editor.render(this.opts.prompt));
+    this.opts.channel.write(this.editor.render(this.opts.prompt, this.opts.terminal.cols || undefined));
     this.lastChar = ' ';
   }
 

@@ -124,3 +124,22 @@ describe('admin-ssh line editor', () => {
     assert.equal(editor.render('> '), '\r> abcd\x1b[K');
   });
 });
+
+describe('admin-ssh line editor on a narrow terminal', () => {
+  it('shows the whole line when it fits', () => {
+    const { editor } = type('abcdef');
+    assert.equal(editor.render('> ', 80), '\r> abcdef\x1b[K');
+  });
+
+  it('scrolls a long line to keep the cursor visible at the end', () => {
+    const { editor } = type('abcdefghijklmnopqrst'); // 20 chars, room = 13 - 2 - 1 = 10
+    assert.equal(editor.render('> ', 13), '\r> lmnopqrst\x1b[K');
+  });
+
+  it('scrolls back when the cursor moves home, and shows the cursor place', () => {
+    const { editor } = type('abcdefghijklmnopqrst\x01');
+    assert.equal(editor.render('> ', 13), '\r> abcdefghij\x1b[K\x1b[10D');
+    type('\x1b[C\x1b[C', editor);
+    assert.equal(editor.render('> ', 13), '\r> abcdefghij\x1b[K\x1b[8D');
+  });
+});
