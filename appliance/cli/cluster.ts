@@ -8,6 +8,20 @@ import { need } from './context';
 import { flagInt } from './args';
 import { showList, showRecord } from './output';
 import { Meta0Client } from '../client/remote/meta0';
+import { InvalidArgumentError, sleep } from '../common';
+import type { ServiceInfo } from '../common/model';
+
+const LIST_COLUMNS = ['Type', 'Id', 'Addr', 'Volume', 'Location', 'Slots', 'Up', 'Score', 'Get score', 'Locked', 'CPU', 'IO', 'Space'];
+
+function listRows(all: ServiceInfo[], types: string[]): Array<Record<string, unknown>> {
+  return all.filter((s) => !types.length || types.includes(s.type))
+    .sort((a, b) => (a.type + a.id < b.type + b.id ? -1 : 1))
+    .map((s) => ({
+      Type: s.type, Id: s.id, Addr: s.addr, Volume: s.tags['tag.vol'] ?? '', Location: s.loc, Slots: s.slots.join(','),
+      Up: s.tags['tag.up'] !== false, Score: s.score, 'Get score': s.scoreGet, Locked: s.locked,
+      CPU: s.tags['stat.cpu'], IO: s.tags['stat.io'], Space: s.tags['stat.space'],
+    }));
+}
 
 export const clusterCommands: Command[] = [
   {
@@ -25,16 +39,26 @@ export const clusterCommands: Command[] = [
   {
     name: 'cluster list', usage: 'cluster list [TYPE...]', summary: 'services with their scores, location, volume and stats',
     async run(ctx) {
-      const types = ctx.args.positionals;
-      const all = await ctx.storage.clusterList();
-      const rows = all.filter((s) => !types.length || types.includes(s.type))
-        .sort((a, b) => (a.type + a.id < b.type + b.id ? -1 : 1))
-        .map((s) => ({
-          Type: s.type, Id: s.id, Addr: s.addr, Volume: s.tags['tag.vol'] ?? '', Location: s.loc, Slots: s.slots.join(','),
-          Up: s.tags['tag.up'] !== false, Score: s.score, 'Get score': s.scoreGet, Locked: s.locked,
-          CPU: s.tags['stat.cpu'], IO: s.tags['stat.io'], Space: s.tags['stat.space'],
-        }));
-      showList(ctx.io, ctx.format, ['Type', 'Id', 'Addr', 'Volume', 'Location', 'Slots', 'Up', 'Score', 'Get score', 'Locked', 'CPU', 'IO', 'Space'], rows);
+      showList(ctx.io, ctx.format, LIST_COLUMNS, listRows(await ctx.storage.clusterList(), ctx.args.positionals));
+    },
+  },
+  {
+    name: 'cluster watch', usage: 'cluster watch [TYPE...] [--interval MS] [--count N]',
+    summary: 'the cluster list refreshed every interval (default 2000 ms) until Ctrl-C (or N refreshes)',
+    async run(ctx) {
+      const intervalMs = flagInt(ctx.args, 'interval') ?? 2000;
+      const count = flagInt(ctx.args, 'count');
+      if (intervalMs < 100) throw new InvalidArgumentError('BAD_REQUEST', '--interval must be at least 100 ms');
+      for (let i = 0; count === undefined || i < count; i++) {
+        if (ctx.signal?.aborted) break;
+        if (i > 0) await sleep(intervalMs, ctx.signal);
+        if (ctx.signal?.aborted) break;
+        const all = await ctx.storage.clusterList();
+        // On a terminal: redraw in place (cursor home, clear screen); otherwise one table per refresh.
+        if (ctx.io.isTTY && ctx.format === 'table') ctx.io.out('\x1b[H\x1b[2J');
+        if (ctx.format === 'table') ctx.io.out(`${new Date().toISOString()}  refresh every ${intervalMs} ms, Ctrl-C stops\n`);
+        showList(ctx.io, ctx.format, LIST_COLUMNS, listRows(all, ctx.args.positionals));
+      }
     },
   },
   {

@@ -10,13 +10,17 @@ import { clusterCommands } from './cluster';
 import { containerCommands } from './container';
 import { objectCommands } from './object';
 import { configCommands } from './config';
+import { adminCommands } from './admin';
+import { nodeCommands } from './node';
 import { Command, GLOBAL_BOOLEANS, GLOBAL_REPEATABLE, makeContext } from './context';
 import type { CliIO } from './output';
 
 export type { CliIO } from './output';
 export type { Command } from './context';
+export { GLOBAL_BOOLEANS } from './context';
+export { AdminStore, adminSshDir, parsePublicKey, type AdminKey } from './admin-store';
 
-export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...configCommands];
+export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...configCommands, ...nodeCommands, ...adminCommands];
 
 export function helpText(extra: Array<{ usage: string; summary: string }> = []): string {
   const rows = [...extra, ...COMMANDS].map((c) => `  oio ${c.usage}\n      ${c.summary}`);
@@ -27,13 +31,15 @@ export function helpText(extra: Array<{ usage: string; summary: string }> = []):
 export async function runCli(argv: readonly string[], io: CliIO, env: Record<string, string | undefined> = {}, signal?: AbortSignal): Promise<number> {
   const [resource, verb, ...rest] = argv;
   if (!resource || resource === 'help' || resource === '--help') { io.out(helpText()); return 0; }
-  const cmd = COMMANDS.find((c) => c.name === `${resource} ${verb ?? ''}`);
+  // Three-word commands first (`admin key add`), then `resource verb`.
+  const three = COMMANDS.find((c) => c.name === `${resource} ${verb ?? ''} ${rest[0] ?? ''}`);
+  const cmd = three ?? COMMANDS.find((c) => c.name === `${resource} ${verb ?? ''}`);
   if (!cmd) {
     io.err(`oio: unknown command "${[resource, verb].filter(Boolean).join(' ')}" (oio help lists them)\n`);
     return 2;
   }
   try {
-    const args = parseArgs(rest, { booleans: GLOBAL_BOOLEANS, repeatable: GLOBAL_REPEATABLE });
+    const args = parseArgs(three ? rest.slice(1) : rest, { booleans: GLOBAL_BOOLEANS, repeatable: GLOBAL_REPEATABLE });
     if (args.flags.help) { io.out(`usage: oio ${cmd.usage}\n  ${cmd.summary}\n`); return 0; }
     const ctx = makeContext(args, io, env, signal);
     const rc = await cmd.run(ctx);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { InvalidArgumentError } from '../common';
+import { InvalidArgumentError, OioError } from '../common';
 import type { Command } from './context';
 import { need } from './context';
 import { flagInt, flagProps, flagStr } from './args';
@@ -30,6 +30,7 @@ export const objectCommands: Command[] = [
     summary: 'upload files as objects',
     async run(ctx) {
       const [container, ...files] = need(ctx, 2, this.usage);
+      if (ctx.io.localFiles === false) throw new OioError('NOT_ALLOWED', 'the console cannot read files of the host: upload with the S3 gateway or the local oio CLI');
       const name = flagStr(ctx.args, 'name');
       if (name !== undefined && files.length > 1) throw new InvalidArgumentError('BAD_REQUEST', '--name needs a single FILE');
       const rows: Array<Record<string, unknown>> = [];
@@ -53,6 +54,7 @@ export const objectCommands: Command[] = [
     summary: 'download an object to a file ("-" for stdout)',
     async run(ctx) {
       const [container, object] = need(ctx, 2, this.usage);
+      if (ctx.io.localFiles === false) throw new OioError('NOT_ALLOWED', 'the console cannot write files of the host: download with the S3 gateway or the local oio CLI');
       const file = flagStr(ctx.args, 'file') ?? path.basename(object!);
       const range = flagStr(ctx.args, 'range');
       let start: number | undefined;

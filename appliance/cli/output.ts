@@ -10,6 +10,11 @@ export interface CliIO {
   err: (s: string) => void;
   /** whether err is a terminal (progress bars) */
   isTTY?: boolean;
+  /**
+   * false in the SSH admin console: commands may not read or write the host's files
+   * (FILE arguments, --file, --data, stdin/stdout streaming are refused with NOT_ALLOWED)
+   */
+  localFiles?: boolean;
 }
 
 export type Format = 'table' | 'json' | 'value';

@@ -19,6 +19,7 @@ import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
+import { AdminSshService } from '../gateways/admin-ssh';
 import type { Service, ServiceContext } from './service';
 import { EtcdElection } from '../sqliterepo';
 import { EtcdMember } from './etcd-member';
@@ -77,7 +78,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: svc.type === 'admin-ssh' ? 'tcp' : 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };
@@ -138,6 +139,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
+    if (wanted.has('admin-ssh')) await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'] }), 'admin-ssh');
   } catch (e) {
     await stop();
     throw e;

@@ -4,7 +4,7 @@
  * other command is the CLI (`appliance/cli`), which only talks to services over the network.
  */
 import path from 'node:path';
-import { ConfigKey, isConfigKey, loadConfig, rootLogger, toOioError } from '../common';
+import { ConfigKey, SCHEMA, flagName, isConfigKey, loadConfig, rootLogger, toOioError } from '../common';
 import { parseArgs } from '../cli/args';
 import { helpText, runCli } from '../cli';
 import { startNode } from './node-host';
@@ -18,7 +18,7 @@ function configOverrides(flags: Record<string, unknown>): Partial<Record<ConfigK
     if (flag === 'config') continue;
     const key = flag === 'data' ? 'data_dir' : flag;
     const candidates = [key, key.replace(/-/g, '_'), key.replace(/-/g, '.'), key.replace(/-/, '.').replace(/-/g, '_')];
-    const k = candidates.find(isConfigKey);
+    const k = candidates.find(isConfigKey) ?? (Object.keys(SCHEMA) as ConfigKey[]).find((c) => flagName(c) === `--${flag}`);
     if (!k) throw new Error(`unknown option --${flag} (see the config reference in the README)`);
     out[k] = value;
   }

@@ -9,6 +9,10 @@ declare -A NEED=(
   [fio]=fio
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
+  [ssh]=openssh-client
+  [ssh-keygen]=openssh-client
+  [sftp]=openssh-client
+  [scp]=openssh-client
 )
 
 missing=()

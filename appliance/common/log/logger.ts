@@ -14,6 +14,17 @@ let minLevel: number = LEVELS[(process.env.OIO_LOG_LEVEL as LogLevel) ?? 'info']
 const debugPatterns = (process.env.OIO_DEBUG ?? '').split(',').filter(Boolean)
   .map((p) => new RegExp('^' + p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'));
 
+/** The last lines this process logged, kept in memory for the admin console (`oio node logs`). */
+const RING_SIZE = 2000;
+const ring: string[] = [];
+let ringNext = 0;
+
+/** The last `n` log lines of this process (JSON, oldest first), at most 2,000. */
+export function recentLogLines(n = RING_SIZE): string[] {
+  const ordered = ring.length < RING_SIZE ? ring : [...ring.slice(ringNext), ...ring.slice(0, ringNext)];
+  return ordered.slice(Math.max(0, ordered.length - n));
+}
+
 /** Redirects all log output (tests, CLI). */
 export function setLogSink(s: LogSink): void { sink = s; }
 export function setLogLevel(level: LogLevel): void { minLevel = LEVELS[level]; }
@@ -42,7 +53,10 @@ export class Logger {
         rec[k] = v instanceof Error ? { code: (v as { code?: unknown }).code, message: v.message, stack: v.stack } : v;
       }
     }
-    sink.write(JSON.stringify(rec) + '\n');
+    const line = JSON.stringify(rec);
+    if (ring.length < RING_SIZE) ring.push(line); else ring[ringNext] = line;
+    ringNext = (ringNext + 1) % RING_SIZE;
+    sink.write(line + '\n');
   }
 
   debug(msg: string, extra?: Record<string, unknown>): void { this.log('debug', msg, extra); }
