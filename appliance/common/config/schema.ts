@@ -19,14 +19,15 @@ export interface KeySpec {
 }
 
 export const DEFAULT_SCORE_EXPR: Record<string, { put: string; get: string }> = {
-  // Geometric mean of idle CPU, idle IO and free space; 0 when under 2% free (nearly full).
+  // Geometric mean of idle CPU, idle IO and free space; 0 under 2% free (nearly full). A
+  // saturated CPU or disk counts as 1% idle: it ranks a service last but never excludes it
+  // (a busy grid still takes writes); only a full volume, a service down or stale scores 0.
   rawx: {
-    put: '(stat.space >= 2) * root(3, stat.cpu * stat.io * stat.space)',
-    get: 'root(2, stat.cpu * stat.io)',
+    put: '(stat.space >= 2) * root(3, max(stat.cpu, 1) * max(stat.io, 1) * stat.space)',
+    get: 'root(2, max(stat.cpu, 1) * max(stat.io, 1))',
   },
-  // Directory services: no volume saturation rule, CPU and IO matter.
-  meta2: { put: '(stat.space >= 2) * root(3, stat.cpu * stat.io * stat.space)', get: 'root(2, stat.cpu * stat.io)' },
-  '*': { put: 'root(2, stat.cpu * stat.io)', get: 'root(2, stat.cpu * stat.io)' },
+  meta2: { put: '(stat.space >= 2) * root(3, max(stat.cpu, 1) * max(stat.io, 1) * stat.space)', get: 'root(2, max(stat.cpu, 1) * max(stat.io, 1))' },
+  '*': { put: 'root(2, max(stat.cpu, 1) * max(stat.io, 1))', get: 'root(2, max(stat.cpu, 1) * max(stat.io, 1))' },
 };
 
 export const DEFAULT_DATA_SECURITY: Record<string, string> = {

@@ -26,7 +26,7 @@ describe('admin-ssh completion', () => {
   });
 
   it('completes verbs after the resource, with or without a leading oio', async () => {
-    assert.deepEqual((await complete('cluster ', source())).candidates, ['list', 'lock', 'show', 'unlock', 'watch']);
+    assert.deepEqual((await complete('cluster ', source())).candidates, ['bootstrap', 'list', 'lock', 'show', 'unlock', 'watch']);
     assert.deepEqual((await complete('oio cluster w', source())).candidates, ['watch']);
     assert.deepEqual((await complete('node ', source())).candidates, ['logs', 'status']);
   });

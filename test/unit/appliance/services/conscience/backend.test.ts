@@ -40,12 +40,13 @@ describe('services/conscience/backend', () => {
     assert.equal(get(backend, 'v1').score, Math.round(Math.cbrt(100 * 8 * 100)));
   });
 
-  it('computes the put score as the geometric mean, 0 when any resource is at 0', () => {
+  it('computes the put score as the geometric mean; 0 free space gives 0, a saturated CPU or disk counts as 1% idle', () => {
     const { backend } = setup({ 'ns.score_variation_bound': 100 });
-    backend.register([rawx('v1', { cpu: 80, io: 40, space: 20 }), rawx('v2', { cpu: 80, io: 0, space: 90 })]);
+    backend.register([rawx('v1', { cpu: 80, io: 40, space: 20 }), rawx('v2', { cpu: 80, io: 0, space: 90 }), rawx('v3', { cpu: 80, io: 50, space: 0 })]);
     assert.equal(get(backend, 'v1').score, Math.round(Math.cbrt(80 * 40 * 20)));
     assert.equal(get(backend, 'v1').scoreGet, Math.round(Math.sqrt(80 * 40)));
-    assert.equal(get(backend, 'v2').score, 0);
+    assert.equal(get(backend, 'v2').score, Math.round(Math.cbrt(80 * 1 * 90)));
+    assert.equal(get(backend, 'v3').score, 0);
   });
 
   it('keeps a full disk readable: put score 0, get score positive', () => {
