@@ -9,6 +9,7 @@ declare -A NEED=(
   [fio]=fio
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
+  [etcd]=etcd-server
   [ssh]=openssh-client
   [ssh-keygen]=openssh-client
   [sftp]=openssh-client
