@@ -188,7 +188,7 @@ async function* readMetachunk(mc: EcMetachunk, p: EcParams, a: number, b: number
     const f = byIndex.get(index);
     const report: BadFragment = { pos: `${mc.pos}.${index}`, url: f?.url ?? '', reason: f ? code : 'ABSENT', message: f ? err.message : 'no such fragment in the content' };
     bad.set(index, `${report.pos}${f ? ` ${f.url}` : ''}: ${report.reason}${f ? ` (${err.message})` : ''}`);
-    if (f) log.warn('bad EC fragment', { pos: report.pos, url: report.url, reason: report.reason, msg2: err.message, reqId: opts.reqId });
+    if (f) log.warn('bad EC fragment', { pos: report.pos, url: report.url, reason: report.reason, error: err.message, reqId: opts.reqId });
     try { opts.onBadFragment?.(report); } catch { /* a reporting hook never breaks a read */ }
   };
 
