@@ -5,6 +5,7 @@
  * corrupted on disk, rawx processes killed, dynamic policies by size.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -80,6 +81,12 @@ describe('ec: erasure-coded objects on one node', function () {
       assert.equal(ns.storagePolicies[p], `NONE:${p}`);
     }
     assert.equal(ns.autoStoragePolicies, 'EC42,SINGLE:0,EC63:100KiB');
+    const bin = path.resolve(__dirname, '../../../../bin/oio');
+    const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, [bin, 'cluster', 'show'], { env: { ...process.env, OIO_PROXY: node.proxy } },
+      (err, so, se) => (err ? reject(new Error(`${err.message}: ${se}`)) : resolve(so))));
+    assert.match(stdout, /\| data_security\.EC63 +\| ec\/k=6,m=3,distance=1 +\|/);
+    assert.match(stdout, /\| storage_policy\.EC144 +\| NONE:EC144 +\|/);
+    assert.match(stdout, /\| auto_storage_policies +\| EC42,SINGLE:0,EC63:100KiB +\|/);
   });
 
   for (const [policy, k, m] of [['EC42', 4, 2], ['EC63', 6, 3], ['EC123', 12, 3], ['EC144', 14, 4]] as const) {
