@@ -244,26 +244,45 @@ describe('ec: rawx processes killed', function () {
 
   const kill = async (h: ProcessHandle): Promise<void> => { h.proc.kill('SIGKILL'); await h.exited; };
 
-  it('reads EC63 bit-identical with 3 of its 9 rawx killed, fails naming fragments with 4, and a write below quorum leaves nothing', async () => {
+  it('writes through rawx deaths down to the K+1 quorum, reads with m down, fails naming fragments with m+1', async () => {
     const oio = node.client();
     await lockScores(oio, 9);
     await oio.containerCreate('k', { policy: 'EC63' });
+    const portOf = (i: number): number => RAWX_PORT + i;
     const data = randomBytes(2 * CHUNK + 12345);
     const put = await oio.objectPut('k', 'o', data);
-    const portOf = (i: number): number => RAWX_PORT + i;
-    const used = new Set(put.chunks.map((c) => Number(new URL(c.url).port)));
-    assert.equal(used.size, 9);
-    for (const i of [0, 4, 8]) await kill(rawx[i]!);
+    assert.equal(new Set(put.chunks.map((c) => Number(new URL(c.url).port))).size, 9);
+
+    // A rawx dies in the middle of an upload: the others go on, 8 fragments per metachunk.
+    const blocks = Array.from({ length: 16 }, () => randomBytes(200_000));
+    const during = await oio.objectPut('k', 'during', Readable.from((async function* () {
+      for (let i = 0; i < blocks.length; i++) { if (i === 6) await kill(rawx[0]!); yield blocks[i]!; }
+    })()));
+    assert.ok(during.chunks.filter((c) => c.pos.startsWith('0.')).length >= 7);
+    assert.ok(!during.chunks.some((c) => c.pos.startsWith('1.') && Number(new URL(c.url).port) === portOf(0)), 'nothing recorded on the dead rawx after its death');
+    assert.ok((await readAll((await oio.objectGet('k', 'during')).stream)).equals(Buffer.concat(blocks)));
+
+    // Two rawx down: exactly the quorum (7 of 9) is stored, and it reads back.
+    await kill(rawx[4]!);
+    const seven = await oio.objectPut('k', 'seven', data);
+    for (let mc = 0; mc < 3; mc++) assert.equal(fragmentsOf(seven, mc).length, 7);
+    assert.ok((await readAll((await oio.objectGet('k', 'seven')).stream)).equals(data));
+
+    // Three down (m): both objects still read bit-identical.
+    await kill(rawx[8]!);
     assert.ok((await readAll((await oio.objectGet('k', 'o')).stream)).equals(data), 'read with 3 rawx down');
+    assert.ok((await readAll((await oio.objectGet('k', 'seven')).stream)).equals(data), 'read of a 7-fragment object with a third rawx down');
+
+    // Four down (m + 1): a clear error naming the fragments.
     await kill(rawx[2]!);
     await assert.rejects(readAll((await oio.objectGet('k', 'o')).stream), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'UNAVAILABLE');
-      assert.match(e.message, /fragments unusable/);
-      assert.ok([0, 2, 4, 8].some((i) => e.message.includes(`:${portOf(i)}/`)));
+      assert.match(e.message, /metachunk 0: 4 of 9 fragments unusable/);
+      for (const i of [0, 2, 4, 8]) assert.ok(e.message.includes(`:${portOf(i)}/`), `names the fragment on rawx ${i}`);
       return true;
     });
     // 5 live rawx: below k+1 = 7, the write fails and leaves no object.
-    await assert.rejects(oio.objectPut('k', 'fails', randomBytes(50_000)));
+    await assert.rejects(oio.objectPut('k', 'fails', randomBytes(50_000)), (e: Error & { code?: string }) => e.code === 'UNAVAILABLE' && /quorum 7/.test(e.message));
     await assert.rejects(oio.objectHead('k', 'fails'), (e: Error & { code?: string }) => e.code === 'CONTENT_NOT_FOUND');
   });
 });
