@@ -30,6 +30,8 @@ export interface ObjectStorageOptions {
   reqId?: string;
   /** called for each EC fragment a read found missing or corrupt (for repair) */
   onBadFragment?: (bad: BadFragment) => void;
+  /** EC reads: a fragment this much slower than the others is rebuilt instead (ms; 0: off) */
+  ecSlowFragmentMs?: number;
 }
 
 /** How long namespace info and a container's policy settings are cached for uploads, ms. */
@@ -98,6 +100,7 @@ export class ObjectStorage {
   private readonly proxyAddr: string;
   private readonly fixedReqId: string | undefined;
   private readonly onBadFragment: ((bad: BadFragment) => void) | undefined;
+  private readonly ecSlowFragmentMs: number | undefined;
   private nsCache: { info: NamespaceInfo; expires: number } | undefined;
   private readonly containerCache = new Map<string, { info: ContainerInfo; expires: number }>();
 
@@ -106,11 +109,12 @@ export class ObjectStorage {
     this.proxyAddr = opts.proxy;
     this.fixedReqId = opts.reqId;
     this.onBadFragment = opts.onBadFragment;
+    this.ecSlowFragmentMs = opts.ecSlowFragmentMs;
   }
 
   /** The same client for another account (the S3 gateway maps access keys to accounts). */
   forAccount(account: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId, onBadFragment: this.onBadFragment });
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs });
   }
 
   /**
@@ -287,7 +291,7 @@ export class ObjectStorage {
     let stream: Readable;
     if (content.size === 0) stream = Readable.from([]);
     else if (isEcMethod(content.chunkMethod)) {
-      stream = readEcRange(ecMetachunksOf(content.chunks), parseEcMethod(content.chunkMethod), start, end, { reqId: this.fixedReqId, onBadFragment: this.onBadFragment });
+      stream = readEcRange(ecMetachunksOf(content.chunks), parseEcMethod(content.chunkMethod), start, end, { reqId: this.fixedReqId, onBadFragment: this.onBadFragment, slowFragmentMs: this.ecSlowFragmentMs });
     } else stream = readRange(metachunksOf(content), start, end);
     return { content, start, end, stream };
   }

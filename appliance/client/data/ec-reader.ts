@@ -5,7 +5,8 @@
  * fragments are fetched first, in parallel, one cell per stripe at a time; every cell's
  * CRC-32 is checked as it arrives and each fragment's stored MD5 (rawx header) is compared
  * with the one in meta2. When all needed data cells are healthy the bytes are copied out with
- * no decoding. A fragment that is absent, refused, times out, is short or corrupt is reported
+ * no decoding. A fragment that is absent, refused, slow (see `slowFragmentMs`), times out, is
+ * short or corrupt is reported
  * (log + `onBadFragment`) and dropped; other fragments (data, then parity) are opened at the
  * current stripe until k cells are in hand, and the missing cells are rebuilt off the event
  * loop. With fewer than k usable fragments the stream fails with UNAVAILABLE naming them.
@@ -52,7 +53,16 @@ export interface ReadEcOptions {
   timeoutMs?: number;
   /** called once per fragment found unusable */
   onBadFragment?: (bad: BadFragment) => void;
+  /**
+   * A fragment whose cell has not arrived this long after another fragment's cell of the
+   * same stripe did is treated as slow and rebuilt from others (0: wait for the socket
+   * timeout). Default DEFAULT_SLOW_FRAGMENT_MS.
+   */
+  slowFragmentMs?: number;
 }
+
+/** Default of `ReadEcOptions.slowFragmentMs`, ms. */
+export const DEFAULT_SLOW_FRAGMENT_MS = 5000;
 
 const log = rootLogger.child({ component: 'client:ec-reader' });
 
@@ -79,10 +89,18 @@ class CellStream {
   private ended = false;
   private error: OioError | undefined;
   private wake: (() => void) | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
 
   constructor(readonly frag: EcFragment, private readonly highWater: number) {}
 
-  async open(from: number, to: number, opts: ReadEcOptions): Promise<void> {
+  /** Starts the ranged GET (its failure surfaces in `next`, so a hung rawx counts as slow). */
+  start(from: number, to: number, opts: ReadEcOptions): void {
+    this.opening = this.open(from, to, opts);
+    this.opening.catch(() => undefined);
+  }
+
+  private async open(from: number, to: number, opts: ReadEcOptions): Promise<void> {
     const g = await rawxGet(this.frag.url, { start: from, end: to, reqId: opts.reqId, timeoutMs: opts.timeoutMs });
     this.res = g.stream;
     if (g.start !== from || g.end !== to) {
@@ -94,6 +112,7 @@ class CellStream {
       throw new OioError('HASH_MISMATCH', `stored MD5 ${g.meta.chunkHash}, ${this.frag.hash} recorded`);
     }
     const res = g.stream;
+    if (this.closed) { res.destroy(); return; }
     res.on('data', (b: Buffer) => {
       this.parts.push(b);
       this.buffered += b.length;
@@ -114,6 +133,7 @@ class CellStream {
   /** The next cell of `len` bytes, its CRC checked. */
   async next(len: number): Promise<Buffer> {
     const want = len + CELL_TRAILER_BYTES;
+    await this.opening;
     while (this.buffered < want) {
       if (this.error) throw this.error;
       if (this.ended) throw new OioError('UNAVAILABLE', `short fragment body (${this.buffered} of ${want} bytes)`);
@@ -133,6 +153,7 @@ class CellStream {
   }
 
   close(): void {
+    this.closed = true;
     this.res?.destroy();
   }
 }
@@ -192,32 +213,55 @@ async function* readMetachunk(mc: EcMetachunk, p: EcParams, a: number, b: number
     try { opts.onBadFragment?.(report); } catch { /* a reporting hook never breaks a read */ }
   };
 
-  /** Opens fragment `index` at stripe `s` (to the end of the range); false when unusable. */
-  const openAt = async (index: number, s: number): Promise<boolean> => {
+  /** Starts reading fragment `index` at stripe `s` (to the end of the range); false when absent. */
+  const openAt = (index: number, s: number): boolean => {
     tried.add(index);
     const f = byIndex.get(index);
     if (!f) { markBad(index, new OioError('CHUNK_NOT_FOUND', 'absent')); return false; }
     const cs = new CellStream(f, highWater);
-    try {
-      await cs.open(cellOffset(p, s), cellOffset(p, s1) + lastCell + CELL_TRAILER_BYTES - 1, opts);
-      active.set(index, cs);
-      return true;
-    } catch (e) {
-      cs.close();
-      markBad(index, e);
-      return false;
-    }
+    cs.start(cellOffset(p, s), cellOffset(p, s1) + lastCell + CELL_TRAILER_BYTES - 1, opts);
+    active.set(index, cs);
+    return true;
   };
 
   try {
-    await Promise.all(needed.map((i) => openAt(i, s0)));
+    for (const i of needed) openAt(i, s0);
     for (let s = s0; s <= s1; s++) {
       const c = cellSize(p, mc.size, s);
       const cells = new Map<number, Buffer>();
       const readAll = async (streams: Array<[number, CellStream]>): Promise<void> => {
-        await Promise.all(streams.map(async ([i, cs]) => {
-          try { cells.set(i, await cs.next(c)); } catch (e) { cs.close(); active.delete(i); markBad(i, e); }
+        const dropped = new Set<number>();
+        const pending = new Set<number>(streams.map(([i]) => i));
+        let firstSettled!: () => void;
+        const first = new Promise<void>((resolve) => { firstSettled = resolve; });
+        const all = Promise.all(streams.map(async ([i, cs]) => {
+          try {
+            const cell = await cs.next(c);
+            if (!dropped.has(i)) cells.set(i, cell);
+          } catch (e) {
+            if (!dropped.has(i)) { cs.close(); active.delete(i); markBad(i, e); }
+          } finally {
+            pending.delete(i);
+            firstSettled();
+          }
         }));
+        const slowMs = opts.slowFragmentMs ?? DEFAULT_SLOW_FRAGMENT_MS;
+        if (!(slowMs > 0) || streams.length < 2) { await all; return; }
+        // A fragment whose cell is still missing `slowMs` after another one's arrived is slow:
+        // it is dropped (and rebuilt from another fragment) when enough others remain.
+        await first;
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), slowMs); })]);
+        clearTimeout(timer);
+        if (!late) return;
+        const untried = k + m - tried.size;
+        if (cells.size + untried < k) { await all; return; }
+        for (const i of [...pending]) {
+          dropped.add(i);
+          active.get(i)?.close();
+          active.delete(i);
+          markBad(i, new OioError('TIMEOUT', `no cell ${slowMs} ms after the other fragments answered`));
+        }
       };
       await readAll([...active.entries()]);
       const missing = needed.filter((i) => !cells.has(i));
@@ -232,8 +276,8 @@ async function* readMetachunk(mc: EcMetachunk, p: EcParams, a: number, b: number
               `metachunk ${mc.pos}: ${bad.size} of ${k + m} fragments unusable, at most ${m} may be: ${unusable.join('; ')}`,
               { details: { pos: mc.pos, missing: [...bad.keys()].sort((x, y) => x - y).map((i) => `${mc.pos}.${i}`) } });
           }
-          const opened = await Promise.all(candidates.map(async (i) => ((await openAt(i, s)) ? i : -1)));
-          await readAll(opened.filter((i) => i >= 0).map((i) => [i, active.get(i)!] as [number, CellStream]));
+          const opened = candidates.filter((i) => openAt(i, s));
+          await readAll(opened.map((i) => [i, active.get(i)!] as [number, CellStream]));
         }
         const data = Buffer.alloc(k * c);
         const parity = Buffer.alloc(m * c);

@@ -244,6 +244,25 @@ describe('ec: rawx processes killed', function () {
 
   const kill = async (h: ProcessHandle): Promise<void> => { h.proc.kill('SIGKILL'); await h.exited; };
 
+  it('rebuilds around a rawx that hangs (SIGSTOP) instead of waiting for it', async () => {
+    const bad: BadFragment[] = [];
+    const oio = new ObjectStorage({ proxy: node.proxy, account: 'slow', ecSlowFragmentMs: 1000, onBadFragment: (b) => bad.push(b) });
+    await lockScores(oio, 9);
+    await oio.containerCreate('s', { policy: 'EC63' });
+    const data = randomBytes(CHUNK + 4321);
+    const put = await oio.objectPut('s', 'o', data);
+    const frag = fragmentsOf(put, 0)[2]!;
+    const victim = rawx[Number(new URL(frag.url).port) - RAWX_PORT]!;
+    victim.proc.kill('SIGSTOP');
+    try {
+      assert.ok((await readAll((await oio.objectGet('s', 'o')).stream)).equals(data));
+      // Dropped as slow (relative to the other fragments), not after the socket timeout.
+      assert.ok(bad.some((b) => b.pos === frag.pos && b.reason === 'TIMEOUT' && /after the other fragments answered/.test(b.message)), `slow ${frag.pos} reported: ${JSON.stringify(bad)}`);
+    } finally {
+      victim.proc.kill('SIGCONT');
+    }
+  });
+
   it('writes through rawx deaths down to the K+1 quorum, reads with m down, fails naming fragments with m+1', async () => {
     const oio = node.client();
     await lockScores(oio, 9);
