@@ -232,24 +232,25 @@ async function* readMetachunk(mc: EcMetachunk, p: EcParams, a: number, b: number
       const readAll = async (streams: Array<[number, CellStream]>): Promise<void> => {
         const dropped = new Set<number>();
         const pending = new Set<number>(streams.map(([i]) => i));
-        let firstSettled!: () => void;
-        const first = new Promise<void>((resolve) => { firstSettled = resolve; });
+        let firstCell!: () => void;
+        const first = new Promise<void>((resolve) => { firstCell = resolve; });
         const all = Promise.all(streams.map(async ([i, cs]) => {
           try {
             const cell = await cs.next(c);
             if (!dropped.has(i)) cells.set(i, cell);
+            firstCell();
           } catch (e) {
             if (!dropped.has(i)) { cs.close(); active.delete(i); markBad(i, e); }
           } finally {
             pending.delete(i);
-            firstSettled();
           }
         }));
         const slowMs = opts.slowFragmentMs ?? DEFAULT_SLOW_FRAGMENT_MS;
         if (!(slowMs > 0) || streams.length < 2) { await all; return; }
         // A fragment whose cell is still missing `slowMs` after another one's arrived is slow:
         // it is dropped (and rebuilt from another fragment) when enough others remain.
-        await first;
+        await Promise.race([first, all]);
+        if (pending.size === 0) return;
         let timer: NodeJS.Timeout | undefined;
         const late = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), slowMs); })]);
         clearTimeout(timer);
