@@ -71,6 +71,24 @@ function codecSuite(algo: EcAlgo): void {
       assert.ok(p.equals(parity));
     });
 
+    it('gives the same parity for buffers at odd offsets (unaligned) as for aligned ones', async () => {
+      const k = 4;
+      const m = 2;
+      const cell = 4096;
+      const codec = codecFor(algo, k, m);
+      const data = Buffer.from(randomBytes(k * cell));
+      const aligned = Buffer.alloc(m * cell);
+      await codec.encode(k, m, cell, data, aligned);
+      const odd = Buffer.alloc(k * cell + 1).subarray(1);
+      data.copy(odd);
+      const oddParity = Buffer.alloc(m * cell + 3).subarray(3);
+      await codec.encode(k, m, cell, odd, oddParity);
+      assert.ok(oddParity.equals(aligned));
+      odd.fill(0, cell, 2 * cell);
+      await codec.reconstruct(k, m, cell, odd, oddParity, [0, 2, 3, 4], [1]);
+      assert.ok(odd.equals(data));
+    });
+
     it('refuses to rebuild from fewer than k shards', async () => {
       const codec = codecFor(algo, 4, 2);
       await assert.rejects(codec.reconstruct(4, 2, 8, Buffer.alloc(32), Buffer.alloc(16), [0, 1, 2], [3, 4, 5]), /needed|present/);
