@@ -6,11 +6,12 @@
  * CRC-32 is checked as it arrives and each fragment's stored MD5 (rawx header) is compared
  * with the one in meta2. When all needed data cells are healthy the bytes are copied out with
  * no decoding. A fragment that is absent, refused, slow (see `slowFragmentMs`), times out, is
- * short or corrupt is reported
- * (log + `onBadFragment`) and dropped; other fragments (data, then parity) are opened at the
+ * short or corrupt is reported (log line, `onBadFragment`, diagnostics channel
+ * `oio:ec:bad-fragment`) and dropped; other fragments (data, then parity) are opened at the
  * current stripe until k cells are in hand, and the missing cells are rebuilt off the event
  * loop. With fewer than k usable fragments the stream fails with UNAVAILABLE naming them.
  */
+import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -65,6 +66,10 @@ export interface ReadEcOptions {
 export const DEFAULT_SLOW_FRAGMENT_MS = 5000;
 
 const log = rootLogger.child({ component: 'client:ec-reader' });
+
+/** Every bad fragment a read finds is also published here (a BadFragment), for repair agents. */
+export const BAD_FRAGMENT_CHANNEL = 'oio:ec:bad-fragment';
+const badFragmentChannel = diagnostics.channel(BAD_FRAGMENT_CHANNEL);
 
 /** Groups a content's EC chunks (pos `N.i`) into metachunks. */
 export function ecMetachunksOf(chunks: Array<{ url: string; pos: string; size: number; hash: string }>): EcMetachunk[] {
@@ -210,6 +215,7 @@ async function* readMetachunk(mc: EcMetachunk, p: EcParams, a: number, b: number
     const report: BadFragment = { pos: `${mc.pos}.${index}`, url: f?.url ?? '', reason: f ? code : 'ABSENT', message: f ? err.message : 'no such fragment in the content' };
     bad.set(index, `${report.pos}${f ? ` ${f.url}` : ''}: ${report.reason}${f ? ` (${err.message})` : ''}`);
     if (f) log.warn('bad EC fragment', { pos: report.pos, url: report.url, reason: report.reason, error: err.message, reqId: opts.reqId });
+    if (badFragmentChannel.hasSubscribers) badFragmentChannel.publish(report);
     try { opts.onBadFragment?.(report); } catch { /* a reporting hook never breaks a read */ }
   };
 

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
-import type { BadFragment } from '../../../appliance/client/data';
+import { BAD_FRAGMENT_CHANNEL, type BadFragment } from '../../../appliance/client/data';
 import { defaultCell, nativeCodecError, parseEcMethod } from '../../../appliance/client/ec';
 import { DEFAULT_DATA_SECURITY, DEFAULT_STORAGE_POLICIES } from '../../../appliance/common/config';
 import type { ContentInfo } from '../../../appliance/common/model';
@@ -179,7 +180,15 @@ describe('ec: erasure-coded objects on one node', function () {
       fs.writeSync(fd, b, 0, 1, 100);
       fs.closeSync(fd);
       bad.length = 0;
-      assert.ok((await readAll((await oio.objectGet(container, 'corrupt')).stream)).equals(data));
+      const published: BadFragment[] = [];
+      const onPublish = (m: unknown): void => { published.push(m as BadFragment); };
+      diagnostics.subscribe(BAD_FRAGMENT_CHANNEL, onPublish);
+      try {
+        assert.ok((await readAll((await oio.objectGet(container, 'corrupt')).stream)).equals(data));
+      } finally {
+        diagnostics.unsubscribe(BAD_FRAGMENT_CHANNEL, onPublish);
+      }
+      assert.ok(published.some((x) => x.pos === frag.pos && x.reason === 'CORRUPT'), 'published on the diagnostics channel');
       assert.ok(bad.some((x) => x.pos === frag.pos && x.reason === 'CORRUPT'), `corruption of ${frag.pos} reported: ${JSON.stringify(bad)}`);
       const cell = defaultCell(6);
       const r = await oio.objectGet(container, 'corrupt', { start: 2 * CHUNK + cell, end: 2 * CHUNK + cell + 50 });
