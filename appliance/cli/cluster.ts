@@ -32,6 +32,8 @@ export const clusterCommands: Command[] = [
       for (const [k, v] of Object.entries(ns.storagePolicies)) rec[`storage_policy.${k}`] = v;
       for (const [k, v] of Object.entries(ns.dataSecurity)) rec[`data_security.${k}`] = v;
       for (const [k, v] of Object.entries(ns.pools)) rec[`pool.${k}`] = v;
+      rec.auto_storage_policies = ns.autoStoragePolicies ?? '';
+      rec.ec_quorum_extra = ns.ecQuorumExtra ?? 1;
       if (ctx.format === 'json') { ctx.io.out(JSON.stringify(ns, null, 2) + '\n'); return; }
       showRecord(ctx.io, ctx.format, rec);
     },

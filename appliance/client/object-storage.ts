@@ -4,6 +4,10 @@
  * the store. Metadata goes through the proxy; data goes straight to the rawx services:
  * put streams each metachunk to the chosen replicas in parallel and succeeds when the
  * policy's quorum is written; get is ranged and fails over to another replica.
+ * Erasure-coded policies (`ec/k=K,m=M`) encode each metachunk into K+M fragments written in
+ * parallel (data/ec-writer.ts) and read them back rebuilding what is missing (data/ec-reader.ts).
+ * Without an explicit policy, an upload picks one by size from the dynamic policies of its
+ * container (property `sys.auto_storage_policies`) or namespace (`ns.auto_storage_policies`).
  * Nothing is visible until the content is committed to meta2, so a failed or killed upload
  * leaves no partial object (its written chunks are deleted, or orphaned by a crash).
  */
@@ -14,7 +18,9 @@ import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReq
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
 import { ProxyClient, type AccountInfo, type ContainerListPage } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
-import { readRange, splitChunks, writeReplicas } from './data';
+import { ecMetachunksOf, readEcRange, readRange, splitChunks, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
+import { defaultCell, EC_ALGOS, ecMethodFor, isEcMethod, parseEcMethod, preferredAlgo, type EcAlgo, type EcParams } from './ec';
+import { AUTO_POLICIES_PROPERTY, parseAutoPolicies, parseDataSecurity, pickAutoPolicy } from './lb';
 
 export interface ObjectStorageOptions {
   /** proxy address host:port */
@@ -22,6 +28,21 @@ export interface ObjectStorageOptions {
   account: string;
   /** request id used for every call (one is made per operation otherwise) */
   reqId?: string;
+  /** called for each EC fragment a read found missing or corrupt (for repair) */
+  onBadFragment?: (bad: BadFragment) => void;
+  /** EC reads: a fragment this much slower than the others is rebuilt instead (ms; 0: off) */
+  ecSlowFragmentMs?: number;
+}
+
+/** How long namespace info and a container's policy settings are cached for uploads, ms. */
+const POLICY_CACHE_MS = 5000;
+
+/** The EC layout a new content is written with, from its data security definition. */
+function ecParamsFor(dataSecurity: string): EcParams {
+  const ds = parseDataSecurity(dataSecurity);
+  if (ds.kind !== 'ec') throw new InvalidArgumentError('BAD_REQUEST', `"${dataSecurity}" is not an EC data security`);
+  const algo: EcAlgo = (EC_ALGOS as readonly string[]).includes(ds.algo) ? ds.algo as EcAlgo : preferredAlgo(ds.k, ds.m);
+  return { k: ds.k, m: ds.m, algo, cell: defaultCell(ds.k) };
 }
 
 export interface ContainerCreateOptions {
@@ -78,16 +99,45 @@ export class ObjectStorage {
   readonly account: string;
   private readonly proxyAddr: string;
   private readonly fixedReqId: string | undefined;
+  private readonly onBadFragment: ((bad: BadFragment) => void) | undefined;
+  private readonly ecSlowFragmentMs: number | undefined;
+  private nsCache: { info: NamespaceInfo; expires: number } | undefined;
+  private readonly containerCache = new Map<string, { info: ContainerInfo; expires: number }>();
 
   constructor(opts: ObjectStorageOptions) {
     this.account = validateName('account', opts.account);
     this.proxyAddr = opts.proxy;
     this.fixedReqId = opts.reqId;
+    this.onBadFragment = opts.onBadFragment;
+    this.ecSlowFragmentMs = opts.ecSlowFragmentMs;
   }
 
   /** The same client for another account (the S3 gateway maps access keys to accounts). */
   forAccount(account: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId });
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs });
+  }
+
+  /**
+   * The dynamic policy for an upload of `size` bytes (undefined: unknown) into `container`,
+   * or undefined when none applies (the proxy then uses the container's or namespace's
+   * policy). The container's `sys.auto_storage_policies` wins (empty: off), then a fixed
+   * container policy, then `ns.auto_storage_policies`.
+   */
+  async autoPolicy(container: string, size: number | undefined): Promise<string | undefined> {
+    const now = Date.now();
+    if (!this.nsCache || this.nsCache.expires < now) this.nsCache = { info: await this.proxy().conscienceInfo(), expires: now + POLICY_CACHE_MS };
+    let c = this.containerCache.get(container);
+    if (!c || c.expires < now) {
+      c = { info: await this.containerShow(container), expires: now + POLICY_CACHE_MS };
+      this.containerCache.set(container, c);
+    }
+    const own = c.info.properties?.[AUTO_POLICIES_PROPERTY];
+    let raw: string | undefined;
+    if (own !== undefined) raw = own;
+    else if (c.info.system?.policy) return undefined;
+    else raw = this.nsCache.info.autoStoragePolicies;
+    const auto = parseAutoPolicies(raw);
+    return auto ? pickAutoPolicy(auto, size) : undefined;
   }
 
   private proxy(): ProxyClient {
@@ -129,10 +179,12 @@ export class ObjectStorage {
     if (opts.policy !== undefined) system.policy = opts.policy;
     if (opts.maxVersions !== undefined) system.max_versions = opts.maxVersions;
     if (opts.quota !== undefined) system.quota = opts.quota;
+    this.containerCache.delete(container);
     await this.proxy().containerSet({ ...this.base(container), properties: opts.properties, system, clear: opts.clear });
   }
 
   containerDelete(container: string, opts: { force?: boolean } = {}): Promise<void> {
+    this.containerCache.delete(container);
     return this.proxy().containerDelete({ ...this.base(container), force: opts.force });
   }
 
@@ -159,10 +211,14 @@ export class ObjectStorage {
     const proxy = this.proxy();
     const version = nextVersionMicros();
     const contentId = newContentId();
-    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
-    // One metachunk: its MD5 (computed by the replica writer) is the content's MD5, so the
-    // bytes are hashed once. Several: the content MD5 is computed over the whole stream.
-    const single = size !== undefined && size <= prepared.chunkSize;
+    const policy = opts.policy ?? await this.autoPolicy(b.container, size);
+    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0 });
+    const ec = isEcMethod(prepared.chunkMethod) ? ecParamsFor(prepared.chunkMethod) : undefined;
+    // EC contents record the algorithm and cell size they were written with.
+    const chunkMethod = ec ? ecMethodFor(prepared.chunkMethod, ec) : prepared.chunkMethod;
+    // One replicated metachunk: its MD5 (computed by the replica writer) is the content's
+    // MD5, so the bytes are hashed once. Otherwise the content MD5 is computed over the stream.
+    const single = !ec && size !== undefined && size <= prepared.chunkSize;
     const md5 = single ? undefined : createHash('md5');
     let seen = 0;
     const tap = new Transform({
@@ -176,7 +232,7 @@ export class ObjectStorage {
     const failed = new Set<string>();
     const chunkMeta = (pos: number) => ({
       containerId: cidOf(b.account, b.container), contentPath: name, contentVersion: version, contentId,
-      chunkPos: String(pos), contentPolicy: prepared.policy, contentChunkMethod: prepared.chunkMethod, fullPath: `${b.account}/${b.container}/${name}/${version}`,
+      chunkPos: String(pos), contentPolicy: prepared.policy, contentChunkMethod: chunkMethod, fullPath: `${b.account}/${b.container}/${name}/${version}`,
     });
     try {
       let hash: string;
@@ -192,7 +248,9 @@ export class ObjectStorage {
             prepared = await proxy.contentPrepare({ ...b, path: name, policy: prepared.policy, pos, count: 1, degraded: true, avoid: [...failed] });
             target = prepared.chunks[0]!;
           }
-          const res = await writeReplicas(target.urls.map((url) => ({ url })), part.stream, chunkMeta(pos), { quorum: prepared.quorum });
+          const res = ec
+            ? await writeEcMetachunk(target.urls, part.stream, chunkMeta(pos), ec, { quorum: prepared.quorum })
+            : await writeReplicas(target.urls.map((url) => ({ url })), part.stream, chunkMeta(pos), { quorum: prepared.quorum });
           written.push(...res.chunks);
           for (const f of res.failures) failed.add(hostOf(f.url));
         }
@@ -202,7 +260,7 @@ export class ObjectStorage {
       const now = Date.now();
       const content: ContentInfo = {
         id: contentId, name, version, size: seen, hash, mime: opts.mime ?? 'application/octet-stream',
-        policy: prepared.policy, chunkMethod: prepared.chunkMethod, ctime: now, mtime: now, deleted: false,
+        policy: prepared.policy, chunkMethod, ctime: now, mtime: now, deleted: false,
         properties: opts.properties ?? {}, chunks: written,
       };
       return await proxy.contentCreate({ ...b, content });
@@ -220,7 +278,8 @@ export class ObjectStorage {
 
   /**
    * Reads an object (or a byte range of it). The stream fails over between replicas on its
-   * own; `end` is inclusive. Throws CONTENT_NOT_FOUND, or BAD_REQUEST for a range outside it.
+   * own, or rebuilds missing / corrupt EC fragments (UNAVAILABLE naming them when more than
+   * m are unusable); `end` is inclusive. Throws CONTENT_NOT_FOUND, or BAD_REQUEST for a range outside it.
    */
   async objectGet(container: string, name: string, opts: GetOptions = {}): Promise<GetResult> {
     const content = await this.objectHead(container, name, opts.version);
@@ -229,7 +288,11 @@ export class ObjectStorage {
     if (start < 0 || (content.size > 0 && start > end) || (content.size === 0 && start > 0)) {
       throw new OioError('BAD_REQUEST', `range ${start}-${opts.end ?? ''} not satisfiable for ${content.size} bytes`, { details: { size: content.size } });
     }
-    const stream = content.size === 0 ? Readable.from([]) : readRange(metachunksOf(content), start, end);
+    let stream: Readable;
+    if (content.size === 0) stream = Readable.from([]);
+    else if (isEcMethod(content.chunkMethod)) {
+      stream = readEcRange(ecMetachunksOf(content.chunks), parseEcMethod(content.chunkMethod), start, end, { reqId: this.fixedReqId, onBadFragment: this.onBadFragment, slowFragmentMs: this.ecSlowFragmentMs });
+    } else stream = readRange(metachunksOf(content), start, end);
     return { content, start, end, stream };
   }
 

@@ -49,6 +49,7 @@ export interface ChunkInfo {
   url: string;
   /** metachunk position: "0", "1" (replicas share it); "0.3" for EC fragments */
   pos: string;
+  /** bytes of the chunk; for an EC fragment, bytes of its metachunk (as OpenIO records it) */
   size: number;
   /** uppercase hex MD5 of the chunk's bytes */
   hash: string;
@@ -90,6 +91,10 @@ export interface NamespaceInfo {
   scoreVariationBound: number;
   maxVersions: number;
   bulletinRefreshMs: number;
+  /** dynamic policies by size, "DEFAULT,POLICY:THRESHOLD,..." ('' : none) */
+  autoStoragePolicies?: string;
+  /** an EC write needs k + this many fragments stored */
+  ecQuorumExtra?: number;
 }
 
 export interface PoolTarget {
@@ -116,7 +121,7 @@ export interface PrepareAnswer {
   chunkMethod: string;
   chunkSize: number;
   nbCopy: number;
-  /** replicas that must be written for the upload to succeed (a majority) */
+  /** chunks that must be written for the upload to succeed (replicas: a majority; EC: k + ns.ec_quorum_extra) */
   quorum: number;
   chunks: Array<{ pos: string; urls: string[] }>;
 }

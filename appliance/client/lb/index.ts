@@ -3,3 +3,4 @@ export * from './score-expr';
 export * from './distance';
 export * from './pool';
 export * from './bulletin-cache';
+export * from './auto-policy';

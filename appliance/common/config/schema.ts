@@ -34,6 +34,12 @@ export const DEFAULT_DATA_SECURITY: Record<string, string> = {
   NONE: 'plain/nb_copy=1,distance=0',
   DUPONETWO: 'plain/distance=1,nb_copy=2',
   DUPONETHREE: 'plain/distance=1,nb_copy=3',
+  // Erasure coding: k data + m parity fragments. No algo: the writer uses the native codec
+  // when it loads, else the portable one, and records which in the content's chunk method.
+  EC42: 'ec/k=4,m=2,distance=1',
+  EC63: 'ec/k=6,m=3,distance=1',
+  EC123: 'ec/k=12,m=3,distance=1',
+  EC144: 'ec/k=14,m=4,distance=1',
 };
 
 /** storage policy name -> "POOL:DATA_SECURITY" (as `openio cluster show`). */
@@ -41,6 +47,10 @@ export const DEFAULT_STORAGE_POLICIES: Record<string, string> = {
   SINGLE: 'NONE:NONE',
   TWOCOPIES: 'NONE:DUPONETWO',
   THREECOPIES: 'NONE:DUPONETHREE',
+  EC42: 'NONE:EC42',
+  EC63: 'NONE:EC63',
+  EC123: 'NONE:EC123',
+  EC144: 'NONE:EC144',
 };
 
 export const SCHEMA = {
@@ -82,7 +92,9 @@ export const SCHEMA = {
   'ns.chunk_size': { type: 'size', default: '100MiB', min: 4096, max: 2 ** 40, description: 'Maximum metachunk size; larger contents are split.' },
   'ns.storage_policy': { type: 'string', default: 'THREECOPIES', description: 'Default storage policy of the namespace.' },
   'ns.storage_policies': { type: 'json', default: DEFAULT_STORAGE_POLICIES, description: 'Storage policies: NAME -> "POOL:DATA_SECURITY".' },
-  'ns.data_security': { type: 'json', default: DEFAULT_DATA_SECURITY, description: 'Data security definitions: NAME -> "plain/nb_copy=N,distance=D".' },
+  'ns.data_security': { type: 'json', default: DEFAULT_DATA_SECURITY, description: 'Data security definitions: NAME -> "plain/nb_copy=N,distance=D" or "ec/k=K,m=M,distance=D[,algo=ronomon_cauchy|js_rs_vand]".' },
+  'ns.auto_storage_policies': { type: 'string', default: '', description: 'Dynamic storage policies by object size, "DEFAULT,POLICY:THRESHOLD,..." (e.g. "EC63,THREECOPIES:0,EC63:256KiB"): the rule with the largest threshold <= size applies, DEFAULT when the size is unknown (streamed) or below every threshold; empty: off. A container overrides it with its property sys.auto_storage_policies.' },
+  'ns.ec_quorum_extra': { type: 'int', default: 1, min: 0, max: 255, description: 'An erasure-coded write succeeds when k + this many fragments are stored (capped at k + m).' },
   'ns.pools': { type: 'json', default: {}, description: 'Pools: NAME -> { targets: [{ count, slots: [..] }], min_dist, max_dist, warn_dist, nearby_mode }.' },
   'ns.score_expr': { type: 'json', default: DEFAULT_SCORE_EXPR, description: 'Put and get score expression per service type ("*" for the rest).' },
   'ns.score_timeout': { type: 'duration', default: '10s', min: 1000, max: 86_400_000, description: 'A service whose stats are older scores 0 (and stays listed).' },

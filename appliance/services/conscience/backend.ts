@@ -20,7 +20,7 @@ import type { Config } from '../../common/config';
 import { DEFAULT_SCORE_EXPR } from '../../common/config';
 import type { Bulletin, NamespaceInfo, PoolSpec, ServiceInfo, ServiceRegistration } from '../../common/model';
 import {
-  choosePool, ChooseSpec, evalScore, locationOf, parseDataSecurity, parseScoreExpr, PoolChoice,
+  checkAutoPolicies, choosePool, ChooseSpec, evalScore, locationOf, parseDataSecurity, parseScoreExpr, PoolChoice,
   resolveChoose, resolveStoragePolicy, ScoreExpr, validatePoolSpec,
 } from '../../client/lb';
 
@@ -77,6 +77,8 @@ export function buildNamespaceInfo(config: Config): NamespaceInfo {
     scoreVariationBound: config['ns.score_variation_bound'],
     maxVersions: config['ns.max_versions'],
     bulletinRefreshMs: config['ns.bulletin_refresh'],
+    autoStoragePolicies: config['ns.auto_storage_policies'],
+    ecQuorumExtra: config['ns.ec_quorum_extra'],
   };
   validateNamespaceInfo(info);
   return info;
@@ -98,6 +100,7 @@ export function validateNamespaceInfo(info: NamespaceInfo): void {
   for (const name of Object.keys(info.storagePolicies)) {
     try { resolveStoragePolicy(name, info); } catch (err) { throw configError('ns.storage_policies', err); }
   }
+  try { checkAutoPolicies(info.autoStoragePolicies, info); } catch (err) { throw configError('ns.auto_storage_policies', err); }
   if (!info.storagePolicies[info.storagePolicy]) {
     throw configError('ns.storage_policy', new Error(`"${info.storagePolicy}" is not in ns.storage_policies (${Object.keys(info.storagePolicies).join(', ')})`));
   }

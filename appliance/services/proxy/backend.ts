@@ -156,11 +156,12 @@ export class ProxyBackend {
     if (!Number.isInteger(first) || first < 0) throw new InvalidArgumentError('BAD_REQUEST', 'pos must be a non-negative integer');
     const count = b.size !== undefined ? Math.max(1, Math.ceil(b.size / chunkSize)) : Math.min(Math.max(1, b.count ?? 1), 1000);
     const nbCopy = dataSecurityCount(ds);
-    const quorum = Math.floor(nbCopy / 2) + 1;
+    // Replicas: a majority. EC: k + ns.ec_quorum_extra fragments (K+1 by default), at most k + m.
+    const quorum = ds.kind === 'ec' ? Math.min(nbCopy, ds.k + (this.ns.ecQuorumExtra ?? 1)) : Math.floor(nbCopy / 2) + 1;
     const avoid = (b.avoid ?? []).map((x) => this.lb.byAddr(x)?.id ?? x);
     const chunks: PrepareAnswer['chunks'] = [];
     for (let i = 0; i < count; i++) {
-      const chosen = await this.place(policy, ds.kind === 'plain' ? quorum : nbCopy, avoid, b.degraded === true);
+      const chosen = await this.place(policy, quorum, avoid, b.degraded === true);
       chunks.push({ pos: String(first + i), urls: chosen.map((s) => `http://${s.addr}/${newChunkId()}`) });
     }
     return { policy, chunkMethod: this.dataSecurityOf(policy), chunkSize, nbCopy, quorum, chunks };

@@ -55,7 +55,7 @@ describe('oio CLI', function () {
   it('lists policies', async () => {
     const r = await oio(node, 'policy', 'list', '--format', 'json');
     const names = (JSON.parse(r.stdout) as Array<{ Name: string }>).map((p) => p.Name).sort();
-    assert.deepEqual(names, ['SINGLE', 'THREECOPIES', 'TWOCOPIES']);
+    assert.deepEqual(names, ['EC123', 'EC144', 'EC42', 'EC63', 'SINGLE', 'THREECOPIES', 'TWOCOPIES']);
   });
 
   it('creates, shows, sets, lists and deletes containers', async () => {
