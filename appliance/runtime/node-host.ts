@@ -18,6 +18,9 @@ import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
+import { ObjectStorage } from '../client/object-storage';
+import { createBridgeFs } from '../../fs-bridge/core';
+import { NfsService } from '../../fs-bridge/nfs';
 import type { Service, ServiceContext } from './service';
 
 export interface RunningNode {
@@ -65,7 +68,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: svc.type === 'nfs' ? 'tcp' : 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };
@@ -111,6 +114,15 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
+    if (wanted.has('nfs')) {
+      // NFSv3: one export per container of the account, each on its own bridge.
+      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'] });
+      await startOne(new NfsService({
+        host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'],
+        containers: () => listContainers(storage),
+        openBridge: (container, dirs) => createBridgeFs({ storage, container, ...dirs, log: log.child({ svc: 'nfs', component: 'bridge' }) }),
+      }), 'nfs');
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -128,5 +140,20 @@ async function waitReady(conscience: ConscienceClient, rawxCount: number, signal
     if (ok('meta0') && ok('meta1') && ok('meta2') && ok('account') && ok('rawx', rawxCount)) return;
     if (Date.now() > deadline || signal.aborted) throw new OioError('UNAVAILABLE', 'node not ready after 30 s: services missing from the conscience');
     await sleep(100, signal);
+  }
+}
+
+/** Every container of the storage's account (none while the account does not exist). */
+async function listContainers(storage: ObjectStorage): Promise<string[]> {
+  const names: string[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await storage.containerList({ marker, limit: 1000 }).catch((e: unknown) => {
+      if ((e as OioError).code === 'ACCOUNT_NOT_FOUND') return { containers: [], truncated: false, next_marker: undefined };
+      throw e;
+    });
+    names.push(...page.containers.map((c) => c.name));
+    marker = page.next_marker ?? page.containers[page.containers.length - 1]?.name;
+    if (!page.truncated || marker === undefined) return names;
   }
 }

@@ -63,6 +63,11 @@ export const SCHEMA = {
   'agent.interval': { type: 'duration', default: '2s', min: 100, max: 60_000, description: 'How often the agent samples and registers services.' },
   'proxy.cache_ttl': { type: 'duration', default: '60s', min: 0, max: 3_600_000, description: 'How long the proxy caches meta0/meta1 answers.' },
   'meta2.event_interval': { type: 'duration', default: '200ms', min: 10, max: 60_000, description: 'How often meta2 drains its durable event queue.' },
+  'nfs.port': { type: 'int', default: 2049, min: 0, max: 65535, description: 'NFSv3 and MOUNT v3 TCP port (service nfs); when not root or busy, a high port is used and logged.' },
+  'nfs.account': { type: 'string', default: 'default', description: 'Account whose containers the NFS server exports, one export /<container> each.' },
+  'nfs.exports': { type: 'json', default: {}, description: 'NFS export rules: container (or "*") -> { clients: [address or CIDR], readOnly: bool }; no rule: any client, read-write.' },
+  'nfs.portmap': { type: 'bool', default: false, description: 'Also serve a portmapper (program 100000 v2) on nfs.portmap_port.' },
+  'nfs.portmap_port': { type: 'int', default: 111, min: 0, max: 65535, description: 'Portmapper port when nfs.portmap is on.' },
   access_log: { type: 'bool', default: true, description: 'One access line per request in the service logs.' },
   // --- namespace (served by the conscience) ---
   'ns.chunk_size': { type: 'size', default: '100MiB', min: 4096, max: 2 ** 40, description: 'Maximum metachunk size; larger contents are split.' },
