@@ -204,8 +204,10 @@ export class Nfs3Program implements RpcProgram {
       let a: Attr;
       if (args.name === '.') a = await t.exp.fs.getattr(t.ino);
       else if (args.name === '..') a = await t.exp.fs.getattr(await this.parentOf(t));
-      else a = await t.exp.fs.lookup(t.ino, args.name);
-      if (a.type === 'dir') this.rememberParent(t.exp, a.ino, t.ino);
+      else {
+        a = await t.exp.fs.lookup(t.ino, args.name);
+        if (a.type === 'dir') this.rememberParent(t.exp, a.ino, t.ino);
+      }
       w.uint32(Nfsstat3.OK);
       w.opaque(this.handleOf(t.exp, a.ino));
       writePostOpAttr(w, a, t.fsid);
@@ -497,8 +499,8 @@ export class Nfs3Program implements RpcProgram {
       let pageStart = Number(cookie >> 16n);
       let consumed = Number(cookie & 0xffffn);
       // Reply budget: maxcount minus the fixed part (status, dir attrs, verifier, eof).
-      const budget = Math.max(maxcount, 512) - 200;
-      const body = new XdrWriter(Math.min(budget + 512, 1 << 20));
+      const budget = maxcount - 120;
+      const body = new XdrWriter(Math.min(Math.max(budget, 0) + 512, 1 << 20));
       let used = 0;
       let count = 0;
       let eof = false;
