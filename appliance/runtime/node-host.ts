@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Config, Logger, OioError, STATUS_PATH, sleep } from '../common';
+import { Config, Logger, OioError, STATUS_PATH, isNotFound, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
 import { Meta0Client } from '../client/remote/meta0';
 import { Agent, type LocalService } from '../../agents/sampler';
@@ -120,6 +120,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new NfsService({
         host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'],
         containers: () => listContainers(storage),
+        containerExists: (c) => storage.containerShow(c).then(() => true, (e: unknown) => { if (isNotFound(e)) return false; throw e; }),
         openBridge: (container, dirs) => createBridgeFs({ storage, container, ...dirs, log: log.child({ svc: 'nfs', component: 'bridge' }) }),
       }), 'nfs');
     }

@@ -13,11 +13,17 @@ export interface ExportProvider {
   containers(): Promise<string[]>;
   /** the bridge file system of one container (called once per container) */
   open(container: string): Promise<BridgeFs>;
+  /**
+   * whether one container exists, asked directly when a client names a container missing from
+   * the listing (the account's listing lags behind a container creation)
+   */
+  exists?(container: string): Promise<boolean>;
 }
 
 export class ExportTable {
   private readonly byIdMap = new Map<string, NfsExport>();
   private readonly byNameMap = new Map<string, NfsExport>();
+  private readonly opening = new Map<string, Promise<void>>();
   private refreshing?: Promise<void>;
   private lastRefresh = 0;
 
@@ -33,7 +39,23 @@ export class ExportTable {
   /** the export of a container, refreshing once when unknown */
   async byName(container: string): Promise<NfsExport | undefined> {
     if (!this.byNameMap.has(container)) await this.refresh(false);
+    if (!this.byNameMap.has(container) && this.provider.exists && await this.provider.exists(container)) await this.add(container);
     return this.byNameMap.get(container);
+  }
+
+  /** Opens a container's bridge once, even under concurrent calls. */
+  private add(name: string): Promise<void> {
+    if (this.byNameMap.has(name)) return Promise.resolve();
+    let p = this.opening.get(name);
+    if (!p) {
+      p = this.provider.open(name).then((fs) => {
+        const exp = makeExport(name, fs, this.rules[name] ?? this.rules['*']);
+        this.byNameMap.set(name, exp);
+        this.byIdMap.set(exp.id, exp);
+      }).finally(() => this.opening.delete(name));
+      this.opening.set(name, p);
+    }
+    return p;
   }
 
   /** the export of a handle's export id, refreshing once when unknown */
@@ -56,11 +78,7 @@ export class ExportTable {
         try {
           const names = await this.provider.containers();
           for (const name of names) {
-            if (this.byNameMap.has(name)) continue;
-            const fs = await this.provider.open(name);
-            const exp = makeExport(name, fs, this.rules[name] ?? this.rules['*']);
-            this.byNameMap.set(name, exp);
-            this.byIdMap.set(exp.id, exp);
+            await this.add(name);
           }
           this.lastRefresh = Date.now();
         } finally {

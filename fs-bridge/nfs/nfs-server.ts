@@ -17,8 +17,9 @@ export interface NfsServerOptions {
   /** also serve a portmapper on this port */
   portmapPort?: number;
   log?: Logger;
-  /** see Nfs3Options.idleFlushMs */
+  /** see Nfs3Options */
   idleFlushMs?: number;
+  flushRetryMs?: number;
 }
 
 export class NfsServer {
@@ -34,7 +35,7 @@ export class NfsServer {
   constructor(readonly exports: ExportTable, private readonly opts: NfsServerOptions) {
     const onError = (err: Error, where: string) => opts.log?.warn('rpc error', { where, err });
     this.rpc = new RpcServer({ onError });
-    this.nfs = new Nfs3Program(exports, { log: opts.log, idleFlushMs: opts.idleFlushMs });
+    this.nfs = new Nfs3Program(exports, { log: opts.log, idleFlushMs: opts.idleFlushMs, flushRetryMs: opts.flushRetryMs });
     this.mount = new MountProgram(exports);
     const portmap = new PortmapProgram(() => this.mappings());
     this.rpc.register(this.nfs);

@@ -27,6 +27,8 @@ export interface NfsServiceOptions {
   exports?: unknown;
   /** the containers to export */
   containers(): Promise<string[]>;
+  /** whether a container exists (asked when a client names one the listing does not show yet) */
+  containerExists?(container: string): Promise<boolean>;
   /** opens the bridge of one container with its own state and spool folders */
   openBridge(container: string, dirs: { stateDir: string; spoolDir: string }): ClosableBridgeFs;
 }
@@ -58,6 +60,7 @@ export class NfsService {
   async start(ctx: NfsServiceContext): Promise<void> {
     const table = new ExportTable({
       containers: () => this.opts.containers(),
+      exists: this.opts.containerExists ? (c) => this.opts.containerExists!(c) : undefined,
       open: async (container) => {
         const base = path.join(ctx.dataDir, 'exports', encodeURIComponent(container));
         const fs = this.opts.openBridge(container, { stateDir: path.join(base, 'state'), spoolDir: path.join(base, 'spool') });

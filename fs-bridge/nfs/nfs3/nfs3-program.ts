@@ -12,7 +12,7 @@
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../../../appliance/common';
-import { isNotFound } from '../../../appliance/common';
+import { isNotFound, isRetryable } from '../../../appliance/common';
 import { type Attr, type DirEntry, type Ino, ROOT_INO } from '../../core/types';
 import { clientAllowed, type NfsExport } from '../exports';
 import type { ExportTable } from '../export-table';
@@ -35,6 +35,8 @@ export interface Nfs3Options {
   log?: Logger;
   /** UNSTABLE writes not committed after this idle delay are flushed anyway (0: never) */
   idleFlushMs?: number;
+  /** how long a commit failing with a retryable error is retried before JUKEBOX (default 5 s) */
+  flushRetryMs?: number;
 }
 
 interface Target {
@@ -102,6 +104,23 @@ export class Nfs3Program implements RpcProgram {
       case Nfs3Proc.PATHCONF: return this.pathconf(ctx, r, w);
       case Nfs3Proc.COMMIT: return this.commit(ctx, r, w);
       default: throw new ProcUnavailError(proc);
+    }
+  }
+
+  /**
+   * Commits an inode, retrying a retryable failure (no rawx with a score, a proxy restarting)
+   * for a few seconds: a flush is idempotent, and clients such as libnfs give up on JUKEBOX.
+   */
+  private async flush(exp: NfsExport, ino: Ino): Promise<void> {
+    const deadline = Date.now() + (this.opts.flushRetryMs ?? 5000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        return await exp.fs.flush(ino);
+      } catch (e) {
+        if (!isRetryable(e) || Date.now() + delay > deadline) throw e;
+        this.opts.log?.debug('flush retried', { ino, err: e as Error });
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 
@@ -190,7 +209,12 @@ export class Nfs3Program implements RpcProgram {
         writeWcc(w, pre, pre, t.fsid);
         return Nfsstat3.NOT_SYNC;
       }
-      const post = await t.exp.fs.setattr(t.ino, toSetAttr(sattr, Date.now()));
+      let post = await t.exp.fs.setattr(t.ino, toSetAttr(sattr, Date.now()));
+      // A truncate is spooled by the bridge: commit it before answering (SETATTR is stable).
+      if (sattr.size !== undefined && post.type === 'file') {
+        await this.flush(t.exp, t.ino);
+        post = await t.exp.fs.getattr(t.ino);
+      }
       w.uint32(Nfsstat3.OK);
       writeWcc(w, pre, post, t.fsid);
       return Nfsstat3.OK;
@@ -281,7 +305,7 @@ export class Nfs3Program implements RpcProgram {
       let committed = StableHow.UNSTABLE;
       if (stable === StableHow.UNSTABLE) this.markDirty(t);
       else {
-        await t.exp.fs.flush(t.ino);
+        await this.flush(t.exp, t.ino);
         committed = StableHow.FILE_SYNC;
       }
       const post = await t.exp.fs.getattr(t.ino);
@@ -318,7 +342,7 @@ export class Nfs3Program implements RpcProgram {
       const d = this.dirty.get(key);
       if (d?.timer) clearTimeout(d.timer);
       this.dirty.delete(key);
-      await t.exp.fs.flush(t.ino);
+      await this.flush(t.exp, t.ino);
       const post = await t.exp.fs.getattr(t.ino);
       w.uint32(Nfsstat3.OK);
       writeWcc(w, undefined, post, t.fsid);
@@ -327,8 +351,13 @@ export class Nfs3Program implements RpcProgram {
     }, (t) => this.attrOrUndefined(t).then((a) => writeWcc(w, undefined, a, t.fsid)));
   }
 
-  /** Reply of CREATE / MKDIR / SYMLINK: handle, attributes, directory wcc. */
+  /**
+   * Reply of CREATE / MKDIR / SYMLINK: handle, attributes, directory wcc. A new file is
+   * committed first: RFC 1813 wants namespace changes on stable storage before the reply
+   * (an empty file created and closed without WRITE must exist in the grid).
+   */
   private async created(w: XdrWriter, t: Target, a: Attr): Promise<Nfsstat3> {
+    if (a.type === 'file') await this.flush(t.exp, a.ino);
     w.uint32(Nfsstat3.OK);
     writePostOpFh(w, this.handleOf(t.exp, a.ino));
     writePostOpAttr(w, a, t.fsid);

@@ -162,8 +162,15 @@ export class MemoryBridgeFs implements BridgeFs {
     return data.length;
   }
 
+  /** the next `failFlushes` flushes throw UNAVAILABLE (a grid without rawx for a moment) */
+  failFlushes = 0;
+
   async flush(ino: Ino): Promise<void> {
     this.node(ino);
+    if (this.failFlushes > 0) {
+      this.failFlushes--;
+      throw new OioError('UNAVAILABLE', 'no rawx for a moment');
+    }
     this.dirty.delete(ino);
     this.flushed.push(ino);
   }

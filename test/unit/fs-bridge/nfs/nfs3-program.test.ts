@@ -26,7 +26,7 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
   before(async () => {
     const fss: Record<string, MemoryBridgeFs> = { alpha: fsA, ro: fsRo, denied: fsDenied, beta: new MemoryBridgeFs() };
     const table = new ExportTable({ containers: async () => Object.keys(fss), open: async (n) => fss[n]! }, { ro: { readOnly: true }, denied: { clients: ['10.0.0.0/8'] } });
-    server = new NfsServer(table, { host: '127.0.0.1', port: 0, portmapPort: 0 });
+    server = new NfsServer(table, { host: '127.0.0.1', port: 0, portmapPort: 0, flushRetryMs: 800 });
     await server.start();
     c = await RpcTestClient.connect('127.0.0.1', server.port);
     root = await c.mnt('/alpha');
@@ -229,6 +229,25 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
         const w = await write(fh, 0, Buffer.from('abc'), stable);
         assert.equal(w.committed, 2);
         assert.equal(fsA.flushed[before], ino);
+      }
+    });
+
+    it('COMMIT retries a retryable bridge failure before answering', async () => {
+      const { fh } = await create(root, 'retry');
+      await write(fh, 0, Buffer.from('x'));
+      fsA.failFlushes = 2;
+      await ok(Nfs3Proc.COMMIT, new XdrWriter().opaque(fh).uint64(0).uint32(0));
+      assert.equal(fsA.failFlushes, 0);
+    });
+
+    it('COMMIT answers JUKEBOX when the bridge stays unavailable', async () => {
+      const { fh } = await create(root, 'jukebox');
+      await write(fh, 0, Buffer.from('x'));
+      fsA.failFlushes = 1000;
+      try {
+        assert.equal(await status(Nfs3Proc.COMMIT, new XdrWriter().opaque(fh).uint64(0).uint32(0)), Nfsstat3.JUKEBOX);
+      } finally {
+        fsA.failFlushes = 0;
       }
     });
 
