@@ -9,6 +9,7 @@ declare -A NEED=(
   [fio]=fio
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
+  [nfs-ls]=libnfs-utils
 )
 
 missing=()
