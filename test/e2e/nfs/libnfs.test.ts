@@ -46,7 +46,7 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
       console.log(`      skipped: ${missing} not installed (libnfs-utils)`);
       this.skip();
     }
-    node = await startNode({ services: SERVICES, config: { 'nfs.account': 'test', 'nfs.port': PORT, 'ns.storage_policy': 'SINGLE', 'ns.score_expr': STEADY_SCORES, 'nfs.exports': { [`${ctr}-ro`]: { readOnly: true } } } });
+    node = await startNode({ services: SERVICES, config: { 'nfs.account': 'test', 'nfs.port': PORT, 'ns.storage_policy': 'SINGLE', 'ns.score_expr': STEADY_SCORES, 'nfs.portmap': true, 'nfs.exports': { [`${ctr}-ro`]: { readOnly: true } } } });
     await node.client('test').containerCreate(ctr);
     await node.client('test').containerCreate(`${ctr}-ro`);
     await node.client('test').objectPut(`${ctr}-ro`, 'kept.txt', Buffer.from('read only\n'));
@@ -156,6 +156,13 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
     });
     const ok = await run('nfs-cat', [url('/top.txt')]);
     assert.equal(ok.stdout, 'top level\n');
+  });
+
+  it('finds the NFS and MOUNT ports through the portmapper when the URL names none', async () => {
+    const out = await run('nfs-cat', [`nfs://${node.ip}/${ctr}/top.txt?version=3`]);
+    assert.equal(out.stdout, 'top level\n');
+    const ls = await run('nfs-ls', [`nfs://${node.ip}/${ctr}/a/b?version=3`]);
+    assert.match(ls.stdout, /file-1\.bin/);
   });
 
   it('a read-only export serves reads and refuses nfs-cp into it', async () => {
