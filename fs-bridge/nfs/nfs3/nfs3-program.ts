@@ -21,7 +21,7 @@ import { ProcUnavailError, type CallContext, type RpcProgram } from '../rpc';
 import { Nfsstat3, NfsStatusError, statusOf } from '../status';
 import { XdrWriter, type XdrReader } from '../xdr';
 import {
-  ACCESS3, CreateMode, type DirOpArgs, NAME_MAX, NFS_PROGRAM, NFS_V3, Nfs3Proc, PATH_MAX, readDirOpArgs, readFh, readNfstime,
+  ACCESS3, CreateMode, type DirOpArgs, Ftype3, NAME_MAX, NFS_PROGRAM, NFS_V3, Nfs3Proc, PATH_MAX, readDirOpArgs, readFh, readNfstime,
   readSattr3, StableHow, toSetAttr, writeFattr3, writePostOpAttr, writePostOpFh, writeWcc,
 } from './nfs3-types';
 
@@ -441,6 +441,9 @@ export class Nfs3Program implements RpcProgram {
   /** MKNOD: devices, sockets and fifos have no object form: NOTSUPP. */
   private async mknod(ctx: CallContext, r: XdrReader, w: XdrWriter): Promise<Nfsstat3> {
     const args = readDirOpArgs(r);
+    const type = r.uint32();
+    if (type === Ftype3.CHR || type === Ftype3.BLK) { readSattr3(r); r.uint32(); r.uint32(); }
+    else if (type === Ftype3.SOCK || type === Ftype3.FIFO) readSattr3(r);
     return this.withTarget(ctx, args.dir, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       w.uint32(Nfsstat3.NOTSUPP);
       writeWcc(w, undefined, await this.attrOrUndefined(t), t.fsid);

@@ -158,6 +158,16 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
     assert.equal(ok.stdout, 'top level\n');
   });
 
+  it('nfs-ls lists a directory of 2,500 objects made through the client library (pages of the bridge)', async () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `many/n-${String(i).padStart(5, '0')}`);
+    const s = node.client('test');
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => s.objectPut(ctr, n, Buffer.from(n))));
+    const ls = await run('nfs-ls', [url('/many')], { maxBuffer: 16 << 20 });
+    const listed = ls.stdout.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).slice(5).join(' ')).filter((n) => n !== '.' && n !== '..');
+    assert.deepEqual(listed.sort(), names.map((n) => n.slice(5)).sort());
+    assert.equal((await run('nfs-cat', [url('/many/n-02499')])).stdout, 'many/n-02499');
+  });
+
   it('finds the NFS and MOUNT ports through the portmapper when the URL names none', async () => {
     const out = await run('nfs-cat', [`nfs://${node.ip}/${ctr}/top.txt?version=3`]);
     assert.equal(out.stdout, 'top level\n');

@@ -314,7 +314,9 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
 
     it('MKNOD and LINK are NOTSUPP', async () => {
       const f = await lookup(root, 'f1');
-      assert.equal(await status(Nfs3Proc.MKNOD, dirop(root, 'dev').uint32(6)), Nfsstat3.NOTSUPP);
+      const mk = dirop(root, 'dev').uint32(7);
+      writeSattr3(mk, {});
+      assert.equal(await status(Nfs3Proc.MKNOD, mk), Nfsstat3.NOTSUPP);
       assert.equal(await status(Nfs3Proc.LINK, new XdrWriter().opaque(f.fh).opaque(root).string('hard')), Nfsstat3.NOTSUPP);
     });
 
