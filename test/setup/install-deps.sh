@@ -9,6 +9,13 @@ declare -A NEED=(
   [fio]=fio
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
+  [fusermount]=fuse
+  [rsync]=rsync
+  [sqlite3]=sqlite3
+  [lftp]=lftp
+  [git]=git
+  [openssl]=openssl
+  [cc]=gcc
 )
 
 missing=()
