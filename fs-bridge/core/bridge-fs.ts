@@ -15,6 +15,7 @@ import { InvalidArgumentError, OioError, isNotFound, type Logger } from '../../a
 import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { InodeTable, type Loc } from './inode-table';
+import { withRetry } from './retry';
 import { NAME_MAX, attrProps, checkName, childPath, dirPrefix, markerOf, propAttrs } from './path-map';
 import { ROOT_INO, type Attr, type BridgeFs, type DirEntry, type FileType, type Ino, type ReaddirPage, type SetAttr, type StatFs } from './types';
 
@@ -103,7 +104,7 @@ class Bridge implements LocalBridgeFs {
   private closed = false;
 
   constructor(private readonly opts: BridgeFsOptions) {
-    this.s = opts.storage;
+    this.s = withRetry(opts.storage);
     this.root = { ctr: opts.container ?? '', path: '' };
     const id = createHash('sha1').update(`${opts.storage.account}/${opts.container ?? ''}`).digest('hex').slice(0, 16);
     this.table = new InodeTable(path.join(opts.stateDir, `inodes-${id}.db`), this.root);
@@ -232,6 +233,8 @@ class Bridge implements LocalBridgeFs {
   private present(loc: Loc): void { this.absent.delete(`${loc.ctr}\0${loc.path}`); }
 
   private async exists(loc: Loc): Promise<Attr | undefined> {
+    const neg = this.absent.get(`${loc.ctr}\0${loc.path}`);
+    if (neg !== undefined && neg > Date.now()) return undefined;
     const ino = this.table.inoOf(loc);
     try { return (await this.attrOf(ino, loc)).attr; } catch (e) { if (isNotFound(e)) return undefined; throw e; }
   }
@@ -584,9 +587,11 @@ class Bridge implements LocalBridgeFs {
     f.refs = Math.max(0, f.refs - 1);
     if (f.refs > 0) return;
     try {
-      await this.flush(ino);
+      // Attribute changes or writes that came during the upload are committed too.
+      for (let i = 0; i < 3 && f.refs === 0 && !f.unlinked && (f.dirty || f.attrsDirty); i++) await this.flush(ino);
     } finally {
       if (f.refs === 0 && !f.dirty && !f.attrsDirty) await this.drop(f);
+      else this.touch(f);
     }
   }
 

@@ -10,6 +10,13 @@ declare -A NEED=(
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
   [nfs-ls]=libnfs-utils
+  [fusermount]=fuse
+  [rsync]=rsync
+  [sqlite3]=sqlite3
+  [lftp]=lftp
+  [git]=git
+  [openssl]=openssl
+  [cc]=gcc
 )
 
 missing=()
