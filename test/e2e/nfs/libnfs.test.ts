@@ -237,3 +237,54 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
     assert.equal((await run('nfs-cat', [url('/a/b/c/with space.txt')])).stdout, 'spaces work\n');
   });
 });
+
+describe('e2e: NFS as its own process (`oio service run nfs`), killed and started again', function () {
+  this.timeout(300_000);
+  let node: TestNode;
+  const ctr = `nfs-svc-${crypto.randomBytes(3).toString('hex')}`;
+  const url = (p: string) => `nfs://${node.ip}/${ctr}${p}?version=3&nfsport=${PORT}&mountport=${PORT}`;
+
+  before(async function () {
+    const missing = haveTools();
+    if (missing) {
+      if (process.env.CI === 'true') throw new Error(`${missing} not installed (apt-get install libnfs-utils)`);
+      console.log(`      skipped: ${missing} not installed (libnfs-utils)`);
+      this.skip();
+    }
+    node = await startNode({ services: SERVICES.filter((s) => s !== 'nfs'), config: { 'nfs.account': 'test', 'nfs.port': PORT, 'ns.storage_policy': 'SINGLE', 'ns.score_expr': STEADY_SCORES } });
+    await node.client('test').containerCreate(ctr);
+  });
+  afterEach(function () { dumpLogsOnFailure(this, node); });
+  after(async () => { await node?.stop(); });
+
+  it('an old handle reads the same file after the NFS process was SIGKILLed and started again', async () => {
+    const first = await node.runService('nfs');
+    const work = tmpDir('nfs-svc-');
+    const src = path.join(work, 'f.bin');
+    fs.writeFileSync(src, crypto.randomBytes(3 << 20));
+    await run('nfs-cp', [src, url('/f.bin')]);
+    let c = await RpcTestClient.connect(node.ip, PORT);
+    let fh = await c.mnt(`/${ctr}`);
+    const l = (await c.nfs(Nfs3Proc.LOOKUP, new XdrWriter().opaque(fh).string('f.bin'))).body;
+    assert.equal(l.uint32(), Nfsstat3.OK);
+    fh = Buffer.from(l.opaque(64));
+    c.close();
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    await node.runService('nfs');
+    c = await RpcTestClient.connect(node.ip, PORT);
+    try {
+      const g = (await c.nfs(Nfs3Proc.GETATTR, new XdrWriter().opaque(fh))).body;
+      assert.equal(g.uint32(), Nfsstat3.OK);
+      assert.equal(readFattr3(g).size, 3 << 20);
+      const r = (await c.nfs(Nfs3Proc.READ, new XdrWriter().opaque(fh).uint64(1 << 20).uint32(4096))).body;
+      assert.equal(r.uint32(), Nfsstat3.OK);
+      readPostOpAttr(r);
+      r.uint32(); r.bool();
+      assert.ok(Buffer.from(r.opaque()).equals(fs.readFileSync(src).subarray(1 << 20, (1 << 20) + 4096)));
+    } finally { c.close(); }
+    const back = path.join(work, 'back.bin');
+    await run('nfs-cp', [url('/f.bin'), back]);
+    assert.equal(sha256(back), sha256(src));
+  });
+});
