@@ -118,7 +118,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       // NFSv3: one export per container of the account, each on its own bridge.
       const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'] });
       await startOne(new NfsService({
-        host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'],
+        host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'], accessLog: config.access_log,
         containers: () => listContainers(storage),
         containerExists: (c) => storage.containerShow(c).then(() => true, (e: unknown) => { if (isNotFound(e)) return false; throw e; }),
         openBridge: (container, dirs) => createBridgeFs({ storage, container, ...dirs, log: log.child({ svc: 'nfs', component: 'bridge' }) }),

@@ -20,6 +20,7 @@ export interface NfsServerOptions {
   /** see Nfs3Options */
   idleFlushMs?: number;
   flushRetryMs?: number;
+  accessLog?: boolean;
 }
 
 export class NfsServer {
@@ -35,7 +36,7 @@ export class NfsServer {
   constructor(readonly exports: ExportTable, private readonly opts: NfsServerOptions) {
     const onError = (err: Error, where: string) => opts.log?.warn('rpc error', { where, err });
     this.rpc = new RpcServer({ onError });
-    this.nfs = new Nfs3Program(exports, { log: opts.log, idleFlushMs: opts.idleFlushMs, flushRetryMs: opts.flushRetryMs });
+    this.nfs = new Nfs3Program(exports, { log: opts.log, idleFlushMs: opts.idleFlushMs, flushRetryMs: opts.flushRetryMs, accessLog: opts.accessLog });
     this.mount = new MountProgram(exports);
     const portmap = new PortmapProgram(() => this.mappings());
     this.rpc.register(this.nfs);

@@ -23,6 +23,8 @@ export interface NfsServiceOptions {
   port: number;
   /** portmapper port when enabled */
   portmapPort?: number;
+  /** one access line per NFS call at info (config access_log) */
+  accessLog?: boolean;
   /** `nfs.exports` value: container (or `*`) -> rule */
   exports?: unknown;
   /** the containers to export */
@@ -68,7 +70,7 @@ export class NfsService {
         return fs;
       },
     }, this.rules);
-    this.server = new NfsServer(table, { host: this.opts.host, port: this.opts.port, portmapPort: this.opts.portmapPort, log: ctx.log.child({ component: 'nfs' }) });
+    this.server = new NfsServer(table, { host: this.opts.host, port: this.opts.port, portmapPort: this.opts.portmapPort, accessLog: this.opts.accessLog, log: ctx.log.child({ component: 'nfs' }) });
     await this.server.start();
     await table.all().catch((e: unknown) => ctx.log.warn('listing containers to export failed', { err: e as Error }));
     ctx.log.info('nfs listening', { addr: this.server.addr, portmapPort: this.server.portmapPort || undefined, exports: table.opened().map((e) => e.path) });

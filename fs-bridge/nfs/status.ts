@@ -78,3 +78,15 @@ export function statusOf(e: unknown): Nfsstat3 {
   if (e instanceof NfsStatusError) return e.status;
   return NFS_STATUS[toOioError(e).code];
 }
+
+const NAMES: Partial<Record<number, string>> = {
+  1: 'NFS3ERR_PERM', 2: 'NFS3ERR_NOENT', 5: 'NFS3ERR_IO', 13: 'NFS3ERR_ACCES', 17: 'NFS3ERR_EXIST', 18: 'NFS3ERR_XDEV', 20: 'NFS3ERR_NOTDIR',
+  21: 'NFS3ERR_ISDIR', 22: 'NFS3ERR_INVAL', 27: 'NFS3ERR_FBIG', 28: 'NFS3ERR_NOSPC', 30: 'NFS3ERR_ROFS', 63: 'NFS3ERR_NAMETOOLONG',
+  66: 'NFS3ERR_NOTEMPTY', 69: 'NFS3ERR_DQUOT', 70: 'NFS3ERR_STALE', 10001: 'NFS3ERR_BADHANDLE', 10002: 'NFS3ERR_NOT_SYNC',
+  10003: 'NFS3ERR_BAD_COOKIE', 10004: 'NFS3ERR_NOTSUPP', 10005: 'NFS3ERR_TOOSMALL', 10006: 'NFS3ERR_SERVERFAULT', 10008: 'NFS3ERR_JUKEBOX',
+};
+
+/** `NFS3ERR_NOENT` for 2 (access lines) */
+export function nfsstatName(s: number): string {
+  return s === 0 ? 'NFS3_OK' : NAMES[s] ?? `NFS3ERR_${s}`;
+}

@@ -18,7 +18,7 @@ import { clientAllowed, type NfsExport } from '../exports';
 import type { ExportTable } from '../export-table';
 import { decodeHandle, encodeHandle, GENERATION } from '../file-handle';
 import { ProcUnavailError, type CallContext, type RpcProgram } from '../rpc';
-import { Nfsstat3, NfsStatusError, statusOf } from '../status';
+import { Nfsstat3, NfsStatusError, nfsstatName, statusOf } from '../status';
 import { XdrWriter, type XdrReader } from '../xdr';
 import {
   ACCESS3, CreateMode, type DirOpArgs, Ftype3, NAME_MAX, NFS_PROGRAM, NFS_V3, Nfs3Proc, PATH_MAX, readDirOpArgs, readFh, readNfstime,
@@ -31,10 +31,16 @@ const DIR_PREF_BYTES = 64 * 1024;
 /** entries asked from the bridge per readdir call */
 const READDIR_PAGE = 512;
 
+const PROC_NAMES = ['NULL', 'GETATTR', 'SETATTR', 'LOOKUP', 'ACCESS', 'READLINK', 'READ', 'WRITE', 'CREATE', 'MKDIR', 'SYMLINK', 'MKNOD',
+  'REMOVE', 'RMDIR', 'RENAME', 'LINK', 'READDIR', 'READDIRPLUS', 'FSSTAT', 'FSINFO', 'PATHCONF', 'COMMIT'];
+
+
 export interface Nfs3Options {
   log?: Logger;
   /** UNSTABLE writes not committed after this idle delay are flushed anyway (0: never) */
   idleFlushMs?: number;
+  /** one info line per call (config access_log) */
+  accessLog?: boolean;
   /** how long a commit failing with a retryable error is retried before JUKEBOX (default 5 s) */
   flushRetryMs?: number;
 }
@@ -60,12 +66,18 @@ export class Nfs3Program implements RpcProgram {
   async handle(ctx: CallContext, reply: XdrWriter): Promise<void> {
     const { call } = ctx;
     const r = call.args;
-    const t0 = Date.now();
+    const t0 = process.hrtime.bigint();
     let status: Nfsstat3 | undefined;
     try {
       status = await this.run(ctx, call.proc, r, reply);
     } finally {
-      this.opts.log?.debug('nfs3', { proc: call.proc, status, client: ctx.remoteAddress, xid: call.xid, durationMs: Date.now() - t0 });
+      // One access line per call (info when access_log is on, debug otherwise).
+      const fields = {
+        method: `NFS3_${PROC_NAMES[call.proc] ?? call.proc}`, status: status ?? 0, code: status ? nfsstatName(status) : undefined,
+        bytes: reply.length, durationMs: Number(process.hrtime.bigint() - t0) / 1e6, client: ctx.remoteAddress, xid: call.xid,
+      };
+      if (this.opts.accessLog) this.opts.log?.info('access', fields);
+      else this.opts.log?.debug('access', fields);
     }
   }
 

@@ -89,6 +89,7 @@ export class RpcServer {
     let inFlight = 0;
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    socket.on('drain', () => { if (inFlight < this.maxInFlight) socket.resume(); });
     socket.on('data', (data) => {
       let records: Buffer[];
       try {
@@ -103,8 +104,10 @@ export class RpcServer {
         if (inFlight >= this.maxInFlight) socket.pause();
         void this.dispatch(rec, socket).then((reply) => {
           inFlight--;
-          if (inFlight < this.maxInFlight && socket.isPaused()) socket.resume();
           if (reply && !socket.destroyed) for (const c of frameRecord(reply.chunks())) socket.write(c);
+          // A client that does not read its replies stops being read (bounded memory).
+          if (inFlight < this.maxInFlight && socket.isPaused() && !socket.writableNeedDrain) socket.resume();
+          else if (socket.writableNeedDrain) socket.pause();
         });
       }
     });
