@@ -73,10 +73,25 @@ export class NfsStatusError extends Error {
   }
 }
 
+/** Detail `reason` values of the bridge (fs-bridge/core errno.ts) that pick a finer status. */
+export const NFS_REASONS: Record<string, Nfsstat3> = {
+  name_too_long: Nfsstat3.NAMETOOLONG,
+  not_dir: Nfsstat3.NOTDIR,
+  is_dir: Nfsstat3.ISDIR,
+  file_too_big: Nfsstat3.FBIG,
+  read_only: Nfsstat3.ROFS,
+  cross_device: Nfsstat3.XDEV,
+  not_permitted: Nfsstat3.PERM,
+  bad_cookie: Nfsstat3.BAD_COOKIE,
+};
+
 /** The nfsstat3 for anything thrown by the bridge or the adapter (unknown: SERVERFAULT). */
 export function statusOf(e: unknown): Nfsstat3 {
   if (e instanceof NfsStatusError) return e.status;
-  return NFS_STATUS[toOioError(e).code];
+  const err = toOioError(e);
+  const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+  if (typeof reason === 'string' && NFS_REASONS[reason] !== undefined) return NFS_REASONS[reason]!;
+  return NFS_STATUS[err.code];
 }
 
 const NAMES: Partial<Record<number, string>> = {

@@ -154,15 +154,17 @@ export class Nfs3Program implements RpcProgram {
     return encodeHandle({ exportId: exp.id, ino, generation: GENERATION });
   }
 
-  /** Status for an error on an operation of `t`: a vanished handle inode is STALE, not NOENT. */
+  /** Status for an error on an operation of `t`: a vanished handle inode is STALE, not NOENT; a name in a file is NOTDIR. */
   private async statusFor(t: Target, e: unknown): Promise<Nfsstat3> {
     const s = statusOf(e);
     if (s === Nfsstat3.SERVERFAULT) this.opts.log?.error('nfs3 operation failed', { err: e as Error });
-    if (s !== Nfsstat3.NOENT || t.ino === ROOT_INO) return s;
+    if (s !== Nfsstat3.NOENT) return s;
     try {
-      await t.exp.fs.getattr(t.ino);
-      return s;
+      // A name looked up in a file: NOTDIR. The handle's own inode gone: STALE.
+      const a = await t.exp.fs.getattr(t.ino);
+      return a.type === 'dir' ? s : Nfsstat3.NOTDIR;
     } catch (e2) {
+      if (t.ino === ROOT_INO) return s;
       return isNotFound(e2) ? Nfsstat3.STALE : s;
     }
   }

@@ -168,6 +168,32 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
     assert.equal((await run('nfs-cat', [url('/many/n-02499')])).stdout, 'many/n-02499');
   });
 
+  it('maps the real bridge\'s errors to NFS3ERR_* and never escapes the export', async () => {
+    const c = await RpcTestClient.connect(node.ip, PORT);
+    try {
+      const root = await c.mnt(`/${ctr}`);
+      const file = await lookupPath(c, 'top.txt');
+      const st = async (proc: Nfs3Proc, w: XdrWriter) => (await c.nfs(proc, w)).body.uint32();
+      const dirop = (fh: Buffer, name: string) => new XdrWriter().opaque(fh).string(name);
+      assert.equal(await st(Nfs3Proc.LOOKUP, dirop(file, 'x')), Nfsstat3.NOTDIR);
+      assert.equal(await st(Nfs3Proc.REMOVE, dirop(root, 'no-such')), Nfsstat3.NOENT);
+      assert.equal(await st(Nfs3Proc.RMDIR, dirop(root, 'a')), Nfsstat3.NOTEMPTY);
+      assert.equal(await st(Nfs3Proc.RMDIR, dirop(root, 'top.txt')), Nfsstat3.NOTDIR);
+      assert.equal(await st(Nfs3Proc.REMOVE, dirop(root, 'a')), Nfsstat3.ISDIR);
+      const guarded = dirop(root, 'top.txt').uint32(1);
+      writeSattr3(guarded, {});
+      assert.equal(await st(Nfs3Proc.CREATE, guarded), Nfsstat3.EXIST);
+      const mk = dirop(root, 'a');
+      writeSattr3(mk, {});
+      assert.equal(await st(Nfs3Proc.MKDIR, mk), Nfsstat3.EXIST);
+      assert.equal(await st(Nfs3Proc.LOOKUP, dirop(root, '../other')), Nfsstat3.ACCES);
+      const up = (await c.nfs(Nfs3Proc.LOOKUP, dirop(root, '..'))).body;
+      assert.equal(up.uint32(), Nfsstat3.OK);
+      assert.ok(Buffer.from(up.opaque(64)).equals(root), '".." of the export root is the root');
+      await assert.rejects(c.mnt(`/${ctr}/../${ctr}-ro`), { status: 13 });
+    } finally { c.close(); }
+  });
+
   it('finds the NFS and MOUNT ports through the portmapper when the URL names none', async () => {
     const out = await run('nfs-cat', [`nfs://${node.ip}/${ctr}/top.txt?version=3`]);
     assert.equal(out.stdout, 'top level\n');

@@ -39,7 +39,7 @@ export class MemoryBridgeFs implements BridgeFs {
 
   private dir(ino: Ino): Map<string, Ino> {
     const n = this.node(ino);
-    if (!n.children) throw new OioError('BAD_REQUEST', 'not a directory');
+    if (!n.children) throw new OioError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
     return n.children;
   }
 

@@ -176,6 +176,7 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
       const l = await lookup(root, 'f1');
       assert.ok(l.fh.equals(fh));
       assert.equal(await status(Nfs3Proc.LOOKUP, dirop(root, 'missing')), Nfsstat3.NOENT);
+      assert.equal(await status(Nfs3Proc.LOOKUP, dirop(fh, 'inside-a-file')), Nfsstat3.NOTDIR);
     });
 
     it('LOOKUP "." and ".." answer the directory and its parent', async () => {
@@ -469,6 +470,8 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
       assert.equal(statusOf(new OioError('UNAVAILABLE', 'x')), Nfsstat3.JUKEBOX);
       assert.equal(statusOf(new OioError('NOT_IMPLEMENTED', 'x')), Nfsstat3.NOTSUPP);
       assert.equal(statusOf(new Error('anything')), Nfsstat3.SERVERFAULT);
+      assert.equal(statusOf(new OioError('BAD_REQUEST', 'x', { details: { reason: 'not_dir' } })), Nfsstat3.NOTDIR);
+      assert.equal(statusOf(new OioError('INVALID_NAME', 'x', { details: { reason: 'name_too_long' } })), Nfsstat3.NAMETOOLONG);
     });
   });
 });
