@@ -344,7 +344,13 @@ export class Nfs3Program implements RpcProgram {
       }, idle);
       entry.timer.unref();
     }
+    this.dirty.delete(key);
     this.dirty.set(key, entry);
+    // Clients that never COMMIT: the bridge commits idle files itself, so forget the oldest.
+    if (this.dirty.size > 10_000) {
+      const oldest = this.dirty.entries().next().value;
+      if (oldest) { if (oldest[1].timer) clearTimeout(oldest[1].timer); this.dirty.delete(oldest[0]); }
+    }
   }
 
   private async commit(ctx: CallContext, r: XdrReader, w: XdrWriter): Promise<Nfsstat3> {
