@@ -138,6 +138,21 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
     await run('nfs-cp', [url('/big.bin'), back]);
     assert.equal(sha256(back), sha256(big));
     assert.equal((await node.client('test').objectHead(ctr, 'big.bin')).size, 64 << 20);
+    // nfs-cp creates exclusively: an existing name is refused (NFS3ERR_EXIST), content kept.
+    const small = path.join(work, 'small.txt');
+    fs.writeFileSync(small, 'now small\n');
+    await assert.rejects(run('nfs-cp', [small, url('/big.bin')]), (e: { stderr?: string }) => /NFS3ERR_EXIST/.test(String(e.stderr)));
+    // SETATTR size (truncate) is committed before the reply.
+    const c = await RpcTestClient.connect(node.ip, PORT);
+    try {
+      const fh = await lookupPath(c, 'big.bin');
+      const w = new XdrWriter().opaque(fh);
+      writeSattr3(w, { size: 1000 });
+      w.bool(false);
+      assert.equal((await c.nfs(Nfs3Proc.SETATTR, w)).body.uint32(), Nfsstat3.OK);
+    } finally { c.close(); }
+    assert.equal((await node.client('test').objectHead(ctr, 'big.bin')).size, 1000);
+    assert.ok(Buffer.from((await run('nfs-cat', [url('/big.bin')], { encoding: 'buffer' })).stdout).equals(fs.readFileSync(big).subarray(0, 1000)));
   });
 
   it('nfs-cat of a missing file fails with NFS3ERR_NOENT', async () => {
