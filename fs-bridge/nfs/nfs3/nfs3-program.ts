@@ -138,6 +138,28 @@ export class Nfs3Program implements RpcProgram {
 
   // --- handles and checks ---
 
+  /**
+   * Unix permission check for the AUTH_SYS user (AUTH_NONE: nobody); root passes. With
+   * `ownerOverride` the owner may read and write its file whatever the mode (as knfsd does, so
+   * that a file created read-only can still be written by the open that created it).
+   */
+  private async permit(ctx: CallContext, t: Target, bits: number, ownerOverride = false): Promise<void> {
+    const auth = ctx.call.authSys;
+    const uid = auth?.uid ?? 65534;
+    if (uid === 0) return;
+    const a = await t.exp.fs.getattr(t.ino);
+    if (ownerOverride && a.uid === uid) return;
+    const granted = grantedAccess(a, uid, auth ? [auth.gid, ...auth.gids] : [65534]);
+    if ((granted & bits) !== bits) throw new NfsStatusError(Nfsstat3.ACCES);
+  }
+
+  /** chmod / chown: the owner or root only (PERM otherwise). */
+  private async ownerOnly(ctx: CallContext, t: Target): Promise<void> {
+    const uid = ctx.call.authSys?.uid ?? 65534;
+    if (uid === 0) return;
+    if ((await t.exp.fs.getattr(t.ino)).uid !== uid) throw new NfsStatusError(Nfsstat3.PERM);
+  }
+
   /** Resolves a handle to its export and inode; NfsStatusError BADHANDLE / STALE / ACCES / ROFS. */
   private async target(ctx: CallContext, fh: Buffer, write = false): Promise<Target> {
     const h = decodeHandle(fh);
@@ -217,6 +239,10 @@ export class Nfs3Program implements RpcProgram {
     const sattr = readSattr3(r);
     const guard = r.bool() ? readNfstime(r) : undefined;
     return this.withTarget(ctx, fh, true, w, (s) => writeWcc(w, undefined, undefined, 0n), async (t) => {
+      if (sattr.mode !== undefined || sattr.uid !== undefined || sattr.gid !== undefined) await this.ownerOnly(ctx, t);
+      if (sattr.size !== undefined) await this.permit(ctx, t, ACCESS3.MODIFY, true);
+      if (sattr.atimeMs !== undefined || sattr.mtimeMs !== undefined) await this.ownerOnly(ctx, t);
+      else if (sattr.atimeServer || sattr.mtimeServer) await this.permit(ctx, t, ACCESS3.MODIFY, true);
       const pre = await t.exp.fs.getattr(t.ino);
       if (guard !== undefined && Math.floor(guard / 1000) !== Math.floor(pre.ctimeMs / 1000)) {
         w.uint32(Nfsstat3.NOT_SYNC);
@@ -239,6 +265,7 @@ export class Nfs3Program implements RpcProgram {
     const args = readDirOpArgs(r);
     return this.withTarget(ctx, args.dir, false, w, () => writePostOpAttr(w, undefined, 0n), async (t) => {
       this.checkName(args, false);
+      await this.permit(ctx, t, ACCESS3.LOOKUP);
       let a: Attr;
       if (args.name === '.') a = await t.exp.fs.getattr(t.ino);
       else if (args.name === '..') a = await t.exp.fs.getattr(await this.parentOf(t));
@@ -295,6 +322,7 @@ export class Nfs3Program implements RpcProgram {
     const offset = r.uint64Number();
     const count = Math.min(r.uint32(), MAX_IO_BYTES);
     return this.withTarget(ctx, fh, false, w, () => writePostOpAttr(w, undefined, 0n), async (t) => {
+      await this.permit(ctx, t, ACCESS3.READ, true);
       const data = count > 0 ? await t.exp.fs.read(t.ino, offset, count) : Buffer.alloc(0);
       const a = await t.exp.fs.getattr(t.ino);
       if (a.type === 'dir') throw new NfsStatusError(Nfsstat3.ISDIR);
@@ -314,6 +342,7 @@ export class Nfs3Program implements RpcProgram {
     const wccFail = (t: Target) => this.attrOrUndefined(t).then((a) => writeWcc(w, undefined, a, t.fsid));
     return this.withTarget(ctx, fh, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       if (stable > StableHow.FILE_SYNC) throw new NfsStatusError(Nfsstat3.INVAL);
+      await this.permit(ctx, t, ACCESS3.MODIFY, true);
       const bytes = data.subarray(0, Math.min(count, data.length));
       const n = await t.exp.fs.write(t.ino, offset, bytes);
       let committed = StableHow.UNSTABLE;
@@ -396,6 +425,7 @@ export class Nfs3Program implements RpcProgram {
     const owner = ownerOf(ctx, sattr);
     return this.withTarget(ctx, args.dir, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       this.checkName(args, true);
+      await this.permit(ctx, t, ACCESS3.LOOKUP | ACCESS3.MODIFY);
       const fs = t.exp.fs;
       const now = Date.now();
       if (verf) {
@@ -440,6 +470,7 @@ export class Nfs3Program implements RpcProgram {
     const owner = ownerOf(ctx, sattr);
     return this.withTarget(ctx, args.dir, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       this.checkName(args, true);
+      await this.permit(ctx, t, ACCESS3.LOOKUP | ACCESS3.MODIFY);
       const a = await t.exp.fs.mkdir(t.ino, args.name, sattr.mode ?? 0o755, owner);
       this.rememberParent(t.exp, a.ino, t.ino);
       return this.created(w, t, a);
@@ -452,6 +483,7 @@ export class Nfs3Program implements RpcProgram {
     const target = r.string(PATH_MAX);
     return this.withTarget(ctx, args.dir, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       this.checkName(args, true);
+      await this.permit(ctx, t, ACCESS3.LOOKUP | ACCESS3.MODIFY);
       if (target.length === 0 || target.includes('\0')) throw new NfsStatusError(Nfsstat3.INVAL);
       const a = await t.exp.fs.symlink(t.ino, args.name, target);
       return this.created(w, t, a);
@@ -476,6 +508,7 @@ export class Nfs3Program implements RpcProgram {
     return this.withTarget(ctx, args.dir, true, w, () => writeWcc(w, undefined, undefined, 0n), async (t) => {
       this.checkName(args, false);
       if (args.name === '.' || args.name === '..') throw new NfsStatusError(dir ? Nfsstat3.INVAL : Nfsstat3.ACCES);
+      await this.permit(ctx, t, ACCESS3.LOOKUP | ACCESS3.DELETE);
       const child = await t.exp.fs.lookup(t.ino, args.name);
       if (dir && child.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR);
       if (!dir && child.type === 'dir') throw new NfsStatusError(Nfsstat3.ISDIR);
@@ -504,6 +537,8 @@ export class Nfs3Program implements RpcProgram {
       this.checkName(from, false);
       this.checkName(to, true);
       if (from.name === '.' || from.name === '..') throw new NfsStatusError(Nfsstat3.INVAL);
+      await this.permit(ctx, src, ACCESS3.LOOKUP | ACCESS3.DELETE);
+      await this.permit(ctx, dst, ACCESS3.LOOKUP | ACCESS3.MODIFY);
       await src.exp.fs.rename(src.ino, from.name, dst.ino, to.name);
       w.uint32(Nfsstat3.OK);
       writeWcc(w, undefined, await this.attrOrUndefined(src), src.fsid);
@@ -546,6 +581,7 @@ export class Nfs3Program implements RpcProgram {
       const fs = t.exp.fs;
       const dirAttr = await fs.getattr(t.ino);
       if (dirAttr.type !== 'dir') throw new NfsStatusError(Nfsstat3.NOTDIR);
+      await this.permit(ctx, t, ACCESS3.READ);
       const myVerf = cookieVerifier(t.exp.id, t.ino);
       if (cookie !== 0n && !verf.equals(Buffer.alloc(8)) && !verf.equals(myVerf)) throw new NfsStatusError(Nfsstat3.BAD_COOKIE);
       let pageStart = Number(cookie >> 16n);

@@ -298,6 +298,37 @@ describe('fs-bridge/nfs programs (MOUNT, NFSv3, portmap) on the BridgeFs test do
       assert.equal(await access({ uid: 4242, gid: 4242 }), 0);
     });
 
+    it('enforces Unix permissions for AUTH_SYS users: owner, others, root, owner override', async () => {
+      const u1 = { stamp: 0, machineName: 'm', uid: 1000, gid: 1000, gids: [] };
+      const u2 = { stamp: 0, machineName: 'm', uid: 2000, gid: 2000, gids: [] };
+      const st = async (proc: Nfs3Proc, w: XdrWriter, auth: typeof u1) => (await c.nfs(proc, w, auth)).body.uint32();
+      const mk = dirop(root, 'home1');
+      writeSattr3(mk, { mode: 0o755, uid: 1000, gid: 1000 });
+      const r = await ok(Nfs3Proc.MKDIR, mk);
+      r.bool();
+      const home = Buffer.from(r.opaque(64));
+      const cr = (name: string, mode: number) => { const w = dirop(home, name).uint32(0); writeSattr3(w, { mode }); return w; };
+      assert.equal(await st(Nfs3Proc.CREATE, cr('by-u2', 0o644), u2), Nfsstat3.ACCES);
+      assert.equal(await st(Nfs3Proc.CREATE, cr('secret', 0o600), u1), Nfsstat3.OK);
+      assert.equal(await st(Nfs3Proc.CREATE, cr('readonly', 0o444), u1), Nfsstat3.OK);
+      const secret = (await lookup(home, 'secret')).fh;
+      const ro = (await lookup(home, 'readonly')).fh;
+      const rd = (fh: Buffer) => new XdrWriter().opaque(fh).uint64(0).uint32(10);
+      const wr = (fh: Buffer) => new XdrWriter().opaque(fh).uint64(0).uint32(1).uint32(0).opaque(Buffer.from('x'));
+      assert.equal(await st(Nfs3Proc.READ, rd(secret), u2), Nfsstat3.ACCES);
+      assert.equal(await st(Nfs3Proc.READ, rd(secret), u1), Nfsstat3.OK);
+      assert.equal(await st(Nfs3Proc.WRITE, wr(ro), u1), Nfsstat3.OK, 'the owner writes its read-only file (owner override)');
+      assert.equal(await st(Nfs3Proc.WRITE, wr(ro), u2), Nfsstat3.ACCES);
+      assert.equal(await st(Nfs3Proc.REMOVE, dirop(home, 'secret'), u2), Nfsstat3.ACCES);
+      const chmod = new XdrWriter().opaque(secret);
+      writeSattr3(chmod, { mode: 0o777 });
+      chmod.bool(false);
+      assert.equal(await st(Nfs3Proc.SETATTR, chmod, u2), Nfsstat3.PERM);
+      assert.equal(await st(Nfs3Proc.RENAME, dirop(home, 'secret').opaque(root).string('stolen'), u2), Nfsstat3.ACCES);
+      assert.equal(await st(Nfs3Proc.READ, rd(secret), { ...u2, uid: 0 }), Nfsstat3.OK, 'root reads anything');
+      assert.equal(await st(Nfs3Proc.REMOVE, dirop(home, 'secret'), u1), Nfsstat3.OK);
+    });
+
     it('SYMLINK and READLINK; READLINK of a file is INVAL', async () => {
       const w = dirop(root, 'ln');
       writeSattr3(w, {});
