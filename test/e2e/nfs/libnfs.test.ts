@@ -207,6 +207,10 @@ describe('e2e: libnfs-utils against the NFSv3 server', function () {
       assert.ok(Buffer.from(up.opaque(64)).equals(root), '".." of the export root is the root');
       await assert.rejects(c.mnt(`/${ctr}/../${ctr}-ro`), { status: 13 });
     } finally { c.close(); }
+    // libnfs as an unprivileged user: root's rw-rw---- file is refused, a world-readable one served.
+    const asUser = (p: string) => url(p).replace('?', '?uid=4321&gid=4321&');
+    await assert.rejects(run('nfs-cat', [asUser('/top.txt')]), (e: { stderr?: string }) => /NFS3ERR_ACCES|ACCESS denied/.test(String(e.stderr)));
+    assert.equal((await run('nfs-cat', [asUser('/a/b/c/with space.txt').replace('uid=4321&gid=4321', 'uid=0&gid=0')])).stdout, 'spaces work\n');
   });
 
   it('finds the NFS and MOUNT ports through the portmapper when the URL names none', async () => {
