@@ -63,6 +63,10 @@ export const SCHEMA = {
   'agent.interval': { type: 'duration', default: '2s', min: 100, max: 60_000, description: 'How often the agent samples and registers services.' },
   'proxy.cache_ttl': { type: 'duration', default: '60s', min: 0, max: 3_600_000, description: 'How long the proxy caches meta0/meta1 answers.' },
   'meta2.event_interval': { type: 'duration', default: '200ms', min: 10, max: 60_000, description: 'How often meta2 drains its durable event queue.' },
+  'ftp.port': { type: 'int', default: 2121, min: 0, max: 65535, description: 'FTP bridge control port (service type ftp, not in node.services by default).' },
+  'ftp.pasv_range': { type: 'string', default: '30000-30099', description: 'FTP passive data ports, "MIN-MAX" inclusive.' },
+  'ftp.tls': { type: 'bool', default: false, description: 'Offer explicit TLS (AUTH TLS) with a self-signed certificate made on first start (openssl).' },
+  'ftp.users': { type: 'json', default: {}, description: 'FTP users until the S3 credential store is shared: NAME (access key) -> { password (secret), account }.' },
   access_log: { type: 'bool', default: true, description: 'One access line per request in the service logs.' },
   // --- namespace (served by the conscience) ---
   'ns.chunk_size': { type: 'size', default: '100MiB', min: 4096, max: 2 ** 40, description: 'Maximum metachunk size; larger contents are split.' },
