@@ -18,6 +18,7 @@ import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
+import { FtpService } from './ftp-service';
 import { ObjectStorage } from '../client/object-storage';
 import { createBridgeFs } from '../../fs-bridge/core';
 import { NfsService } from '../../fs-bridge/nfs';
@@ -113,6 +114,10 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, abort.signal);
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
+    }
+    if (wanted.has('ftp')) {
+      // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
+      await startOne(new FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');
     }
     if (wanted.has('nfs')) {
       // NFSv3: one export per container of the account, each on its own bridge.

@@ -31,6 +31,12 @@ export interface BridgeFsOptions {
   attrTtlMs?: number;
   /** an unopened dirty file (NFS writes, truncate) is committed after this idle time */
   idleFlushMs?: number;
+  /**
+   * a directory this bridge just made is known empty of names it has not seen for this long
+   * (lookups of new names under it need no request: untar); also the staleness bound for an
+   * object written through S3 into such a directory
+   */
+  freshDirMs?: number;
   /** largest read-ahead window */
   readAheadMaxBytes?: number;
   /** owner of objects that carry none */
@@ -97,6 +103,8 @@ class Bridge implements LocalBridgeFs {
   private readonly started = Date.now();
   private readonly attrs = new Map<Ino, CachedAttr>();
   private readonly absent = new Map<string, number>();
+  private readonly fresh = new Map<string, number>();
+  private readonly freshMs: number;
   private readonly files = new Map<Ino, OpenFile>();
   private readonly ra = new Map<Ino, ReadAhead>();
   private readonly cookies = new Map<number, string>();
@@ -111,6 +119,7 @@ class Bridge implements LocalBridgeFs {
     fs.mkdirSync(opts.spoolDir, { recursive: true });
     this.ttl = opts.attrTtlMs ?? 1000;
     this.idleMs = opts.idleFlushMs ?? 3000;
+    this.freshMs = opts.freshDirMs ?? 5000;
     this.raMax = opts.readAheadMaxBytes ?? 8 * 1024 * 1024;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
@@ -217,7 +226,7 @@ class Bridge implements LocalBridgeFs {
     }
     const k = `${loc.ctr}\0${loc.path}`;
     const neg = this.absent.get(k);
-    if (neg !== undefined && neg > Date.now()) throw new OioError('CONTENT_NOT_FOUND', 'no such file or directory');
+    if ((neg !== undefined && neg > Date.now()) || (known === undefined && this.knownAbsent(loc))) throw new OioError('CONTENT_NOT_FOUND', 'no such file or directory');
     const ino = known ?? this.table.inoOf(loc);
     try {
       return (await this.attrOf(ino, loc)).attr;
@@ -232,9 +241,26 @@ class Bridge implements LocalBridgeFs {
 
   private present(loc: Loc): void { this.absent.delete(`${loc.ctr}\0${loc.path}`); }
 
+  /** A name never seen under a directory this bridge made moments ago does not exist. */
+  private knownAbsent(loc: Loc): boolean {
+    if (this.table.find(loc) !== undefined) return false;
+    const i = loc.path.lastIndexOf('/');
+    const parent = loc.path === '' ? '' : i < 0 ? '' : loc.path.slice(0, i);
+    const k = loc.path === '' ? '\0' : `${loc.ctr}\0${parent}`;
+    const until = this.fresh.get(k);
+    if (until === undefined) return false;
+    if (until < Date.now()) { this.fresh.delete(k); return false; }
+    return true;
+  }
+
+  private markFresh(loc: Loc): void {
+    if (this.fresh.size > 10_000) this.fresh.clear();
+    this.fresh.set(`${loc.ctr}\0${loc.path}`, Date.now() + this.freshMs);
+  }
+
   private async exists(loc: Loc): Promise<Attr | undefined> {
     const neg = this.absent.get(`${loc.ctr}\0${loc.path}`);
-    if (neg !== undefined && neg > Date.now()) return undefined;
+    if ((neg !== undefined && neg > Date.now()) || this.knownAbsent(loc)) return undefined;
     const ino = this.table.inoOf(loc);
     try { return (await this.attrOf(ino, loc)).attr; } catch (e) { if (isNotFound(e)) return undefined; throw e; }
   }
@@ -373,6 +399,7 @@ class Bridge implements LocalBridgeFs {
     const props = attrProps({ mode: mode & 0o7777, uid: owner?.uid ?? this.uid, gid: owner?.gid ?? this.gid, mtimeMs: now });
     const c = await this.s.objectPut(loc.ctr, markerOf(loc.path), Buffer.alloc(0), { properties: props });
     this.present(loc);
+    this.markFresh(loc);
     const ino = this.table.inoOf(loc);
     this.attrs.set(ino, { attr: this.dirAttr(ino, c.properties, c.mtime), exp: Date.now() + this.ttl });
     return this.getattr(ino);
@@ -715,12 +742,17 @@ class Bridge implements LocalBridgeFs {
   }
 
   private async commit(f: OpenFile): Promise<void> {
-    const props = attrProps({ mode: f.attrs.mode, uid: f.attrs.uid, gid: f.attrs.gid, mtimeMs: f.attrs.mtimeMs, atimeMs: f.attrs.atimeMs });
+    // Attributes are read and marked clean in the same tick: a change made while the upload
+    // runs marks them dirty again and is committed by the next flush.
+    const takeProps = () => {
+      f.attrsDirty = false;
+      return attrProps({ mode: f.attrs.mode, uid: f.attrs.uid, gid: f.attrs.gid, mtimeMs: f.attrs.mtimeMs, atimeMs: f.attrs.atimeMs });
+    };
     if (f.dirty || !f.committed) {
       const gen = f.gen;
       if (!f.fh) await this.spool(f);
       await f.fh!.datasync().catch(() => undefined);
-      f.attrsDirty = false;
+      const props = takeProps();
       const loc = f.loc;
       const c = await this.s.objectPut(loc.ctr, loc.path, f.spoolPath!, { size: f.size, properties: props });
       if (f.unlinked) {
@@ -735,8 +767,7 @@ class Bridge implements LocalBridgeFs {
         await this.s.objectDelete(loc.ctr, loc.path).catch(() => undefined);
       }
     } else if (f.attrsDirty) {
-      f.attrsDirty = false;
-      await this.s.objectSetProperties(f.loc.ctr, f.loc.path, props);
+      await this.s.objectSetProperties(f.loc.ctr, f.loc.path, takeProps());
     }
     this.attrs.delete(f.ino);
     this.ra.delete(f.ino);

@@ -17,6 +17,7 @@ declare -A NEED=(
   [git]=git
   [openssl]=openssl
   [cc]=gcc
+  [curl]=curl
 )
 
 missing=()

@@ -28,7 +28,7 @@ async function isMounted(mnt: string): Promise<boolean> {
   return text.split('\n').some((l) => l.split(' ')[4] === mnt);
 }
 
-async function waitFor(what: string, fn: () => Promise<boolean>, ms = 30_000): Promise<void> {
+async function waitFor(what: string, fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
