@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Config, Logger, OioError, STATUS_PATH, sleep } from '../common';
+import { Config, Logger, OioError, STATUS_PATH, isNotFound, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
 import { Meta0Client } from '../client/remote/meta0';
 import { replicaSetOf } from '../client/resolver';
@@ -20,6 +20,10 @@ import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
 import { AdminSshService } from '../gateways/admin-ssh';
+import { FtpService } from './ftp-service';
+import { ObjectStorage } from '../client/object-storage';
+import { createBridgeFs } from '../../fs-bridge/core';
+import { NfsService } from '../../fs-bridge/nfs';
 import type { Service, ServiceContext } from './service';
 import { EtcdElection } from '../sqliterepo';
 import { EtcdMember } from './etcd-member';
@@ -78,7 +82,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: svc.type === 'admin-ssh' ? 'tcp' : 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: svc.type === 'admin-ssh' || svc.type === 'nfs' ? 'tcp' : 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };
@@ -140,6 +144,20 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await agent.sampleOnce();
     }
     if (wanted.has('admin-ssh')) await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'] }), 'admin-ssh');
+    if (wanted.has('ftp')) {
+      // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
+      await startOne(new FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');
+    }
+    if (wanted.has('nfs')) {
+      // NFSv3: one export per container of the account, each on its own bridge.
+      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'] });
+      await startOne(new NfsService({
+        host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'], accessLog: config.access_log,
+        containers: () => listContainers(storage),
+        containerExists: (c) => storage.containerShow(c).then(() => true, (e: unknown) => { if (isNotFound(e)) return false; throw e; }),
+        openBridge: (container, dirs) => createBridgeFs({ storage, container, ...dirs, log: log.child({ svc: 'nfs', component: 'bridge' }) }),
+      }), 'nfs');
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -157,5 +175,20 @@ async function waitReady(conscience: ConscienceClient, rawxCount: number, signal
     if (ok('meta0') && ok('meta1') && ok('meta2') && ok('account') && ok('rawx', rawxCount)) return;
     if (Date.now() > deadline || signal.aborted) throw new OioError('UNAVAILABLE', 'node not ready after 30 s: services missing from the conscience');
     await sleep(100, signal);
+  }
+}
+
+/** Every container of the storage's account (none while the account does not exist). */
+async function listContainers(storage: ObjectStorage): Promise<string[]> {
+  const names: string[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await storage.containerList({ marker, limit: 1000 }).catch((e: unknown) => {
+      if ((e as OioError).code === 'ACCOUNT_NOT_FOUND') return { containers: [], truncated: false, next_marker: undefined };
+      throw e;
+    });
+    names.push(...page.containers.map((c) => c.name));
+    marker = page.next_marker ?? page.containers[page.containers.length - 1]?.name;
+    if (!page.truncated || marker === undefined) return names;
   }
 }

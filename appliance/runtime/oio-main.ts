@@ -8,6 +8,7 @@ import { ConfigKey, SCHEMA, flagName, isConfigKey, loadConfig, rootLogger, toOio
 import { parseArgs } from '../cli/args';
 import { helpText, runCli } from '../cli';
 import { startNode } from './node-host';
+import { MOUNT_USAGE, UMOUNT_USAGE, mountCommand, umountCommand } from './mount-command';
 
 const NODE_UP_USAGE = 'node up [--data DIR] [--ip IP] [--rawx-count N] [--config FILE] [--<any config key> VALUE]';
 
@@ -69,10 +70,16 @@ async function main(argv: string[]): Promise<number> {
     try { return await nodeUp(argv.slice(3), { type }); }
     catch (e) { process.stderr.write(`oio: ${toOioError(e).code}: ${(e as Error).message}\n`); return 1; }
   }
+  if (argv[0] === 'mount' || argv[0] === 'umount') {
+    try { return await (argv[0] === 'mount' ? mountCommand(argv.slice(1)) : umountCommand(argv.slice(1))); }
+    catch (e) { process.stderr.write(`oio: ${toOioError(e).code}: ${(e as Error).message}\n`); return 1; }
+  }
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help') {
     process.stdout.write(helpText([
       { usage: NODE_UP_USAGE, summary: 'run every service of one node in this process (the embedded default)' },
       { usage: SERVICE_RUN_USAGE, summary: 'run one service (e.g. one rawx volume) in this process' },
+      { usage: MOUNT_USAGE, summary: 'mount a container (or the account: /) with FUSE; background unless --foreground' },
+      { usage: UMOUNT_USAGE, summary: 'commit pending files and unmount a FUSE mount' },
     ]));
     return 0;
   }

@@ -14,6 +14,15 @@ declare -A NEED=(
   [ssh-keygen]=openssh-client
   [sftp]=openssh-client
   [scp]=openssh-client
+  [nfs-ls]=libnfs-utils
+  [fusermount]=fuse
+  [rsync]=rsync
+  [sqlite3]=sqlite3
+  [lftp]=lftp
+  [git]=git
+  [openssl]=openssl
+  [cc]=gcc
+  [curl]=curl
 )
 
 missing=()

@@ -48,7 +48,7 @@ function allowed(from: string, to: string): boolean {
   }
   if (under(from, 'appliance/gateways/admin-ssh')) return ['appliance/common', 'appliance/client', 'appliance/cli'].some((p) => under(to, p));
   if (under(from, 'appliance/gateways') || under(from, 'appliance/cli')) return ['appliance/common', 'appliance/client', 'appliance/cli'].some((p) => under(to, p)) && !(under(from, 'appliance/gateways') && under(to, 'appliance/cli'));
-  if (under(from, 'appliance/runtime')) return under(to, 'appliance') || under(to, 'agents');
+  if (under(from, 'appliance/runtime')) return under(to, 'appliance') || under(to, 'agents') || under(to, 'fs-bridge');
   if (from === 'agents' || from === 'fs-bridge/core') return ['appliance/common', 'appliance/client'].some((p) => under(to, p)) || under(to, from);
   if (under(from, 'fs-bridge')) return ['fs-bridge/core', 'appliance/common', 'appliance/client'].some((p) => under(to, p));
   return true; // test/ may import anything

@@ -1,0 +1,6 @@
+/** @module fs-bridge/core — the bridge layer: paths onto objects, inodes, spool, read-ahead, errno. */
+export * from './types';
+export * from './errno';
+export { createBridgeFs, type BridgeFsOptions, type LocalBridgeFs } from './bridge-fs';
+export { InodeTable, type Loc } from './inode-table';
+export * from './path-map';

@@ -1,0 +1,199 @@
+/**
+ * @module fs-bridge/ftp/ftp-server
+ * The FTP front end: ftp-srv with BridgeFileSystem sessions. A user logs in with an access
+ * key and secret (or a name and password) from `users`; its root is its account (one shared
+ * BridgeFs per account). Passive mode on a configurable port range; optional explicit TLS
+ * (AUTH TLS) with a self-signed certificate made on first start by the `openssl` CLI (async).
+ * Error replies follow the FTP column of the error table (replies.ts).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import tlsModule from 'node:tls';
+import path from 'node:path';
+import { OioError, type Logger } from '../../appliance/common';
+import type { ObjectStorage } from '../../appliance/client/object-storage';
+import { createBridgeFs, type LocalBridgeFs } from '../core';
+import { BridgeFileSystem } from './bridge-file-system';
+import { ftpReplyOf } from './replies';
+
+/** A user: the account its root shows, and its secret. */
+export interface FtpUser {
+  password: string;
+  account: string;
+}
+
+export interface FtpServerOptions {
+  /** client library (its account is replaced by each user's) */
+  storage: ObjectStorage;
+  host: string;
+  port: number;
+  /** passive data ports, inclusive */
+  pasvMin: number;
+  pasvMax: number;
+  /** address announced for passive connections (default: host) */
+  pasvAddress?: string;
+  /** user name (access key) -> secret and account */
+  users: Record<string, FtpUser> | ((user: string) => Promise<FtpUser | undefined>);
+  /** explicit TLS: certificate folder (made on first start) */
+  tlsDir?: string;
+  /** inode bases and spool */
+  dataDir: string;
+  attrTtlMs?: number;
+  log?: Logger;
+}
+
+export interface FtpServerHandle {
+  readonly addr: string;
+  close(): Promise<void>;
+}
+
+interface FtpSrvLike {
+  on(ev: 'login', fn: (data: { connection: ConnectionLike; username: string; password: string }, resolve: (r: { fs: unknown; cwd?: string }) => void, reject: (e: Error) => void) => void): void;
+  on(ev: 'client-error', fn: (data: { error: unknown }) => void): void;
+  listen(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+interface ConnectionLike { reply(options: unknown, ...letters: unknown[]): Promise<unknown> }
+
+/** Makes key.pem/cert.pem in `dir` with `openssl` when they do not exist yet. */
+export async function ensureCertificate(dir: string, cn: string): Promise<{ key: Buffer; cert: Buffer }> {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  if (!fs.existsSync(key) || !fs.existsSync(cert)) {
+    await fs.promises.mkdir(dir, { recursive: true });
+    await new Promise<void>((resolve, reject) => execFile('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}`,
+    ], (err, _o, stderr) => (err ? reject(new OioError('INTERNAL', `openssl could not make the FTP certificate: ${stderr || err.message}`)) : resolve())));
+    await fs.promises.chmod(key, 0o600);
+  }
+  return { key: await fs.promises.readFile(key), cert: await fs.promises.readFile(cert) };
+}
+
+/** ftp-srv wants a bunyan-like logger; ours, at debug. */
+function ftpLogger(log?: Logger): unknown {
+  const make = (fields: Record<string, unknown>): unknown => {
+    const l = log?.child(fields);
+    const at = (lvl: 'debug' | 'warn') => (...a: unknown[]) => l?.[lvl](a.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
+    return { trace: at('debug'), debug: at('debug'), info: at('debug'), warn: at('warn'), error: at('debug'), fatal: at('warn'), child: (f: Record<string, unknown>) => make({ ...fields, ...f }) };
+  };
+  return make({ component: 'ftp-srv' });
+}
+
+let passivePatched = false;
+
+/**
+ * ftp-srv 4.6.3 makes its passive TLS data server with pauseOnConnect, so after PROT P the
+ * TLS handshake never runs and every transfer ends in 425. The data server is made here
+ * without the pause for secure sessions (the handshake itself holds the data back).
+ */
+function patchPassiveTls(): void {
+  if (passivePatched) return;
+  passivePatched = true;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const Passive = require(require.resolve('ftp-srv/src/connector/passive')) as { prototype: { setupServer(this: { connection: { secure?: boolean } }): Promise<{ pauseOnConnect: boolean }> } };
+  const setup = Passive.prototype.setupServer;
+  Passive.prototype.setupServer = function (this: { connection: { secure?: boolean } }) {
+    return setup.call(this).then((server) => {
+      if (this.connection.secure) server.pauseOnConnect = false;
+      return server;
+    });
+  };
+}
+
+interface AuthThis {
+  server: { options: { tls: unknown } };
+  secure?: boolean;
+  commandSocket: import('node:net').Socket;
+  reply(code: number, msg?: string): Promise<unknown>;
+}
+
+/**
+ * ftp-srv 4.6.3 answers AUTH TLS with 234 and wraps the command socket only when that reply
+ * has been written: a client's ClientHello arriving first is read as a command (curl then
+ * fails with "wrong version number" on a busy server). The socket is paused before the reply
+ * here, so the hello waits in the kernel until the TLS socket owns it.
+ */
+function patchAuthTls(): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const auth = require(require.resolve('ftp-srv/src/commands/registration/auth')) as { handler: (this: AuthThis, a: { command: { arg: string } }) => Promise<unknown>; patched?: boolean };
+  if (auth.patched) return;
+  auth.patched = true;
+  auth.handler = function (this: AuthThis, { command }) {
+    if (String(command.arg ?? '').trim().toUpperCase() !== 'TLS') return this.reply(504);
+    if (!this.server.options.tls) return this.reply(502);
+    if (this.secure) return this.reply(202);
+    const plain = this.commandSocket;
+    plain.pause();
+    return this.reply(234).then(() => {
+      const secureSocket = new tlsModule.TLSSocket(plain, { isServer: true, secureContext: tlsModule.createSecureContext(this.server.options.tls as import('node:tls').SecureContextOptions) });
+      for (const event of ['data', 'timeout', 'end', 'close', 'drain', 'error']) {
+        secureSocket.on(event, (...args: unknown[]) => plain.emit(event, ...args));
+      }
+      this.commandSocket = secureSocket as unknown as import('node:net').Socket;
+      this.secure = true;
+      plain.resume();
+    });
+  };
+}
+
+/** Starts the FTP server. */
+export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerHandle> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { FtpSrv } = require('ftp-srv') as { FtpSrv: new (o: Record<string, unknown>) => FtpSrvLike };
+  patchPassiveTls();
+  patchAuthTls();
+  const tls = opts.tlsDir ? await ensureCertificate(opts.tlsDir, opts.host) : false;
+  const server = new FtpSrv({
+    url: `ftp://${opts.host}:${opts.port}`,
+    // A function: ftp-srv otherwise announces the client's own address to local clients.
+    pasv_url: () => opts.pasvAddress ?? opts.host,
+    pasv_min: opts.pasvMin,
+    pasv_max: opts.pasvMax,
+    anonymous: false,
+    tls,
+    greeting: 'oio FTP bridge',
+    log: ftpLogger(opts.log),
+    timeout: 10 * 60_000,
+  });
+  const bridges = new Map<string, LocalBridgeFs>();
+  const bridgeOf = (account: string): LocalBridgeFs => {
+    let b = bridges.get(account);
+    if (!b) {
+      const dir = path.join(opts.dataDir, encodeURIComponent(account));
+      b = createBridgeFs({ storage: opts.storage.forAccount(account), stateDir: dir, spoolDir: path.join(dir, 'spool'), attrTtlMs: opts.attrTtlMs ?? 1000, log: opts.log });
+      bridges.set(account, b);
+    }
+    return b;
+  };
+  const lookupUser = typeof opts.users === 'function' ? opts.users : async (u: string) => (opts.users as Record<string, FtpUser>)[u];
+
+  server.on('login', ({ connection, username, password }, resolve, reject) => {
+    lookupUser(username).then((user) => {
+      if (!user || user.password !== password) { reject(new Error('bad user name or password')); return; }
+      const fsys = new BridgeFileSystem(connection, bridgeOf(user.account));
+      // ftp-srv answers 550 to every file-system error: use the error table instead.
+      const reply = connection.reply.bind(connection);
+      connection.reply = (options: unknown, ...letters: unknown[]) => {
+        if ((options === 550 || options === 551) && fsys.lastError !== undefined) {
+          const r = ftpReplyOf(fsys.lastError);
+          fsys.lastError = undefined;
+          return reply(r.code, r.message);
+        }
+        fsys.lastError = undefined;
+        return reply(options, ...letters);
+      };
+      opts.log?.info('ftp login', { user: username, account: user.account });
+      resolve({ fs: fsys, cwd: '/' });
+    }, (e: unknown) => reject(e as Error));
+  });
+  server.on('client-error', ({ error }) => opts.log?.debug('ftp client error', { err: String((error as Error)?.message ?? error) }));
+  await server.listen();
+  return {
+    addr: `${opts.host}:${opts.port}`,
+    async close() {
+      await server.close().catch(() => undefined);
+      for (const b of bridges.values()) await b.close().catch((e: unknown) => opts.log?.error('ftp bridge close failed', { err: e as Error }));
+      bridges.clear();
+    },
+  };
+}
