@@ -10,13 +10,14 @@ import { clusterCommands } from './cluster';
 import { containerCommands } from './container';
 import { objectCommands } from './object';
 import { configCommands } from './config';
+import { userCommands } from './user';
 import { Command, GLOBAL_BOOLEANS, GLOBAL_REPEATABLE, makeContext } from './context';
 import type { CliIO } from './output';
 
 export type { CliIO } from './output';
 export type { Command } from './context';
 
-export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...configCommands];
+export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...userCommands, ...configCommands];
 
 export function helpText(extra: Array<{ usage: string; summary: string }> = []): string {
   const rows = [...extra, ...COMMANDS].map((c) => `  oio ${c.usage}\n      ${c.summary}`);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReqId, validateName, cidOf } from '../common';
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
-import { ProxyClient, type AccountInfo, type ContainerListPage } from './remote/proxy';
+import { ProxyClient, type AccountInfo, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
 import { readRange, splitChunks, writeReplicas } from './data';
 
@@ -103,6 +103,18 @@ export class ObjectStorage {
   clusterList(type?: string): Promise<ServiceInfo[]> { return this.proxy().conscienceList(type); }
   clusterLock(type: string, id: string, score?: number): Promise<void> { return this.proxy().conscienceLock(type, id, score); }
   clusterUnlock(type: string, id: string): Promise<void> { return this.proxy().conscienceUnlock(type, id); }
+
+  // --- users (S3 credentials; secrets are answered by create/show only, never logged) ---
+  /** Creates a user of `account` (keys generated when absent); BAD_REQUEST when the key exists unless `replace`. */
+  userCreate(u: { accessKey?: string; secretKey?: string; account?: string; replace?: boolean } = {}): Promise<UserInfo> {
+    return this.proxy().userCreate({ access_key: u.accessKey, secret_key: u.secretKey, account: validateName('account', u.account ?? this.account), replace: u.replace });
+  }
+  /** The user of an access key, secret included; ACCOUNT_NOT_FOUND. */
+  userShow(accessKey: string): Promise<UserInfo> { return this.proxy().userShow(accessKey); }
+  /** Users without their secrets (all, or of one account). */
+  userList(account?: string): Promise<UserInfo[]> { return this.proxy().userList(account); }
+  /** Deletes a user (its account and data stay); ACCOUNT_NOT_FOUND. */
+  userDelete(accessKey: string): Promise<void> { return this.proxy().userDelete(accessKey); }
 
   // --- accounts and containers ---
   accountShow(): Promise<AccountInfo> { return this.proxy().accountShow(this.account); }
@@ -233,8 +245,51 @@ export class ObjectStorage {
     return { content, start, end, stream };
   }
 
-  objectList(container: string, opts: { prefix?: string; delimiter?: string; marker?: string; limit?: number; versions?: boolean } = {}): Promise<ContentList> {
-    return this.proxy().contentList({ ...this.base(container), ...opts });
+  /**
+   * One page of a listing (UTF-8 byte order). With `versions`, every version newest first;
+   * a page may stop inside one name's versions: pass `next_marker` and `next_version_marker`
+   * back as `marker` and `versionMarker`.
+   */
+  objectList(container: string, opts: { prefix?: string; delimiter?: string; marker?: string; versionMarker?: string | number; limit?: number; versions?: boolean } = {}): Promise<ContentList> {
+    const { versionMarker, ...rest } = opts;
+    return this.proxy().contentList({ ...this.base(container), ...rest, version_marker: versionMarker });
+  }
+
+  /**
+   * Creates `name` from existing contents of the same container, in order, without copying
+   * data: the new content's chunks are the parts' chunks with their positions renumbered
+   * (S3 multipart completion). The parts stay until deleted; deleting them later keeps the
+   * chunks, which the new content still references. Every part must have the same policy.
+   */
+  async objectConcat(container: string, name: string, parts: Array<{ name: string; version?: string | number }>, opts: { mime?: string; properties?: Record<string, string>; hash?: string } = {}): Promise<ContentInfo> {
+    const b = this.base(container);
+    validateName('object', name);
+    const proxy = this.proxy();
+    const chunks: ChunkInfo[] = [];
+    let pos = 0;
+    let size = 0;
+    let policy = '';
+    let chunkMethod = '';
+    for (const p of parts) {
+      const c = await proxy.contentShow({ ...b, path: validateName('object', p.name), version: p.version });
+      if (policy === '') { policy = c.policy; chunkMethod = c.chunkMethod; }
+      else if (c.chunkMethod !== chunkMethod) throw new InvalidArgumentError('BAD_REQUEST', `part ${p.name} has chunk method ${c.chunkMethod}, not ${chunkMethod}`);
+      let maxPos = -1;
+      for (const ch of c.chunks) {
+        const [head, ...tail] = ch.pos.split('.');
+        const n = Number.parseInt(head ?? '0', 10);
+        maxPos = Math.max(maxPos, n);
+        chunks.push({ url: ch.url, pos: [String(pos + n), ...tail].join('.'), size: ch.size, hash: ch.hash });
+      }
+      pos += maxPos + 1;
+      size += c.size;
+    }
+    const now = Date.now();
+    const content: ContentInfo = {
+      id: newContentId(), name, version: nextVersionMicros(), size, hash: opts.hash ?? '', mime: opts.mime ?? 'application/octet-stream',
+      policy, chunkMethod, ctime: now, mtime: now, deleted: false, properties: opts.properties ?? {}, chunks,
+    };
+    return proxy.contentCreate({ ...b, content });
   }
 
   objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {

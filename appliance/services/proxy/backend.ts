@@ -117,6 +117,23 @@ export class ProxyBackend {
     return this.account(reqId, (a) => a.accountList());
   }
 
+  async userCreate(b: { access_key?: string; secret_key?: string; account?: unknown; replace?: boolean }, reqId: string): Promise<unknown> {
+    const account = validateName('account', b.account);
+    return this.account(reqId, (a) => a.userCreate({ access_key: b.access_key, secret_key: b.secret_key, account, replace: b.replace === true }));
+  }
+
+  async userShow(q: { access_key?: string }, reqId: string): Promise<unknown> {
+    return this.account(reqId, (a) => a.userShow(q.access_key ?? ''));
+  }
+
+  async userList(q: { account?: string }, reqId: string): Promise<unknown> {
+    return this.account(reqId, (a) => a.userList(q.account || undefined));
+  }
+
+  async userDelete(b: { access_key?: string }, reqId: string): Promise<void> {
+    await this.account(reqId, (a) => a.userDelete(String(b.access_key ?? '')));
+  }
+
   private async containerPolicy(cid: string, reqId: string): Promise<string | undefined> {
     const hit = this.policyCache.get(cid);
     if (hit && hit.expires > Date.now()) return hit.policy;
