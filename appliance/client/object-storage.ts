@@ -86,8 +86,8 @@ export class ObjectStorage {
   }
 
   /** The same client for another account (the S3 gateway maps access keys to accounts). */
-  forAccount(account: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId });
+  forAccount(account: string, reqId?: string): ObjectStorage {
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId });
   }
 
   private proxy(): ProxyClient {

@@ -18,6 +18,8 @@ import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
+import { S3Service } from '../gateways/s3';
+import { ObjectStorage } from '../client/object-storage';
 import type { Service, ServiceContext } from './service';
 
 export interface RunningNode {
@@ -110,6 +112,15 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, abort.signal);
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
+    }
+    if (wanted.has('s3')) {
+      const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
+      if (wanted.has('account') && config['s3.access_key'] !== '') {
+        // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default".
+        await new ObjectStorage({ proxy: proxyAddr, account: 'default' })
+          .userCreate({ accessKey: config['s3.access_key'], secretKey: config['s3.secret_key'], replace: true });
+      }
+      await startOne(new S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'] }), 's3');
     }
   } catch (e) {
     await stop();

@@ -56,6 +56,7 @@ export const SCHEMA = {
   's3.port': { type: 'int', default: 6007, min: 0, max: 65535, description: 'S3 gateway port.' },
   's3.access_key': { type: 'string', default: 'demo', description: 'Access key of the default S3 user `oio node up` creates (account `default`).' },
   's3.secret_key': { type: 'string', default: 'demosecretkey123', description: 'Secret key of the default S3 user (never logged). Change it: OIO_S3_SECRET_KEY.' },
+  's3.domains': { type: 'list', default: ['localhost'], description: 'Domains of virtual-hosted style S3 addressing: a Host of <bucket>.<domain> names the bucket.' },
   's3.region': { type: 'string', default: 'us-east-1', description: 'Region the S3 gateway answers in GetBucketLocation (any region is accepted in signatures).' },
   'account.port': { type: 'int', default: 6009, min: 0, max: 65535, description: 'Account service port.' },
   'meta1.port': { type: 'int', default: 6110, min: 0, max: 65535, description: 'meta1 port.' },
