@@ -168,10 +168,17 @@ export class ObjectStorage {
     } else input = source;
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new InvalidArgumentError('BAD_REQUEST', 'size must be a non-negative integer');
 
+    // A source that fails or closes before the upload reads it must fail the upload at once.
+    let sourceError: unknown;
+    const early = (e: unknown) => { sourceError ??= e; };
+    input.on('error', early);
     const proxy = this.proxy();
     const version = nextVersionMicros();
     const contentId = newContentId();
     let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy: opts.policy, pos: 0 });
+    if (sourceError !== undefined || (input.destroyed && !input.readableEnded)) {
+      throw sourceError ?? new InvalidArgumentError('BAD_REQUEST', 'source closed before its end');
+    }
     // One metachunk: its MD5 (computed by the replica writer) is the content's MD5, so the
     // bytes are hashed once. Several: the content MD5 is computed over the whole stream.
     const single = size !== undefined && size <= prepared.chunkSize;
@@ -182,6 +189,8 @@ export class ObjectStorage {
       transform(chunk: Buffer, _enc, cb) { md5?.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
     });
     input.on('error', (e) => tap.destroy(e));
+    // pipe() does not pass on a close without end (a client gone mid-upload): abort then.
+    input.on('close', () => { if (!input.readableEnded && !tap.destroyed) tap.destroy(new InvalidArgumentError('BAD_REQUEST', 'source closed before its end')); });
     input.pipe(tap);
 
     const written: ChunkInfo[] = [];

@@ -63,6 +63,8 @@ export interface S3Request {
   key: string | undefined;
   /** decoded query parameters */
   query: Map<string, string>;
+  /** the S3 operation, once routed (access log) */
+  op: string;
   /** lower-case header (first value) */
   header(name: string): string | undefined;
 }

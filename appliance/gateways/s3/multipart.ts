@@ -86,7 +86,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
     part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream' });
   } catch (e) {
     body.destroy();
-    throw bodyError(body, e);
+    throw bodyError(body, e, r.req);
   }
   const h: Record<string, string> = { etag: etagOf(part) };
   const cs = body.computed.checksum;

@@ -165,7 +165,7 @@ export async function putObject(r: S3Request): Promise<void> {
   } catch (e) {
     body.destroy();
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
-    throw bodyError(body, e);
+    throw bodyError(body, e, r.req);
   }
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
   const cs = body.computed.checksum;
@@ -174,10 +174,12 @@ export async function putObject(r: S3Request): Promise<void> {
 }
 
 /** The error that explains a failed upload best: the body's check if it failed, else `e`. */
-export function bodyError(body: S3Body, e: unknown): unknown {
+export function bodyError(body: S3Body, e: unknown, req?: { complete: boolean }): unknown {
   const be = (body as unknown as { errored?: unknown }).errored;
   if (be instanceof S3Error) return be;
   if (e instanceof S3Error) return e;
+  // The client went away (or its body broke off): whatever the upload said, the body is incomplete.
+  if (be || (req && !req.complete)) return new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
   const code = (e as { code?: string }).code;
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') return new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
   return e;

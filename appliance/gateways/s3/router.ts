@@ -44,12 +44,18 @@ const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'res
 const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
 const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.'); };
 
-/** Runs the operation a request names; returns its name for the access log. */
+async function run(r: S3Request, op: string, fn: () => Promise<void>): Promise<string> {
+  r.op = op;
+  await fn();
+  return op;
+}
+
+/** Runs the operation a request names (its name is set on `r.op` first, for the access log). */
 export async function dispatch(r: S3Request): Promise<string> {
   const method = r.req.method ?? 'GET';
   const q = r.query;
   if (r.bucket === undefined) {
-    if (method === 'GET') { await b.listBuckets(r); return 'ListBuckets'; }
+    if (method === 'GET') return run(r, 'ListBuckets', () => b.listBuckets(r));
     return methodNotAllowed();
   }
   checkBucketName(r.bucket);
@@ -57,29 +63,29 @@ export async function dispatch(r: S3Request): Promise<string> {
     for (const s of BUCKET_UNSUPPORTED) if (q.has(s)) return notImplemented(`bucket ${s}`);
     switch (method) {
       case 'GET':
-        if (q.has('location')) { await b.getBucketLocation(r); return 'GetBucketLocation'; }
-        if (q.has('versioning')) { await b.getBucketVersioning(r); return 'GetBucketVersioning'; }
-        if (q.has('tagging')) { await b.getBucketTagging(r); return 'GetBucketTagging'; }
-        if (q.has('cors')) { await b.getBucketCors(r); return 'GetBucketCors'; }
-        if (q.has('acl')) { await b.getBucketAcl(r); return 'GetBucketAcl'; }
-        if (q.has('uploads')) { await m.listMultipartUploads(r); return 'ListMultipartUploads'; }
-        if (q.has('versions')) { await l.listObjectVersions(r); return 'ListObjectVersions'; }
-        if (q.get('list-type') === '2') { await l.listObjectsV2(r); return 'ListObjectsV2'; }
+        if (q.has('location')) return run(r, 'GetBucketLocation', () => b.getBucketLocation(r));
+        if (q.has('versioning')) return run(r, 'GetBucketVersioning', () => b.getBucketVersioning(r));
+        if (q.has('tagging')) return run(r, 'GetBucketTagging', () => b.getBucketTagging(r));
+        if (q.has('cors')) return run(r, 'GetBucketCors', () => b.getBucketCors(r));
+        if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
+        if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
+        if (q.has('versions')) return run(r, 'ListObjectVersions', () => l.listObjectVersions(r));
+        if (q.get('list-type') === '2') return run(r, 'ListObjectsV2', () => l.listObjectsV2(r));
         if (q.has('list-type')) throw new S3Error('InvalidArgument', 'Invalid List Type specified in Request', { ArgumentName: 'list-type' });
-        await l.listObjectsV1(r); return 'ListObjects';
-      case 'HEAD': await b.headBucket(r); return 'HeadBucket';
+        return run(r, 'ListObjects', () => l.listObjectsV1(r));
+      case 'HEAD': return run(r, 'HeadBucket', () => b.headBucket(r));
       case 'PUT':
-        if (q.has('versioning')) { await b.putBucketVersioning(r); return 'PutBucketVersioning'; }
-        if (q.has('tagging')) { await b.putBucketTagging(r); return 'PutBucketTagging'; }
-        if (q.has('cors')) { await b.putBucketCors(r); return 'PutBucketCors'; }
-        if (q.has('acl')) { await b.putAcl(r); return 'PutBucketAcl'; }
-        await b.createBucket(r); return 'CreateBucket';
+        if (q.has('versioning')) return run(r, 'PutBucketVersioning', () => b.putBucketVersioning(r));
+        if (q.has('tagging')) return run(r, 'PutBucketTagging', () => b.putBucketTagging(r));
+        if (q.has('cors')) return run(r, 'PutBucketCors', () => b.putBucketCors(r));
+        if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
+        return run(r, 'CreateBucket', () => b.createBucket(r));
       case 'DELETE':
-        if (q.has('tagging')) { await b.deleteBucketTagging(r); return 'DeleteBucketTagging'; }
-        if (q.has('cors')) { await b.deleteBucketCors(r); return 'DeleteBucketCors'; }
-        await b.deleteBucket(r); return 'DeleteBucket';
+        if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketTagging(r));
+        if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketCors(r));
+        return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
-        if (q.has('delete')) { await o.deleteObjects(r); return 'DeleteObjects'; }
+        if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));
         return notImplemented('POST object (browser form upload)');
       default: return methodNotAllowed();
     }
@@ -88,24 +94,24 @@ export async function dispatch(r: S3Request): Promise<string> {
   for (const s of OBJECT_UNSUPPORTED) if (q.has(s)) return notImplemented(`object ${s}`);
   switch (method) {
     case 'GET':
-      if (q.has('uploadId')) { await m.listParts(r); return 'ListParts'; }
-      if (q.has('tagging')) { await o.getObjectTagging(r); return 'GetObjectTagging'; }
-      if (q.has('acl')) { await o.getObjectAcl(r); return 'GetObjectAcl'; }
-      await o.getObject(r, false); return 'GetObject';
-    case 'HEAD': await o.getObject(r, true); return 'HeadObject';
+      if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
+      if (q.has('tagging')) return run(r, 'GetObjectTagging', () => o.getObjectTagging(r));
+      if (q.has('acl')) return run(r, 'GetObjectAcl', () => o.getObjectAcl(r));
+      return run(r, 'GetObject', () => o.getObject(r, false));
+    case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
     case 'PUT':
-      if (q.has('uploadId')) { await m.uploadPart(r); return r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart'; }
-      if (q.has('tagging')) { await o.putObjectTagging(r); return 'PutObjectTagging'; }
-      if (q.has('acl')) { await b.putAcl(r); return 'PutObjectAcl'; }
-      if (r.header('x-amz-copy-source') !== undefined) { await o.copyObject(r); return 'CopyObject'; }
-      await o.putObject(r); return 'PutObject';
+      if (q.has('uploadId')) return run(r, r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart', () => m.uploadPart(r));
+      if (q.has('tagging')) return run(r, 'PutObjectTagging', () => o.putObjectTagging(r));
+      if (q.has('acl')) return run(r, 'PutObjectAcl', () => b.putAcl(r));
+      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', () => o.copyObject(r));
+      return run(r, 'PutObject', () => o.putObject(r));
     case 'DELETE':
-      if (q.has('uploadId')) { await m.abortMultipartUpload(r); return 'AbortMultipartUpload'; }
-      if (q.has('tagging')) { await o.deleteObjectTagging(r); return 'DeleteObjectTagging'; }
-      await o.deleteObject(r); return 'DeleteObject';
+      if (q.has('uploadId')) return run(r, 'AbortMultipartUpload', () => m.abortMultipartUpload(r));
+      if (q.has('tagging')) return run(r, 'DeleteObjectTagging', () => o.deleteObjectTagging(r));
+      return run(r, 'DeleteObject', () => o.deleteObject(r));
     case 'POST':
-      if (q.has('uploads')) { await m.createMultipartUpload(r); return 'CreateMultipartUpload'; }
-      if (q.has('uploadId')) { await m.completeMultipartUpload(r); return 'CompleteMultipartUpload'; }
+      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', () => m.createMultipartUpload(r));
+      if (q.has('uploadId')) return run(r, 'CompleteMultipartUpload', () => m.completeMultipartUpload(r));
       return methodNotAllowed();
     default: return methodNotAllowed();
   }

@@ -88,7 +88,7 @@ export class S3Service {
     const qi = url.indexOf('?');
     const rawPath = qi < 0 ? url : url.slice(0, qi);
     const rawQuery = qi < 0 ? '' : url.slice(qi + 1);
-    let op = 'Unknown';
+    let r: S3Request | undefined;
     let status = 200;
     let code: string | undefined;
     try {
@@ -101,17 +101,19 @@ export class S3Service {
       const target = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
       const auth = await authenticate(req, rawPath, rawQuery, this.lookup, Date.now());
       const query = new Map(queryPairs(rawQuery));
-      const r: S3Request = {
+      r = {
         req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth,
         storage: this.base.forAccount(auth.account, reqId),
-        bucket: target.bucket, key: target.key, query,
+        bucket: target.bucket, key: target.key, query, op: 'Unknown',
         header: (name) => { const v = req.headers[name]; return Array.isArray(v) ? v.join(',') : v; },
       };
-      op = await dispatch(r);
+      await dispatch(r);
       status = res.statusCode;
     } catch (e) {
+      const op = r?.op ?? 'Unknown';
       const { err, internal } = toS3Error(e);
       if (internal) log.error('internal error', { reqId, op, err: e instanceof Error ? e : String(e) });
+      else if (err.status >= 500) log.warn('s3 request failed', { reqId, op, code: (e as { code?: string }).code, msg: (e as Error).message });
       status = err.status;
       code = err.s3Code;
       if (res.headersSent) { res.destroy(); }
@@ -126,7 +128,7 @@ export class S3Service {
       if (!req.complete) req.resume();
     }
     if (this.accessLog) {
-      log.info('access', { method: req.method, op, status, code, durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, reqId });
+      log.info('access', { method: req.method, op: r?.op ?? 'Unknown', status, code, durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, reqId });
     }
   }
 
