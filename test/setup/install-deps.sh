@@ -9,6 +9,10 @@ declare -A NEED=(
   [fio]=fio
   [mkfs.xfs]=xfsprogs
   [losetup]=mount
+  [aws]=awscli
+  [s3cmd]=s3cmd
+  [rclone]=rclone
+  [curl]=curl
 )
 
 missing=()

@@ -85,8 +85,9 @@ export async function uploadPart(r: S3Request): Promise<void> {
   try {
     part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream' });
   } catch (e) {
+    const err = bodyError(body, e, r.req);
     body.destroy();
-    throw bodyError(body, e, r.req);
+    throw err;
   }
   const h: Record<string, string> = { etag: etagOf(part) };
   const cs = body.computed.checksum;

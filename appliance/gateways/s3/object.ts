@@ -163,9 +163,10 @@ export async function putObject(r: S3Request): Promise<void> {
   try {
     content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties });
   } catch (e) {
-    body.destroy();
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
-    throw bodyError(body, e, r.req);
+    const err = bodyError(body, e, r.req);
+    body.destroy();
+    throw err;
   }
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
   const cs = body.computed.checksum;
@@ -178,8 +179,8 @@ export function bodyError(body: S3Body, e: unknown, req?: { complete: boolean })
   const be = (body as unknown as { errored?: unknown }).errored;
   if (be instanceof S3Error) return be;
   if (e instanceof S3Error) return e;
-  // The client went away (or its body broke off): whatever the upload said, the body is incomplete.
-  if (be || (req && !req.complete)) return new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
+  // The client went away (the body stream broke off): whatever the upload said, the body is incomplete.
+  if (be || (req as { readableAborted?: boolean } | undefined)?.readableAborted) return new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
   const code = (e as { code?: string }).code;
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') return new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
   return e;
