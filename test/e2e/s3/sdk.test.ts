@@ -310,6 +310,16 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.match(await anon.text(), /<Code>AccessDenied<\/Code>.*<RequestId>/s);
   });
 
+  it('addresses buckets virtual-hosted style (<bucket>.localhost) as well as path style', async () => {
+    const b = await newBucket();
+    const port = s3n.host.split(':')[1];
+    const put = await signedRequest(creds, s3n.host, { method: 'PUT', path: '/v/key.txt', body: 'virtual', hostHeader: `${b}.localhost:${port}` });
+    assert.equal(put.status, 200, put.body);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'v/key.txt' })))).toString(), 'virtual');
+    const list = await signedRequest(creds, s3n.host, { method: 'GET', path: '/', query: { 'list-type': '2' }, hostHeader: `${b}.localhost:${port}` });
+    assert.match(list.body, /<Name>[^<]+<\/Name>.*<Key>v\/key.txt<\/Key>/s);
+  });
+
   it('serves presigned URLs and refuses expired or tampered ones', async () => {
     const b = await newBucket();
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'p q', Body: 'presigned' }));

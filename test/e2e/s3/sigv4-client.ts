@@ -55,6 +55,8 @@ export interface RawRequest {
   unsignedPayload?: boolean;
   /** destroy the connection after this many body bytes (truncated upload) */
   truncateAt?: number;
+  /** Host header when it differs from the address connected to (virtual-hosted style) */
+  hostHeader?: string;
 }
 
 /** Signs (header form, payload SHA-256) and sends a request. */
@@ -63,7 +65,7 @@ export function signedRequest(c: Creds, host: string, r: RawRequest): Promise<Ra
   const amzDate = amzNow(r.time);
   const date = amzDate.slice(0, 8);
   const scope = `${date}/${c.region ?? 'us-east-1'}/s3/aws4_request`;
-  const headers: Record<string, string> = { host, 'x-amz-date': amzDate, 'x-amz-content-sha256': r.unsignedPayload ? 'UNSIGNED-PAYLOAD' : sha256(body), ...(r.headers ?? {}) };
+  const headers: Record<string, string> = { host: r.hostHeader ?? host, 'x-amz-date': amzDate, 'x-amz-content-sha256': r.unsignedPayload ? 'UNSIGNED-PAYLOAD' : sha256(body), ...(r.headers ?? {}) };
   headers['content-length'] = String(body.length);
   const names = Object.keys(headers).map((h) => h.toLowerCase()).sort();
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
