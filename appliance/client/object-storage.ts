@@ -47,6 +47,8 @@ export interface GetOptions {
   start?: number;
   /** last byte (inclusive) */
   end?: number;
+  /** the content as just read by objectHead (saves asking the proxy again) */
+  content?: ContentInfo;
 }
 
 export interface GetResult {
@@ -244,7 +246,7 @@ export class ObjectStorage {
    * own; `end` is inclusive. Throws CONTENT_NOT_FOUND, or BAD_REQUEST for a range outside it.
    */
   async objectGet(container: string, name: string, opts: GetOptions = {}): Promise<GetResult> {
-    const content = await this.objectHead(container, name, opts.version);
+    const content = opts.content ?? await this.objectHead(container, name, opts.version);
     const start = opts.start ?? 0;
     const end = Math.min(opts.end ?? content.size - 1, content.size - 1);
     if (start < 0 || (content.size > 0 && start > end) || (content.size === 0 && start > 0)) {

@@ -230,7 +230,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
 
 async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }): Promise<void> {
   if (c.size === 0) { r.res.writeHead(status, headers); r.res.end(); return; }
-  const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end });
+  const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end, content: c });
   r.res.writeHead(status, headers);
   await new Promise<void>((resolve) => {
     pipeline(got.stream, r.res, (err) => {
