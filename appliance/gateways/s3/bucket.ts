@@ -165,6 +165,31 @@ export async function deleteBucketCors(r: S3Request): Promise<void> {
   sendEmpty(r, 204);
 }
 
+function originMatches(pattern: string, origin: string): boolean {
+  if (pattern === '*') return true;
+  const i = pattern.indexOf('*');
+  return i < 0 ? pattern === origin : origin.startsWith(pattern.slice(0, i)) && origin.endsWith(pattern.slice(i + 1));
+}
+
+/**
+ * CORS headers of an authenticated request carrying Origin, from the bucket's rules (first
+ * rule matching origin and method). Preflight (OPTIONS) is not implemented.
+ */
+export async function corsHeaders(r: S3Request): Promise<void> {
+  const origin = r.header('origin');
+  if (origin === undefined || r.bucket === undefined) return;
+  const raw = (await bucketInfo(r).catch(() => undefined))?.properties[BUCKET_PROP.cors];
+  if (!raw) return;
+  const method = r.req.method ?? 'GET';
+  const rule = (JSON.parse(raw) as CorsRule[]).find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
+  if (!rule) return;
+  r.res.setHeader('access-control-allow-origin', rule.origins.includes('*') ? '*' : origin);
+  r.res.setHeader('access-control-allow-methods', rule.methods.join(', '));
+  if (rule.expose.length) r.res.setHeader('access-control-expose-headers', rule.expose.join(', '));
+  if (rule.maxAge !== undefined) r.res.setHeader('access-control-max-age', String(rule.maxAge));
+  r.res.setHeader('vary', 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method');
+}
+
 /** GET /bucket?acl */
 export async function getBucketAcl(r: S3Request): Promise<void> {
   await bucketInfo(r);

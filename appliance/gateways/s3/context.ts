@@ -37,6 +37,7 @@ export const PROP = {
   uploadKey: 's3-upload-key',
   uploadInitiated: 's3-upload-initiated',
   partsCount: 's3-parts',
+  partSizes: 's3-part-sizes',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */

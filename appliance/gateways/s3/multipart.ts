@@ -148,7 +148,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   const etag = `${md5.digest('hex')}-${parts.length}`;
   const props: Record<string, string> = {};
   for (const [k, v] of Object.entries(up.properties)) if (k !== PROP.uploadKey && k !== PROP.uploadInitiated) props[k] = v;
-  Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length) }, await nullProps(r, r.bucket!));
+  Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
   const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props });
   // The parts' names go; their chunks stay, referenced by the new object.
   await deleteAllUnder(r, partPrefix(id));

@@ -213,8 +213,15 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   let range = parseRange(r.header('range'), c.size);
   if (partNumber !== undefined) {
     if (!/^\d+$/.test(partNumber) || Number(partNumber) < 1 || Number(partNumber) > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
-    if (c.properties[PROP.partsCount] === undefined && Number(partNumber) !== 1) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
-    if (c.properties[PROP.partsCount] !== undefined) throw new S3Error('NotImplemented', 'partNumber on a multipart object is not implemented');
+    const n = Number(partNumber);
+    const sizes = (c.properties[PROP.partSizes] ?? String(c.size)).split(',').map(Number);
+    if (n > sizes.length) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
+    if (c.properties[PROP.partsCount] !== undefined) {
+      if (range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+      const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
+      range = { start, end: start + sizes[n - 1]! - 1 };
+      if (sizes[n - 1] === 0) range = undefined;
+    }
   }
   if (range === undefined) {
     headers['content-length'] = String(c.size);
@@ -342,7 +349,7 @@ export async function copyObject(r: S3Request): Promise<void> {
   // The properties the copy must end with.
   const keepUser = (k: string) => k.startsWith('x-amz-meta-') || (STORED_HEADERS as readonly string[]).includes(k) || k === PROP.contentType;
   const props: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source.properties)) if (k === PROP.etag || k === PROP.partsCount || (directive === 'COPY' && keepUser(k)) || (tagDirective === 'COPY' && k === PROP.tagging)) props[k] = v;
+  for (const [k, v] of Object.entries(source.properties)) if (k === PROP.etag || k === PROP.partsCount || k === PROP.partSizes || (directive === 'COPY' && keepUser(k)) || (tagDirective === 'COPY' && k === PROP.tagging)) props[k] = v;
   if (directive === 'COPY' && props[PROP.contentType] === undefined && source.mime) props[PROP.contentType] = source.mime;
   if (directive === 'REPLACE') Object.assign(props, metadataFromHeaders(r).properties);
   if (tagDirective === 'REPLACE') {

@@ -59,6 +59,7 @@ export async function dispatch(r: S3Request): Promise<string> {
     return methodNotAllowed();
   }
   checkBucketName(r.bucket);
+  await b.corsHeaders(r);
   if (r.key === undefined) {
     for (const s of BUCKET_UNSUPPORTED) if (q.has(s)) return notImplemented(`bucket ${s}`);
     switch (method) {

@@ -187,6 +187,9 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     const mid = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp', Range: `bytes=${p1.length - 3}-${p1.length + 2}` }));
     assert.ok((await bodyOf(mid)).equals(Buffer.concat([p1, p2]).subarray(p1.length - 3, p1.length + 3)));
     // No data copied: the object's chunks are the parts' chunks (4 MiB metachunks: 2 + 1).
+    const part2 = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp', PartNumber: 2 }));
+    assert.equal(part2.PartsCount, 2);
+    assert.ok((await bodyOf(part2)).equals(p2));
     const content = await s3n.node.client('default').objectHead(b, 'mp');
     assert.equal(content.chunks.length, 3);
     assert.deepEqual(content.chunks.map((c) => c.pos), ['0', '1', '2']);
@@ -282,6 +285,10 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'], MaxAgeSeconds: 60 }] } }));
     const cors = await s3.send(new GetBucketCorsCommand({ Bucket: b }));
     assert.deepEqual(cors.CORSRules?.map((r) => [r.AllowedMethods, r.AllowedOrigins, r.MaxAgeSeconds]), [[['GET'], ['*'], 60]]);
+    const withOrigin = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}/t`, headers: { origin: 'https://app.example' } });
+    assert.equal(withOrigin.headers['access-control-allow-origin'], '*');
+    const put = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/t2`, body: 'x', headers: { origin: 'https://app.example' } });
+    assert.equal(put.headers['access-control-allow-origin'], undefined, 'PUT is not an allowed CORS method');
   });
 
   it('deletes many objects (verbose and quiet)', async () => {
