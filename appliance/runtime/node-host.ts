@@ -113,13 +113,14 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
+    const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
+    if (wanted.has('proxy') && wanted.has('account') && config['s3.access_key'] !== '') {
+      // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default", even
+      // when the gateway runs in its own process (`oio service run s3`).
+      await new ObjectStorage({ proxy: proxyAddr, account: 'default' })
+        .userCreate({ accessKey: config['s3.access_key'], secretKey: config['s3.secret_key'], replace: true });
+    }
     if (wanted.has('s3')) {
-      const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
-      if (wanted.has('account') && config['s3.access_key'] !== '') {
-        // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default".
-        await new ObjectStorage({ proxy: proxyAddr, account: 'default' })
-          .userCreate({ accessKey: config['s3.access_key'], secretKey: config['s3.secret_key'], replace: true });
-      }
       await startOne(new S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'] }), 's3');
     }
   } catch (e) {
