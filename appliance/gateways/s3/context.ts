@@ -38,6 +38,8 @@ export const PROP = {
   uploadInitiated: 's3-upload-initiated',
   partsCount: 's3-parts',
   partSizes: 's3-part-sizes',
+  /** prefix of the stored full-object checksums: `s3-checksum-crc32` = base64 */
+  checksum: 's3-checksum-',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
@@ -243,6 +245,13 @@ export function objectHeaders(c: ContentInfo, versioned: boolean): Record<string
   const tags = c.properties[PROP.tagging];
   if (tags) h['x-amz-tagging-count'] = String(new URLSearchParams(tags).size);
   if (c.properties[PROP.partsCount]) h['x-amz-mp-parts-count'] = c.properties[PROP.partsCount]!;
+  return h;
+}
+
+/** The stored checksum headers of an object (sent when asked with x-amz-checksum-mode: ENABLED). */
+export function checksumHeaders(c: ContentInfo): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.properties)) if (k.startsWith(PROP.checksum)) h[`x-amz-checksum-${k.slice(PROP.checksum.length)}`] = v;
   return h;
 }
 

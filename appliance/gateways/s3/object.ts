@@ -11,7 +11,7 @@ import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
 import { algorithmOfHeader, ChecksumAlgorithm } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
@@ -168,8 +168,10 @@ export async function putObject(r: S3Request): Promise<void> {
     body.destroy();
     throw err;
   }
-  const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
   const cs = body.computed.checksum;
+  // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
+  if (cs) content = await r.storage.objectSetProperties(bucket, key, { [`${PROP.checksum}${cs.algorithm}`]: cs.value }, [], content.version);
+  const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
   if (cs) headers[`x-amz-checksum-${cs.algorithm}`] = cs.value;
   sendEmpty(r, 200, headers);
 }
@@ -209,6 +211,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
   overrideHeaders(r, headers);
+  if (r.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.header('range') === undefined && r.query.get('partNumber') === undefined) Object.assign(headers, checksumHeaders(c));
   const partNumber = r.query.get('partNumber');
   let range = parseRange(r.header('range'), c.size);
   if (partNumber !== undefined) {
@@ -271,6 +274,12 @@ async function deleteOne(r: S3Request, bucket: string, key: string, versionId: s
   }
   try {
     const res = await r.storage.objectDelete(bucket, key);
+    if (res.marker && versioningOf(await bucketInfo(r, bucket)) === 'Suspended') {
+      // Suspended: the marker is the "null" version, which replaces any older null version.
+      const marker = await r.storage.objectSetProperties(bucket, key, { [PROP.nullVersion]: '1' }, [], res.marker.version).catch(() => res.marker!);
+      await removeOlderNullVersions(r, bucket, key, res.marker.version);
+      return { deleteMarker: true, versionId: versionIdOf(marker) };
+    }
     if (res.marker) return { deleteMarker: true, versionId: versioned ? versionIdOf(res.marker) : undefined };
     return { deleteMarker: false };
   } catch (e) {

@@ -100,6 +100,9 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     // A streamed body of unknown length to the SDK goes as aws-chunked with a CRC32 trailer.
     const streamed = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'streamed', Body: Readable.from([data.subarray(0, 60_000), data.subarray(60_000)]), ContentLength: data.length }));
     assert.equal(streamed.ETag, `"${md5(data)}"`);
+    assert.ok(streamed.ChecksumCRC32, 'the SDK sent a CRC32 the gateway verified');
+    const withSum = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'streamed', ChecksumMode: 'ENABLED' }));
+    assert.equal(withSum.ChecksumCRC32, streamed.ChecksumCRC32);
     assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'streamed' })))).equals(data));
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' }));
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' })), 'NoSuchKey', 404);
@@ -271,6 +274,11 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal(s2.VersionId, 'null');
     const after = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: 'k' }));
     assert.deepEqual(after.Versions?.map((v) => v.VersionId), ['null', v2, v1], 'one null version, older versions kept');
+    const sdel = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    assert.equal(sdel.VersionId, 'null');
+    const afterDel = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: 'k' }));
+    assert.deepEqual(afterDel.DeleteMarkers?.map((m) => m.VersionId), ['null']);
+    assert.deepEqual(afterDel.Versions?.map((v) => v.VersionId), [v2, v1], 'the null delete marker replaced the null version');
   });
 
   it('stores object and bucket tagging and the CORS configuration', async () => {
