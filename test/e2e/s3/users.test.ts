@@ -57,4 +57,28 @@ describe('e2e: S3 users (oio user, access keys -> accounts)', function () {
     const log = fs.readFileSync(path.join(s3n.node.dataDir, 'node.log'), 'utf8');
     for (const secret of ['alice-secret-123', generated.secret_key!, SECRET_KEY]) assert.ok(!log.includes(secret), 'secrets never reach the logs');
   });
+
+  it('takes the default user of `oio node up` from OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY', async () => {
+    const saved = { ak: process.env.OIO_S3_ACCESS_KEY, sk: process.env.OIO_S3_SECRET_KEY };
+    process.env.OIO_S3_ACCESS_KEY = 'envuser';
+    process.env.OIO_S3_SECRET_KEY = 'env-secret-key-42';
+    let other: S3Node | undefined;
+    try {
+      other = await startS3Node();
+    } finally {
+      for (const [k, v] of [['OIO_S3_ACCESS_KEY', saved.ak], ['OIO_S3_SECRET_KEY', saved.sk]] as const) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    }
+    try {
+      const c = new S3Client({ endpoint: other.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'envuser', secretAccessKey: 'env-secret-key-42' }, maxAttempts: 1 });
+      const b = bucketName('env');
+      await c.send(new CreateBucketCommand({ Bucket: b }));
+      const demo = new S3Client({ endpoint: other.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+      await assert.rejects(demo.send(new ListBucketsCommand({})), (e: Error) => e.name === 'InvalidAccessKeyId', 'the documented default is replaced');
+      c.destroy();
+      demo.destroy();
+      assert.ok(!fs.readFileSync(path.join(other.node.dataDir, 'node.log'), 'utf8').includes('env-secret-key-42'));
+    } finally {
+      await other.node.stop();
+    }
+  });
 });
