@@ -93,6 +93,11 @@ export async function dispatch(r: S3Request): Promise<string> {
   }
   checkKey(r.key);
   for (const s of OBJECT_UNSUPPORTED) if (q.has(s)) return notImplemented(`object ${s}`);
+  // Only the owner's full control exists: a canned ACL granting others would be silently wrong.
+  const acl = r.header('x-amz-acl');
+  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) return notImplemented(`canned ACL ${acl}`);
+  if (r.header('x-amz-object-lock-mode') !== undefined || r.header('x-amz-object-lock-legal-hold') !== undefined) return notImplemented('object lock');
+  if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
