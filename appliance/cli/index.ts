@@ -12,6 +12,7 @@ import { objectCommands } from './object';
 import { configCommands } from './config';
 import { adminCommands } from './admin';
 import { nodeCommands } from './node';
+import { userCommands } from './user';
 import { Command, GLOBAL_BOOLEANS, GLOBAL_REPEATABLE, makeContext } from './context';
 import type { CliIO } from './output';
 
@@ -20,7 +21,7 @@ export type { Command } from './context';
 export { GLOBAL_BOOLEANS } from './context';
 export { AdminStore, adminSshDir, parsePublicKey, type AdminKey } from './admin-store';
 
-export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...configCommands, ...nodeCommands, ...adminCommands];
+export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...userCommands, ...configCommands, ...nodeCommands, ...adminCommands];
 
 export function helpText(extra: Array<{ usage: string; summary: string }> = []): string {
   const rows = [...extra, ...COMMANDS].map((c) => `  oio ${c.usage}\n      ${c.summary}`);

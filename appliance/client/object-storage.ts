@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReqId, validateName, cidOf } from '../common';
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
-import { ProxyClient, type AccountInfo, type ContainerListPage } from './remote/proxy';
+import { ProxyClient, type AccountInfo, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
 import { ecMetachunksOf, readEcRange, readRange, splitChunks, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
 import { defaultCell, EC_ALGOS, ecMethodFor, isEcMethod, parseEcMethod, preferredAlgo, type EcAlgo, type EcParams } from './ec';
@@ -68,6 +68,8 @@ export interface GetOptions {
   start?: number;
   /** last byte (inclusive) */
   end?: number;
+  /** the content as just read by objectHead (saves asking the proxy again) */
+  content?: ContentInfo;
 }
 
 export interface GetResult {
@@ -113,8 +115,8 @@ export class ObjectStorage {
   }
 
   /** The same client for another account (the S3 gateway maps access keys to accounts). */
-  forAccount(account: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs });
+  forAccount(account: string, reqId?: string): ObjectStorage {
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs });
   }
 
   /**
@@ -153,6 +155,18 @@ export class ObjectStorage {
   clusterList(type?: string): Promise<ServiceInfo[]> { return this.proxy().conscienceList(type); }
   clusterLock(type: string, id: string, score?: number): Promise<void> { return this.proxy().conscienceLock(type, id, score); }
   clusterUnlock(type: string, id: string): Promise<void> { return this.proxy().conscienceUnlock(type, id); }
+
+  // --- users (S3 credentials; secrets are answered by create/show only, never logged) ---
+  /** Creates a user of `account` (keys generated when absent); BAD_REQUEST when the key exists unless `replace`. */
+  userCreate(u: { accessKey?: string; secretKey?: string; account?: string; replace?: boolean } = {}): Promise<UserInfo> {
+    return this.proxy().userCreate({ access_key: u.accessKey, secret_key: u.secretKey, account: validateName('account', u.account ?? this.account), replace: u.replace });
+  }
+  /** The user of an access key, secret included; ACCOUNT_NOT_FOUND. */
+  userShow(accessKey: string): Promise<UserInfo> { return this.proxy().userShow(accessKey); }
+  /** Users without their secrets (all, or of one account). */
+  userList(account?: string): Promise<UserInfo[]> { return this.proxy().userList(account); }
+  /** Deletes a user (its account and data stay); ACCOUNT_NOT_FOUND. */
+  userDelete(accessKey: string): Promise<void> { return this.proxy().userDelete(accessKey); }
 
   // --- accounts and containers ---
   accountShow(): Promise<AccountInfo> { return this.proxy().accountShow(this.account); }
@@ -208,11 +222,18 @@ export class ObjectStorage {
     } else input = source;
     if (size !== undefined && (!Number.isInteger(size) || size < 0)) throw new InvalidArgumentError('BAD_REQUEST', 'size must be a non-negative integer');
 
+    // A source that fails or closes before the upload reads it must fail the upload at once.
+    let sourceError: unknown;
+    const early = (e: unknown) => { sourceError ??= e; };
+    input.on('error', early);
     const proxy = this.proxy();
     const version = nextVersionMicros();
     const contentId = newContentId();
     const policy = opts.policy ?? await this.autoPolicy(b.container, size);
     let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0 });
+    if (sourceError !== undefined || (input.destroyed && !input.readableEnded)) {
+      throw sourceError ?? new InvalidArgumentError('BAD_REQUEST', 'source closed before its end');
+    }
     const ec = isEcMethod(prepared.chunkMethod) ? ecParamsFor(prepared.chunkMethod) : undefined;
     // EC contents record the algorithm and cell size they were written with.
     const chunkMethod = ec ? ecMethodFor(prepared.chunkMethod, ec) : prepared.chunkMethod;
@@ -226,6 +247,8 @@ export class ObjectStorage {
       transform(chunk: Buffer, _enc, cb) { md5?.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
     });
     input.on('error', (e) => tap.destroy(e));
+    // pipe() does not pass on a close without end (a client gone mid-upload): abort then.
+    input.on('close', () => { if (!input.readableEnded && !tap.destroyed) tap.destroy(new InvalidArgumentError('BAD_REQUEST', 'source closed before its end')); });
     input.pipe(tap);
 
     const written: ChunkInfo[] = [];
@@ -282,7 +305,7 @@ export class ObjectStorage {
    * m are unusable); `end` is inclusive. Throws CONTENT_NOT_FOUND, or BAD_REQUEST for a range outside it.
    */
   async objectGet(container: string, name: string, opts: GetOptions = {}): Promise<GetResult> {
-    const content = await this.objectHead(container, name, opts.version);
+    const content = opts.content ?? await this.objectHead(container, name, opts.version);
     const start = opts.start ?? 0;
     const end = Math.min(opts.end ?? content.size - 1, content.size - 1);
     if (start < 0 || (content.size > 0 && start > end) || (content.size === 0 && start > 0)) {
@@ -296,8 +319,51 @@ export class ObjectStorage {
     return { content, start, end, stream };
   }
 
-  objectList(container: string, opts: { prefix?: string; delimiter?: string; marker?: string; limit?: number; versions?: boolean } = {}): Promise<ContentList> {
-    return this.proxy().contentList({ ...this.base(container), ...opts });
+  /**
+   * One page of a listing (UTF-8 byte order). With `versions`, every version newest first;
+   * a page may stop inside one name's versions: pass `next_marker` and `next_version_marker`
+   * back as `marker` and `versionMarker`.
+   */
+  objectList(container: string, opts: { prefix?: string; delimiter?: string; marker?: string; versionMarker?: string | number; limit?: number; versions?: boolean } = {}): Promise<ContentList> {
+    const { versionMarker, ...rest } = opts;
+    return this.proxy().contentList({ ...this.base(container), ...rest, version_marker: versionMarker });
+  }
+
+  /**
+   * Creates `name` from existing contents of the same container, in order, without copying
+   * data: the new content's chunks are the parts' chunks with their positions renumbered
+   * (S3 multipart completion). The parts stay until deleted; deleting them later keeps the
+   * chunks, which the new content still references. Every part must have the same policy.
+   */
+  async objectConcat(container: string, name: string, parts: Array<{ name: string; version?: string | number }>, opts: { mime?: string; properties?: Record<string, string>; hash?: string } = {}): Promise<ContentInfo> {
+    const b = this.base(container);
+    validateName('object', name);
+    const proxy = this.proxy();
+    const chunks: ChunkInfo[] = [];
+    let pos = 0;
+    let size = 0;
+    let policy = '';
+    let chunkMethod = '';
+    for (const p of parts) {
+      const c = await proxy.contentShow({ ...b, path: validateName('object', p.name), version: p.version });
+      if (policy === '') { policy = c.policy; chunkMethod = c.chunkMethod; }
+      else if (c.chunkMethod !== chunkMethod) throw new InvalidArgumentError('BAD_REQUEST', `part ${p.name} has chunk method ${c.chunkMethod}, not ${chunkMethod}`);
+      let maxPos = -1;
+      for (const ch of c.chunks) {
+        const [head, ...tail] = ch.pos.split('.');
+        const n = Number.parseInt(head ?? '0', 10);
+        maxPos = Math.max(maxPos, n);
+        chunks.push({ url: ch.url, pos: [String(pos + n), ...tail].join('.'), size: ch.size, hash: ch.hash });
+      }
+      pos += maxPos + 1;
+      size += c.size;
+    }
+    const now = Date.now();
+    const content: ContentInfo = {
+      id: newContentId(), name, version: nextVersionMicros(), size, hash: opts.hash ?? '', mime: opts.mime ?? 'application/octet-stream',
+      policy, chunkMethod, ctime: now, mtime: now, deleted: false, properties: opts.properties ?? {}, chunks,
+    };
+    return proxy.contentCreate({ ...b, content });
   }
 
   objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {

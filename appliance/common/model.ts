@@ -132,6 +132,8 @@ export interface ContentList {
   prefixes: string[];
   truncated: boolean;
   next_marker?: string;
+  /** with versions: the version of next_marker where the page stopped (pass back as versionMarker) */
+  next_version_marker?: number;
 }
 
 export interface ContainerInfo {

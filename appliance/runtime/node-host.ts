@@ -24,6 +24,7 @@ import { FtpService } from './ftp-service';
 import { ObjectStorage } from '../client/object-storage';
 import { createBridgeFs } from '../../fs-bridge/core';
 import { NfsService } from '../../fs-bridge/nfs';
+import { S3Service } from '../gateways/s3';
 import type { Service, ServiceContext } from './service';
 import { EtcdElection } from '../sqliterepo';
 import { EtcdMember } from './etcd-member';
@@ -143,6 +144,16 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
+    const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
+    if (wanted.has('proxy') && wanted.has('account') && config['s3.access_key'] !== '') {
+      // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default", even
+      // when the gateway runs in its own process (`oio service run s3`).
+      await new ObjectStorage({ proxy: proxyAddr, account: 'default' })
+        .userCreate({ accessKey: config['s3.access_key'], secretKey: config['s3.secret_key'], replace: true });
+    }
+    if (wanted.has('s3')) {
+      await startOne(new S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'] }), 's3');
+      }
     if (wanted.has('admin-ssh')) await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'] }), 'admin-ssh');
     if (wanted.has('ftp')) {
       // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).

@@ -22,6 +22,9 @@ declare -A NEED=(
   [git]=git
   [openssl]=openssl
   [cc]=gcc
+  [aws]=awscli
+  [s3cmd]=s3cmd
+  [rclone]=rclone
   [curl]=curl
 )
 

@@ -15,6 +15,9 @@ export interface AccountContainers {
 
 export interface AccountContainerUpdate { id: string; container: string; objects: number; bytes: number; mtime: number; deleted?: boolean }
 
+/** A user (S3 credentials); `secret_key` is only in userCreate/userShow answers. */
+export interface UserInfo { access_key: string; secret_key?: string; account: string; ctime: number }
+
 export class AccountClient {
   /** @param headers sent with every call (the account base's replica set as x-oio-peers) */
   constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
@@ -37,6 +40,26 @@ export class AccountClient {
   /** One page of the account's containers (byte order of names); ACCOUNT_NOT_FOUND. */
   accountContainers(id: string, opts: { prefix?: string; marker?: string; limit?: number } = {}): Promise<AccountContainers> {
     return callJson(this.addr, '/v1/account/containers', { query: { id, ...opts }, reqId: this.reqId, headers: this.headers });
+  }
+
+  /** Creates a user (keys generated when absent; `replace` overwrites an existing key). */
+  userCreate(u: { access_key?: string; secret_key?: string; account: string; replace?: boolean }): Promise<UserInfo> {
+    return callJson(this.addr, '/v1/user/create', { method: 'POST', body: u, reqId: this.reqId });
+  }
+
+  /** A user with its secret; ACCOUNT_NOT_FOUND. */
+  userShow(accessKey: string): Promise<UserInfo> {
+    return callJson(this.addr, '/v1/user/show', { query: { access_key: accessKey }, reqId: this.reqId });
+  }
+
+  /** Users without secrets (optionally of one account). */
+  userList(account?: string): Promise<UserInfo[]> {
+    return callJson(this.addr, '/v1/user/list', { query: { account }, reqId: this.reqId });
+  }
+
+  /** Deletes a user; ACCOUNT_NOT_FOUND. */
+  userDelete(accessKey: string): Promise<void> {
+    return callJson(this.addr, '/v1/user/delete', { method: 'POST', body: { access_key: accessKey }, reqId: this.reqId });
   }
 
   /** Records a container's usage (absolute values; an older mtime is ignored). */

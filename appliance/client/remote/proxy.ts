@@ -3,12 +3,12 @@
  * Stubs of the proxy's REST metadata API (method names = proxy handler names).
  */
 import { callJson } from '../../common/http';
-import type { AccountInfo } from './account';
+import type { AccountInfo, UserInfo } from './account';
 import type { ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 
 export interface ContainerListPage { containers: Array<{ name: string; objects: number; bytes: number; mtime: number }>; truncated: boolean; next_marker?: string }
 
-export type { AccountInfo };
+export type { AccountInfo, UserInfo };
 
 export class ProxyClient {
   constructor(readonly addr: string, private readonly reqId?: string) {}
@@ -30,10 +30,14 @@ export class ProxyClient {
   containerList(q: { account: string; prefix?: string; marker?: string; limit?: number }): Promise<ContainerListPage> { return this.get('/v1/container/list', q); }
   accountShow(account: string): Promise<AccountInfo> { return this.get('/v1/account/show', { account }); }
   accountList(): Promise<string[]> { return this.get('/v1/account/list', {}); }
+  userCreate(b: { access_key?: string; secret_key?: string; account: string; replace?: boolean }): Promise<UserInfo> { return this.post('/v1/user/create', b); }
+  userShow(accessKey: string): Promise<UserInfo> { return this.get('/v1/user/show', { access_key: accessKey }); }
+  userList(account?: string): Promise<UserInfo[]> { return this.get('/v1/user/list', { account }); }
+  userDelete(accessKey: string): Promise<void> { return this.post('/v1/user/delete', { access_key: accessKey }); }
   contentPrepare(b: { account: string; container: string; path: string; size?: number; policy?: string; pos?: number; count?: number; avoid?: string[]; degraded?: boolean }): Promise<PrepareAnswer> { return this.post('/v1/content/prepare', b); }
   contentCreate(b: { account: string; container: string; content: ContentInfo }): Promise<ContentInfo> { return this.post('/v1/content/create', b); }
   contentShow(q: { account: string; container: string; path: string; version?: string | number }): Promise<ContentInfo> { return this.get('/v1/content/show', q); }
-  contentList(q: { account: string; container: string; prefix?: string; delimiter?: string; marker?: string; limit?: number; versions?: boolean; chunks?: boolean }): Promise<ContentList> {
+  contentList(q: { account: string; container: string; prefix?: string; delimiter?: string; marker?: string; version_marker?: string | number; limit?: number; versions?: boolean; chunks?: boolean }): Promise<ContentList> {
     return this.get('/v1/content/list', { ...q, versions: q.versions ? 1 : undefined, chunks: q.chunks ? 1 : undefined });
   }
   contentDelete(b: { account: string; container: string; path: string; version?: string | number }): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> { return this.post('/v1/content/delete', b); }

@@ -4,6 +4,7 @@
  * Container updates carry absolute values and the mtime of the change; the greatest
  * (mtime, deleted, objects, bytes) wins, so updates are idempotent and order-independent.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../../common/errors';
 import { validateName } from '../../common/naming';
@@ -42,6 +43,12 @@ function wins(a: Row, b: Row): boolean {
 
 /** The name of the account base in elections and replication. */
 export const ACCOUNT_BASE = 'account';
+
+/** A user (S3 credentials). `secret_key` only in show/create answers, never in lists or logs. */
+export interface UserInfo { access_key: string; secret_key?: string; account: string; ctime: number }
+
+const ACCESS_KEY_RE = /^[A-Za-z0-9._-]{3,128}$/;
+const SECRET_KEY_RE = /^[\x21-\x7e]{8,128}$/;
 
 export class AccountBackend {
   constructor(public base: Base, private readonly file?: string) {}
@@ -124,6 +131,48 @@ export class AccountBackend {
         [id, name, objects, bytes, u.mtime, deleted]);
       return true;
     }, now);
+  }
+
+  /**
+   * Creates a user: access key -> account + secret. Keys are generated when absent (20
+   * upper-case alphanumerics / 40 base64url characters). With `replace` an existing key is
+   * overwritten (the default user of `oio node up`), else BAD_REQUEST. The account is created.
+   */
+  userCreate(b: { access_key?: unknown; secret_key?: unknown; account?: unknown; replace?: unknown }, now: number): UserInfo {
+    const account = validateName('account', b.account);
+    const access = b.access_key === undefined || b.access_key === '' ? randomBytes(15).toString('base64').replace(/[^A-Za-z0-9]/g, 'X').toUpperCase().slice(0, 20) : b.access_key;
+    if (typeof access !== 'string' || !ACCESS_KEY_RE.test(access)) throw new InvalidArgumentError('BAD_REQUEST', 'access_key must be 3 to 128 of A-Z a-z 0-9 . _ -');
+    const secret = b.secret_key === undefined || b.secret_key === '' ? randomBytes(30).toString('base64url') : b.secret_key;
+    if (typeof secret !== 'string' || !SECRET_KEY_RE.test(secret)) throw new InvalidArgumentError('BAD_REQUEST', 'secret_key must be 8 to 128 printable ASCII characters');
+    return this.base.write((tx) => {
+      const cur = tx.get<{ ctime: number }>(`SELECT ctime FROM users WHERE access_key = ?`, [access]);
+      if (cur && b.replace !== true) throw new InvalidArgumentError('BAD_REQUEST', `access key ${access} exists`);
+      tx.run(`INSERT OR IGNORE INTO accounts (id, ctime) VALUES (?, ?)`, [account, now]);
+      tx.run(`INSERT OR REPLACE INTO users (access_key, secret_key, account, ctime) VALUES (?, ?, ?, ?)`, [access, secret, account, cur?.ctime ?? now]);
+      return { access_key: access, secret_key: secret, account, ctime: cur?.ctime ?? now };
+    }, now);
+  }
+
+  /** One user with its secret (the S3 gateway verifies signatures with it); ACCOUNT_NOT_FOUND. */
+  userShow(accessIn: unknown): UserInfo {
+    const access = typeof accessIn === 'string' ? accessIn : '';
+    const row = this.base.get<UserInfo>(`SELECT access_key, secret_key, account, ctime FROM users WHERE access_key = ?`, [access]);
+    if (!row) throw new NotFoundError('ACCOUNT_NOT_FOUND', 'no such access key');
+    return row;
+  }
+
+  /** Every user, without secrets, by access key (optionally of one account). */
+  userList(account?: string): UserInfo[] {
+    return account
+      ? this.base.all<UserInfo>(`SELECT access_key, account, ctime FROM users WHERE account = ? ORDER BY access_key`, [account])
+      : this.base.all<UserInfo>(`SELECT access_key, account, ctime FROM users ORDER BY access_key`);
+  }
+
+  /** Deletes a user (its account and data stay); ACCOUNT_NOT_FOUND. */
+  userDelete(accessIn: unknown, now: number): void {
+    const access = typeof accessIn === 'string' ? accessIn : '';
+    const done = this.base.write((tx) => tx.run(`DELETE FROM users WHERE access_key = ?`, [access]).changes > 0, now);
+    if (!done) throw new NotFoundError('ACCOUNT_NOT_FOUND', 'no such access key');
   }
 
   close(): void {

@@ -1,3 +1,3 @@
 /** @module services/account — accounts, container lists and usage. */
 export { AccountService, AccountServiceOptions } from './service';
-export { AccountBackend, AccountInfo, ContainerListing, ContainerUpdate, ContainerUsage } from './backend';
+export { AccountBackend, AccountInfo, ContainerListing, ContainerUpdate, ContainerUsage, UserInfo } from './backend';

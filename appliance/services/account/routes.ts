@@ -49,7 +49,30 @@ export function mountRoutes(http: HttpService, backend: AccountBackend, now: () 
     return undefined;
   };
 
+  /**
+   * POST /v1/user/create { access_key?, secret_key?, account, replace? } -> UserInfo with the
+   * secret (keys generated when absent); BAD_REQUEST when the key exists (unless replace).
+   */
+  const userCreate = async (ctx: RouteCtx) => backend.userCreate(await ctx.json(), now());
+
+  /** GET /v1/user/show?access_key= -> UserInfo with its secret; ACCOUNT_NOT_FOUND. */
+  const userShow = (ctx: RouteCtx) => backend.userShow(ctx.query.get('access_key') ?? '');
+
+  /** GET /v1/user/list?account= -> UserInfo[] without secrets. */
+  const userList = (ctx: RouteCtx) => backend.userList(ctx.query.get('account') || undefined);
+
+  /** POST /v1/user/delete { access_key } -> 204; ACCOUNT_NOT_FOUND. */
+  const userDelete = async (ctx: RouteCtx) => {
+    const b = await ctx.json<{ access_key?: unknown }>();
+    backend.userDelete(b.access_key, now());
+    return undefined;
+  };
+
   http
+    .route('POST', '/v1/user/create', userCreate)
+    .route('GET', '/v1/user/show', userShow)
+    .route('GET', '/v1/user/list', userList)
+    .route('POST', '/v1/user/delete', userDelete)
     .route('POST', '/v1/account/create', accountCreate)
     .route('GET', '/v1/account/show', accountShow)
     .route('GET', '/v1/account/list', accountList)

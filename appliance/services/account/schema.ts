@@ -1,6 +1,7 @@
 /**
  * @module services/account/schema
- * SQL of the account base: accounts and, per account, its containers with their usage.
+ * SQL of the account base: accounts and, per account, its containers with their usage;
+ * users (S3 access keys) mapped to accounts.
  * A deleted container keeps a tombstone row (deleted = 1, mtime of the delete) so that an
  * older update arriving late cannot bring it back: updates commute.
  */
@@ -15,6 +16,14 @@ export const MIGRATIONS: Migration[] = [
         account TEXT NOT NULL, name TEXT NOT NULL,
         objects INTEGER NOT NULL, bytes INTEGER NOT NULL, mtime INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (account, name)) WITHOUT ROWID;
+    `,
+  },
+  {
+    // S3 credentials: access key -> account and secret (issue 4).
+    version: 2,
+    sql: `
+      CREATE TABLE users (access_key TEXT PRIMARY KEY, secret_key TEXT NOT NULL, account TEXT NOT NULL, ctime INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX users_account ON users (account);
     `,
   },
 ];

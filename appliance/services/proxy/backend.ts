@@ -100,6 +100,12 @@ export class ProxyBackend {
     await this.account(reqId, (a) => a.accountCreate(account));
     await this.resolver.link(cid, account, container, 'meta2', reqId);
     await this.onMeta2(cid, reqId, (m) => m.containerCreate({ cid, account, container, properties: b.properties ?? {}, system: b.system ?? {} }));
+    // The account lists the container at once (S3 ListBuckets right after CreateBucket), with
+    // meta2's own values and mtime, so meta2's later usage events still win.
+    try {
+      const info = await this.onMeta2(cid, reqId, (m) => m.containerShow(cid)) as { objects: number; bytes: number; mtime: number };
+      await this.account(reqId, (a) => a.accountContainerUpdate({ id: account, container, objects: info.objects, bytes: info.bytes, mtime: info.mtime }));
+    } catch (e) { this.log.warn('account update after create failed (meta2 events will do it)', { cid, err: e as Error }); }
   }
 
   async containerShow(q: { account?: unknown; container?: unknown }, reqId: string): Promise<unknown> {
@@ -118,6 +124,10 @@ export class ProxyBackend {
     const { cid } = this.names(b);
     await this.onMeta2(cid, reqId, (m) => m.containerDelete(cid, b.force));
     this.policyCache.delete(cid);
+    // Gone from the account's list at once (S3 ListBuckets right after DeleteBucket).
+    const { account, container } = this.names(b);
+    await this.account(reqId, (a) => a.accountContainerUpdate({ id: account, container, objects: 0, bytes: 0, mtime: Date.now(), deleted: true }))
+      .catch((e: unknown) => this.log.warn('account update after delete failed (meta2 events will do it)', { cid, err: e as Error }));
     await this.resolver.destroy(cid, reqId).catch((e: unknown) => this.log.warn('meta1 destroy failed', { cid, err: e as Error }));
   }
 
@@ -133,6 +143,23 @@ export class ProxyBackend {
 
   async accountList(reqId: string): Promise<unknown> {
     return this.account(reqId, (a) => a.accountList());
+  }
+
+  async userCreate(b: { access_key?: string; secret_key?: string; account?: unknown; replace?: boolean }, reqId: string): Promise<unknown> {
+    const account = validateName('account', b.account);
+    return this.account(reqId, (a) => a.userCreate({ access_key: b.access_key, secret_key: b.secret_key, account, replace: b.replace === true }));
+  }
+
+  async userShow(q: { access_key?: string }, reqId: string): Promise<unknown> {
+    return this.account(reqId, (a) => a.userShow(q.access_key ?? ''));
+  }
+
+  async userList(q: { account?: string }, reqId: string): Promise<unknown> {
+    return this.account(reqId, (a) => a.userList(q.account || undefined));
+  }
+
+  async userDelete(b: { access_key?: string }, reqId: string): Promise<void> {
+    await this.account(reqId, (a) => a.userDelete(String(b.access_key ?? '')));
   }
 
   private async containerPolicy(cid: string, reqId: string): Promise<string | undefined> {

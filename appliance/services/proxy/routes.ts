@@ -26,6 +26,14 @@ export function registerRoutes(http: HttpService, b: ProxyBackend, conscience: (
   // --- accounts ---
   http.route('GET', '/v1/account/show', (c) => b.accountShow(q(c), c.reqId));
   http.route('GET', '/v1/account/list', (c) => b.accountList(c.reqId));
+  // --- users (S3 credentials, forwarded to the account service; secrets never logged) ---
+  /** { access_key?, secret_key?, account, replace? } -> the user with its secret */
+  http.route('POST', '/v1/user/create', async (c) => b.userCreate(await c.json(), c.reqId));
+  /** ?access_key= -> the user with its secret (the S3 gateway's signature check) */
+  http.route('GET', '/v1/user/show', (c) => b.userShow(q(c), c.reqId));
+  /** ?account= -> users without secrets */
+  http.route('GET', '/v1/user/list', (c) => b.userList(q(c), c.reqId));
+  http.route('POST', '/v1/user/delete', async (c) => b.userDelete(await c.json(), c.reqId));
   // --- contents ---
   /** Chooses rawx targets for the metachunks of an upload (data then goes client -> rawx). */
   http.route('POST', '/v1/content/prepare', async (c) => b.contentPrepare(await c.json(), c.reqId));

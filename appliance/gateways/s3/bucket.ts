@@ -1,0 +1,208 @@
+/**
+ * @module gateways/s3/bucket
+ * Bucket handlers: ListBuckets (the account's containers), Create/Head/DeleteBucket,
+ * GetBucketLocation, versioning (Enabled = unlimited versions, Suspended = kept versions plus
+ * a "null" version), tagging and CORS configuration (container properties), ACL (owner only).
+ */
+import { isNotFound, OioError } from '../../common';
+import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
+import { S3Error } from './errors';
+import { aclXml, readTagging } from './object';
+import { child, childText, children, doc, el, txt } from './xml';
+
+/** GET / */
+export async function listBuckets(r: S3Request): Promise<void> {
+  const out: string[] = [];
+  let marker: string | undefined;
+  const prefix = r.query.get('prefix');
+  for (;;) {
+    const page = await r.storage.containerList({ marker, prefix, limit: 1000 }).catch((e: unknown) => {
+      if (isNotFound(e) && (e as OioError).code === 'ACCOUNT_NOT_FOUND') return { containers: [], truncated: false, next_marker: undefined };
+      throw e;
+    });
+    for (const c of page.containers) out.push(el('Bucket', txt('Name', c.name), txt('CreationDate', new Date(Math.floor(c.mtime / 1000) * 1000).toISOString())));
+    if (!page.truncated || !page.next_marker) break;
+    marker = page.next_marker;
+  }
+  const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  sendXml(r, 200, doc('ListAllMyBucketsResult', owner, el('Buckets', ...out)));
+}
+
+/** PUT /bucket */
+export async function createBucket(r: S3Request): Promise<void> {
+  const bucket = r.bucket!;
+  checkNewBucketName(bucket);
+  const x = await readXml(r, true);
+  if (x) {
+    if (x.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    const loc = childText(x, 'LocationConstraint');
+    if (loc !== undefined && loc !== '' && loc !== r.gw.region) {
+      throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: loc });
+    }
+  }
+  const acl = r.header('x-amz-acl');
+  if (acl !== undefined && acl !== 'private') throw new S3Error('NotImplemented', 'only the private canned ACL is supported');
+  if (r.header('x-amz-bucket-object-lock-enabled') === 'true') throw new S3Error('NotImplemented', 'object lock is not implemented');
+  await r.storage.containerCreate(bucket);
+  forgetBucket(r);
+  sendEmpty(r, 200, { location: `/${bucket}` });
+}
+
+/** HEAD /bucket */
+export async function headBucket(r: S3Request): Promise<void> {
+  await r.storage.containerShow(r.bucket!);
+  sendEmpty(r, 200, { 'x-amz-bucket-region': r.gw.region });
+}
+
+/** DELETE /bucket: BucketNotEmpty while an object, version or delete marker is left (uploads under way are aborted). */
+export async function deleteBucket(r: S3Request): Promise<void> {
+  const bucket = r.bucket!;
+  try {
+    await r.storage.containerDelete(bucket);
+  } catch (e) {
+    if ((e as OioError).code !== 'CONTAINER_NOT_EMPTY') throw e;
+    const page = await r.storage.objectList(bucket, { versions: true, limit: 1 });
+    const first = page.objects[0]?.name ?? page.prefixes[0];
+    if (first !== undefined && !first.startsWith(RESERVED)) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
+    // Only multipart uploads under way are left: they go with the bucket.
+    await r.storage.containerDelete(bucket, { force: true });
+  }
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+/** GET /bucket?location */
+export async function getBucketLocation(r: S3Request): Promise<void> {
+  await bucketInfo(r);
+  const region = r.gw.region === 'us-east-1' ? '' : r.gw.region;
+  sendXml(r, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`);
+}
+
+/** GET /bucket?versioning */
+export async function getBucketVersioning(r: S3Request): Promise<void> {
+  const state = versioningOf(await bucketInfo(r));
+  sendXml(r, 200, doc('VersioningConfiguration', txt('Status', state)));
+}
+
+/** PUT /bucket?versioning: Enabled keeps every version; Suspended keeps them and writes "null" versions. */
+export async function putBucketVersioning(r: S3Request): Promise<void> {
+  const x = await readXml(r);
+  if (x!.name !== 'VersioningConfiguration') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const status = childText(x!, 'Status');
+  if (childText(x!, 'MfaDelete') === 'Enabled') throw new S3Error('NotImplemented', 'MFA delete is not implemented');
+  if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const info = await bucketInfo(r);
+  if (status === 'Suspended' && versioningOf(info) === undefined) { sendEmpty(r, 200); return; }
+  await r.storage.containerSet(r.bucket!, { maxVersions: -1, properties: { [BUCKET_PROP.versioning]: status } });
+  forgetBucket(r);
+  sendEmpty(r, 200);
+}
+
+/** GET /bucket?tagging */
+export async function getBucketTagging(r: S3Request): Promise<void> {
+  const info = await bucketInfo(r);
+  const raw = info.properties[BUCKET_PROP.tagging];
+  if (!raw) throw new S3Error('NoSuchTagSet', 'The TagSet does not exist', { BucketName: r.bucket! });
+  const tags = [...new URLSearchParams(raw).entries()];
+  sendXml(r, 200, doc('Tagging', el('TagSet', ...tags.map(([k, v]) => el('Tag', txt('Key', k), txt('Value', v))))));
+}
+
+/** PUT /bucket?tagging (at most 50 tags) */
+export async function putBucketTagging(r: S3Request): Promise<void> {
+  const tags = await readTagging(r, 50);
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.tagging]: new URLSearchParams(tags).toString() } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+/** DELETE /bucket?tagging */
+export async function deleteBucketTagging(r: S3Request): Promise<void> {
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.tagging]: '' } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+interface CorsRule { id?: string; origins: string[]; methods: string[]; headers: string[]; expose: string[]; maxAge?: number }
+const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'];
+
+/** PUT /bucket?cors */
+export async function putBucketCors(r: S3Request): Promise<void> {
+  const x = await readXml(r);
+  if (x!.name !== 'CORSConfiguration') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const rules: CorsRule[] = children(x!, 'CORSRule').map((c) => {
+    const texts = (n: string) => children(c, n).map((e) => e.text.trim());
+    const methods = texts('AllowedMethod');
+    const origins = texts('AllowedOrigin');
+    if (!methods.length || !origins.length) throw new S3Error('MalformedXML', 'a CORSRule needs AllowedMethod and AllowedOrigin');
+    for (const m of methods) if (!CORS_METHODS.includes(m)) throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+    const maxAge = childText(c, 'MaxAgeSeconds');
+    return { id: childText(c, 'ID'), origins, methods, headers: texts('AllowedHeader'), expose: texts('ExposeHeader'), maxAge: maxAge === undefined ? undefined : Number(maxAge) };
+  });
+  if (!rules.length || rules.length > 100) throw new S3Error('MalformedXML', 'between 1 and 100 CORSRule are needed');
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.cors]: JSON.stringify(rules) } });
+  forgetBucket(r);
+  sendEmpty(r, 200);
+}
+
+/** GET /bucket?cors */
+export async function getBucketCors(r: S3Request): Promise<void> {
+  const raw = (await bucketInfo(r)).properties[BUCKET_PROP.cors];
+  if (!raw) throw new S3Error('NoSuchCORSConfiguration', 'The CORS configuration does not exist', { BucketName: r.bucket! });
+  const rules = JSON.parse(raw) as CorsRule[];
+  sendXml(r, 200, doc('CORSConfiguration', ...rules.map((c) => el('CORSRule', txt('ID', c.id),
+    ...c.origins.map((o) => txt('AllowedOrigin', o)), ...c.methods.map((m) => txt('AllowedMethod', m)), ...c.headers.map((h) => txt('AllowedHeader', h)),
+    ...c.expose.map((h) => txt('ExposeHeader', h)), txt('MaxAgeSeconds', c.maxAge)))));
+}
+
+/** DELETE /bucket?cors */
+export async function deleteBucketCors(r: S3Request): Promise<void> {
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.cors]: '' } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+function originMatches(pattern: string, origin: string): boolean {
+  if (pattern === '*') return true;
+  const i = pattern.indexOf('*');
+  return i < 0 ? pattern === origin : origin.startsWith(pattern.slice(0, i)) && origin.endsWith(pattern.slice(i + 1));
+}
+
+/**
+ * CORS headers of an authenticated request carrying Origin, from the bucket's rules (first
+ * rule matching origin and method). Preflight (OPTIONS) is not implemented.
+ */
+export async function corsHeaders(r: S3Request): Promise<void> {
+  const origin = r.header('origin');
+  if (origin === undefined || r.bucket === undefined) return;
+  const raw = (await bucketInfo(r).catch(() => undefined))?.properties[BUCKET_PROP.cors];
+  if (!raw) return;
+  const method = r.req.method ?? 'GET';
+  const rule = (JSON.parse(raw) as CorsRule[]).find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
+  if (!rule) return;
+  r.res.setHeader('access-control-allow-origin', rule.origins.includes('*') ? '*' : origin);
+  r.res.setHeader('access-control-allow-methods', rule.methods.join(', '));
+  if (rule.expose.length) r.res.setHeader('access-control-expose-headers', rule.expose.join(', '));
+  if (rule.maxAge !== undefined) r.res.setHeader('access-control-max-age', String(rule.maxAge));
+  r.res.setHeader('vary', 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method');
+}
+
+/** GET /bucket?acl */
+export async function getBucketAcl(r: S3Request): Promise<void> {
+  await bucketInfo(r);
+  sendXml(r, 200, aclXml(r));
+}
+
+/** PUT /bucket?acl or /bucket/key?acl: only "private" (the owner's full control) is accepted. */
+export async function putAcl(r: S3Request): Promise<void> {
+  const acl = r.header('x-amz-acl');
+  const x = await readXml(r, true);
+  if ((acl !== undefined && acl !== 'private') || (x && child(x, 'AccessControlList')?.children.some((g) => childText(g, 'Permission') !== 'FULL_CONTROL'))) {
+    throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
+  }
+  await bucketInfo(r);
+  sendEmpty(r, 200);
+}

@@ -1,0 +1,278 @@
+/**
+ * @module gateways/s3/context
+ * What every S3 handler gets: the parsed request (bucket, key, sub-resources), the caller's
+ * client bound to its account, and helpers to answer (XML, headers). Also the object
+ * conventions shared by the handlers: how S3 metadata maps onto object properties, ETags,
+ * version ids, the reserved name prefix of multipart uploads, key and bucket name rules.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ObjectStorage } from '../../client/object-storage';
+import type { Logger } from '../../common';
+import type { ContainerInfo, ContentInfo } from '../../common/model';
+import { isNotFound } from '../../common';
+import { readBody } from '../../common/http';
+import type { AuthResult } from './auth';
+import { S3Body } from './aws-chunked';
+import { S3Error } from './errors';
+import { XmlError, XmlNode, parseXml } from './xml';
+
+/**
+ * Names at or after this character are the gateway's own (multipart uploads and their parts);
+ * U+10FFFF sorts after every other name in UTF-8 byte order, so listings meet them last and
+ * stop there. Client keys may not start with it.
+ */
+export const RESERVED = '\u{10FFFF}';
+export const MPU_PREFIX = `${RESERVED}mpu/`;
+export const MAX_KEY_BYTES = 1024;
+export const MAX_PUT_BYTES = 5 * 1024 ** 3;
+export const MAX_META_BYTES = 2048;
+const MAX_XML_BODY = 2 * 1024 * 1024;
+
+/** Object properties used by the gateway (user metadata keeps its `x-amz-meta-` name). */
+export const PROP = {
+  etag: 's3-etag',
+  tagging: 's3-tagging',
+  nullVersion: 's3-null',
+  contentType: 'content-type',
+  uploadKey: 's3-upload-key',
+  uploadInitiated: 's3-upload-initiated',
+  partsCount: 's3-parts',
+  partSizes: 's3-part-sizes',
+  /** prefix of the stored full-object checksums: `s3-checksum-crc32` = base64 */
+  checksum: 's3-checksum-',
+} as const;
+
+/** Standard headers stored as object properties (Content-Type is the content's mime). */
+export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language'] as const;
+
+/** Container properties used by the gateway. */
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors' } as const;
+
+export interface GatewayState {
+  region: string;
+  log: Logger;
+  bucketCache: Map<string, { info: ContainerInfo; expires: number }>;
+}
+
+export interface S3Request {
+  req: IncomingMessage;
+  res: ServerResponse;
+  reqId: string;
+  log: Logger;
+  gw: GatewayState;
+  auth: AuthResult;
+  storage: ObjectStorage;
+  bucket: string | undefined;
+  key: string | undefined;
+  /** decoded query parameters */
+  query: Map<string, string>;
+  /** the S3 operation, once routed (access log) */
+  op: string;
+  /** lower-case header (first value) */
+  header(name: string): string | undefined;
+}
+
+export function sendXml(r: S3Request, status: number, body: string, headers: Record<string, string> = {}): void {
+  const data = Buffer.from(body, 'utf8');
+  r.res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': data.length });
+  r.res.end(data);
+}
+
+export function sendEmpty(r: S3Request, status: number, headers: Record<string, string | number> = {}): void {
+  r.res.writeHead(status, { ...headers, 'content-length': 0 });
+  r.res.end();
+}
+
+/** Reads a small XML request body (bounded) and parses it; MalformedXML. */
+export async function readXml(r: S3Request, optional = false): Promise<XmlNode | undefined> {
+  const buf = await readBody(r.req, MAX_XML_BODY).catch((e: unknown) => { throw e instanceof S3Error ? e : new S3Error('MalformedXML', 'request body too large or unreadable'); });
+  const body = await decodeSmallBody(r, buf);
+  if (body.trim() === '') {
+    if (optional) return undefined;
+    throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  }
+  try { return parseXml(body); } catch (e) {
+    if (e instanceof XmlError) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    throw e;
+  }
+}
+
+/** Verifies a small body read whole (payload hash, Content-MD5, aws-chunked framing). */
+async function decodeSmallBody(r: S3Request, raw: Buffer): Promise<string> {
+  const body = new S3Body({ auth: r.auth, contentMd5: r.header('content-md5') });
+  const parts: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    body.on('data', (b: Buffer) => parts.push(b));
+    body.on('end', resolve);
+    body.on('error', reject);
+    body.end(raw);
+  });
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Bucket name rules of S3 for creation (3-63 of a-z 0-9 . -, no IP form). */
+export function checkNewBucketName(name: string): void {
+  const ok = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !name.includes('.-') && !name.includes('-.')
+    && !/^\d+\.\d+\.\d+\.\d+$/.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias');
+  if (!ok) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+}
+
+/** Names of existing buckets: the legacy rules (upper case, underscores) are tolerated. */
+export function checkBucketName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+}
+
+/**
+ * Object keys: 1 to 1,024 bytes, no NUL, not starting with the reserved character, and no
+ * path tricks the file bridges could not map (`.` or `..` segments, `//`).
+ */
+export function checkKey(key: string): void {
+  if (key.length === 0) throw new S3Error('InvalidArgument', 'object key is empty');
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
+  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'object key contains a NUL character');
+  if (key.startsWith(RESERVED)) throw new S3Error('InvalidArgument', 'object key starts with a reserved character');
+  if (/(^|\/)\.{1,2}(\/|$)/.test(key) || key.includes('//')) throw new S3Error('InvalidArgument', 'object key holds a "." or ".." segment or "//"');
+  if (/[\uD800-\uDFFF]/.test(key.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) throw new S3Error('InvalidArgument', 'object key is not valid UTF-8');
+}
+
+/** The bucket's settings (cached for 2 s per gateway; changes made here invalidate it). */
+export async function bucketInfo(r: S3Request, bucket = r.bucket!): Promise<ContainerInfo> {
+  const k = `${r.storage.account}/${bucket}`;
+  const hit = r.gw.bucketCache.get(k);
+  if (hit && hit.expires > Date.now()) return hit.info;
+  const info = await r.storage.containerShow(bucket);
+  r.gw.bucketCache.set(k, { info, expires: Date.now() + 2000 });
+  if (r.gw.bucketCache.size > 10_000) r.gw.bucketCache.clear();
+  return info;
+}
+
+export function forgetBucket(r: S3Request, bucket = r.bucket!): void {
+  r.gw.bucketCache.delete(`${r.storage.account}/${bucket}`);
+}
+
+export type VersioningState = 'Enabled' | 'Suspended' | undefined;
+
+export function versioningOf(info: ContainerInfo): VersioningState {
+  const v = info.properties[BUCKET_PROP.versioning];
+  return v === 'Enabled' || v === 'Suspended' ? v : undefined;
+}
+
+/** The S3 version id of a content: "null" for objects written while versioning was not enabled. */
+export function versionIdOf(c: ContentInfo): string {
+  return c.properties[PROP.nullVersion] === '1' ? 'null' : String(c.version);
+}
+
+export function etagOf(c: ContentInfo): string {
+  return `"${c.properties[PROP.etag] ?? c.hash.toLowerCase()}"`;
+}
+
+export function contentTypeOf(c: ContentInfo): string {
+  return c.properties[PROP.contentType] ?? (c.mime || 'binary/octet-stream');
+}
+
+export const isoDate = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '.000Z');
+export const httpDate = (ms: number): string => new Date(ms).toUTCString();
+
+/**
+ * Finds the content a version id names ("null" included); NoSuchVersion / NoSuchKey.
+ * Without a version id: the latest visible version.
+ */
+export async function resolveVersion(r: S3Request, bucket: string, key: string, versionId: string | undefined): Promise<ContentInfo> {
+  if (versionId === undefined) return r.storage.objectHead(bucket, key);
+  if (versionId === 'null') {
+    let marker: string | undefined;
+    let vmarker: number | undefined;
+    for (;;) {
+      const page = await r.storage.objectList(bucket, { prefix: key, versions: true, marker, versionMarker: vmarker, limit: 1000 });
+      for (const o of page.objects) {
+        if (o.name !== key) return notFoundVersion();
+        if (o.properties[PROP.nullVersion] === '1' || (!o.deleted && o.properties[PROP.nullVersion] === undefined && !(await versionedEver(r, bucket)))) return r.storage.objectHead(bucket, key, o.version);
+      }
+      if (!page.truncated || !page.next_marker || page.next_marker !== key) return notFoundVersion();
+      marker = page.next_marker;
+      vmarker = page.next_version_marker;
+    }
+  }
+  if (!/^\d{1,20}$/.test(versionId)) throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
+  try {
+    return await r.storage.objectHead(bucket, key, versionId);
+  } catch (e) {
+    if (isNotFound(e) && (e as { code?: string }).code === 'CONTENT_NOT_FOUND') return notFoundVersion();
+    throw e;
+  }
+}
+
+async function versionedEver(r: S3Request, bucket: string): Promise<boolean> {
+  return versioningOf(await bucketInfo(r, bucket)) !== undefined;
+}
+
+function notFoundVersion(): never {
+  throw new S3Error('NoSuchVersion', 'The specified version does not exist.');
+}
+
+/** User metadata and stored standard headers from request headers; MetadataTooLarge. */
+export function metadataFromHeaders(r: S3Request): { mime: string | undefined; properties: Record<string, string> } {
+  const properties: Record<string, string> = {};
+  let metaBytes = 0;
+  for (const [k, v] of Object.entries(r.req.headers)) {
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v.join(',') : v;
+    if (k.startsWith('x-amz-meta-')) {
+      properties[k] = value;
+      metaBytes += k.length - 11 + Buffer.byteLength(value);
+    } else if ((STORED_HEADERS as readonly string[]).includes(k)) {
+      properties[k] = value;
+    }
+  }
+  if (metaBytes > MAX_META_BYTES) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
+  const mime = r.header('content-type');
+  if (mime !== undefined) properties[PROP.contentType] = mime;
+  return { mime, properties };
+}
+
+/** Response headers of an object (metadata, standard headers, ETag, dates, version). */
+export function objectHeaders(c: ContentInfo, versioned: boolean): Record<string, string> {
+  const h: Record<string, string> = {
+    'content-type': contentTypeOf(c),
+    etag: etagOf(c),
+    'last-modified': httpDate(c.mtime),
+    'accept-ranges': 'bytes',
+  };
+  for (const [k, v] of Object.entries(c.properties)) {
+    if (k.startsWith('x-amz-meta-') || (STORED_HEADERS as readonly string[]).includes(k)) h[k] = v;
+  }
+  if (versioned) h['x-amz-version-id'] = versionIdOf(c);
+  const tags = c.properties[PROP.tagging];
+  if (tags) h['x-amz-tagging-count'] = String(new URLSearchParams(tags).size);
+  if (c.properties[PROP.partsCount]) h['x-amz-mp-parts-count'] = c.properties[PROP.partsCount]!;
+  return h;
+}
+
+/** The stored checksum headers of an object (sent when asked with x-amz-checksum-mode: ENABLED). */
+export function checksumHeaders(c: ContentInfo): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.properties)) if (k.startsWith(PROP.checksum)) h[`x-amz-checksum-${k.slice(PROP.checksum.length)}`] = v;
+  return h;
+}
+
+/** Validates a tag set (at most `max` tags, key 1-128, value 0-256, unique keys); InvalidTag. */
+export function checkTags(tags: Array<[string, string]>, max = 10): void {
+  if (tags.length > max) throw new S3Error('InvalidTag', `Object tags cannot be greater than ${max}`);
+  const seen = new Set<string>();
+  for (const [k, v] of tags) {
+    if (k.length < 1 || k.length > 128 || v.length > 256) throw new S3Error('InvalidTag', 'The TagKey or TagValue you have provided is too long or too short');
+    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    seen.add(k);
+  }
+}
+
+/** Parses an x-amz-tagging header (URL query form). */
+export function tagsFromHeader(v: string): Array<[string, string]> {
+  const tags: Array<[string, string]> = [...new URLSearchParams(v).entries()];
+  checkTags(tags);
+  return tags;
+}
+
+export function encodeTags(tags: Array<[string, string]>): string {
+  return new URLSearchParams(tags).toString();
+}

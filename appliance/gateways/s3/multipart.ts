@@ -1,0 +1,243 @@
+/**
+ * @module gateways/s3/multipart
+ * Multipart uploads. An upload is a hidden, empty object `<RESERVED>mpu/<uploadId>` holding the
+ * key and the metadata to apply; part N is the hidden object `<RESERVED>mpu/<uploadId>/<N>`
+ * (five digits) in the same bucket. Completion creates the object from the parts' chunks
+ * (ObjectStorage.objectConcat: no data copied) and then deletes the part objects, whose chunks
+ * meta2 keeps because the new object references them. Abort deletes the parts and their chunks.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { isNotFound, OioError } from '../../common';
+import type { ContentInfo } from '../../common/model';
+import {
+  MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, tagsFromHeader, encodeTags,
+} from './context';
+import { S3Error } from './errors';
+import { bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody } from './object';
+import { resolveVersion, checkKey } from './context';
+import { children, childText, doc, el, txt } from './xml';
+
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+
+const uploadName = (id: string) => `${MPU_PREFIX}${id}`;
+const partPrefix = (id: string) => `${MPU_PREFIX}${id}/`;
+const partName = (id: string, n: number) => `${partPrefix(id)}${String(n).padStart(5, '0')}`;
+
+function uploadIdOf(r: S3Request): string {
+  const id = r.query.get('uploadId') ?? '';
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+  return id;
+}
+
+/** The upload's record; NoSuchUpload when absent or for another key. */
+async function upload(r: S3Request, id: string): Promise<ContentInfo> {
+  let c: ContentInfo;
+  try { c = await r.storage.objectHead(r.bucket!, uploadName(id)); } catch (e) {
+    if (isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+    throw e;
+  }
+  if (c.properties[PROP.uploadKey] !== r.key) throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: id });
+  return c;
+}
+
+function partNumberOf(r: S3Request): number {
+  const v = r.query.get('partNumber') ?? '';
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > MAX_PARTS) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: v });
+  return Number(v);
+}
+
+/** Every version of every name under `prefix` (parts overwritten in a versioned bucket included). */
+async function deleteAllUnder(r: S3Request, prefix: string): Promise<void> {
+  for (;;) {
+    const page = await r.storage.objectList(r.bucket!, { prefix, versions: true, limit: 1000 });
+    if (page.objects.length === 0) return;
+    for (const o of page.objects) await r.storage.objectDelete(r.bucket!, o.name, o.version).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
+    if (!page.truncated) return;
+  }
+}
+
+/** POST /bucket/key?uploads */
+export async function createMultipartUpload(r: S3Request): Promise<void> {
+  const bucket = r.bucket!;
+  const key = r.key!;
+  const meta = metadataFromHeaders(r);
+  const tagging = r.header('x-amz-tagging');
+  if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
+  await bucketInfo(r);
+  const id = randomBytes(16).toString('hex');
+  await r.storage.objectConcat(bucket, uploadName(id), [], {
+    mime: meta.mime ?? 'binary/octet-stream',
+    properties: { ...meta.properties, [PROP.uploadKey]: key, [PROP.uploadInitiated]: String(Date.now()) },
+  });
+  sendXml(r, 200, doc('InitiateMultipartUploadResult', txt('Bucket', bucket), txt('Key', key), txt('UploadId', id)));
+}
+
+/** PUT /bucket/key?partNumber&uploadId (with x-amz-copy-source: UploadPartCopy) */
+export async function uploadPart(r: S3Request): Promise<void> {
+  const id = uploadIdOf(r);
+  const n = partNumberOf(r);
+  const copySource = r.header('x-amz-copy-source');
+  await upload(r, id);
+  if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource); return; }
+  const { body, size } = uploadBody(r);
+  let part: ContentInfo;
+  try {
+    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream' });
+  } catch (e) {
+    const err = bodyError(body, e, r.req);
+    body.destroy();
+    throw err;
+  }
+  const h: Record<string, string> = { etag: etagOf(part) };
+  const cs = body.computed.checksum;
+  if (cs) h[`x-amz-checksum-${cs.algorithm}`] = cs.value;
+  sendEmpty(r, 200, h);
+}
+
+async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string): Promise<void> {
+  const src = parseCopySource(copySource);
+  checkKey(src.key);
+  const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
+  if (source.deleted) throw new S3Error('InvalidRequest', 'The source of a copy request may not be a delete marker.');
+  checkConditions(r, source, 'x-amz-copy-source-');
+  let start = 0;
+  let end = source.size - 1;
+  const range = r.header('x-amz-copy-source-range');
+  if (range !== undefined) {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(range.trim());
+    if (!m || Number(m[2]) < Number(m[1])) throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range' });
+    start = Number(m[1]);
+    end = Number(m[2]);
+    if (end >= source.size) throw new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(source.size) });
+  }
+  const size = Math.max(0, end - start + 1);
+  const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
+  const part = await r.storage.objectPut(r.bucket!, partName(id, n), got ? got.stream : Buffer.alloc(0), { size, mime: 'application/octet-stream' });
+  sendXml(r, 200, doc('CopyPartResult', txt('LastModified', isoDate(part.mtime)), txt('ETag', etagOf(part))));
+}
+
+/** POST /bucket/key?uploadId: the object is made of the listed parts' chunks. */
+export async function completeMultipartUpload(r: S3Request): Promise<void> {
+  const id = uploadIdOf(r);
+  const x = await readXml(r);
+  if (x!.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const asked = children(x!, 'Part').map((p) => {
+    const num = childText(p, 'PartNumber');
+    const etag = childText(p, 'ETag');
+    if (num === undefined || !/^\d+$/.test(num.trim()) || etag === undefined) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    return { n: Number(num.trim()), etag: etag.trim().replace(/^"|"$/g, '').toLowerCase() };
+  });
+  if (asked.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
+  for (let i = 1; i < asked.length; i++) if (asked[i]!.n <= asked[i - 1]!.n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', { UploadId: id });
+  const up = await upload(r, id);
+  const parts: ContentInfo[] = [];
+  for (const a of asked) {
+    const p = await r.storage.objectHead(r.bucket!, partName(id, a.n)).catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
+    if (!p || p.hash.toLowerCase() !== a.etag) throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { UploadId: id, PartNumber: String(a.n), ETag: a.etag });
+    parts.push(p);
+  }
+  parts.forEach((p, i) => {
+    if (i < parts.length - 1 && p.size < MIN_PART_BYTES) throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_BYTES), PartNumber: String(asked[i]!.n), ETag: asked[i]!.etag });
+  });
+  const md5 = createHash('md5');
+  for (const p of parts) md5.update(Buffer.from(p.hash, 'hex'));
+  const etag = `${md5.digest('hex')}-${parts.length}`;
+  const props: Record<string, string> = {};
+  for (const [k, v] of Object.entries(up.properties)) if (k !== PROP.uploadKey && k !== PROP.uploadInitiated) props[k] = v;
+  Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
+  const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props });
+  // The parts' names go; their chunks stay, referenced by the new object.
+  await deleteAllUnder(r, partPrefix(id));
+  await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);
+  const headers = await settleVersion(r, r.bucket!, obj);
+  const host = r.header('host') ?? 'localhost';
+  sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`)), headers);
+}
+
+/** DELETE /bucket/key?uploadId: the parts and their data go. */
+export async function abortMultipartUpload(r: S3Request): Promise<void> {
+  const id = uploadIdOf(r);
+  const up = await upload(r, id);
+  await deleteAllUnder(r, partPrefix(id));
+  await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);
+  sendEmpty(r, 204);
+}
+
+/** GET /bucket/key?uploadId */
+export async function listParts(r: S3Request): Promise<void> {
+  const id = uploadIdOf(r);
+  const up = await upload(r, id);
+  const mpV = r.query.get('max-parts');
+  const maxParts = mpV === undefined ? 1000 : Number(mpV);
+  if (!Number.isInteger(maxParts) || maxParts < 0) throw new S3Error('InvalidArgument', 'max-parts must be a non-negative integer', { ArgumentName: 'max-parts' });
+  const pmV = r.query.get('part-number-marker') ?? '0';
+  if (!/^\d{1,5}$/.test(pmV)) throw new S3Error('InvalidArgument', 'part-number-marker must be an integer', { ArgumentName: 'part-number-marker' });
+  const marker = Number(pmV) > 0 ? partName(id, Number(pmV)) : undefined;
+  const page = Math.min(maxParts, 1000) === 0 ? { objects: [], prefixes: [], truncated: false } : await r.storage.objectList(r.bucket!, { prefix: partPrefix(id), marker, limit: Math.min(maxParts, 1000) });
+  const parts = page.objects.map((o) => ({ n: Number(o.name.slice(partPrefix(id).length)), o }));
+  const last = parts[parts.length - 1];
+  const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  sendXml(r, 200, doc('ListPartsResult', txt('Bucket', r.bucket), txt('Key', r.key), txt('UploadId', id),
+    el('Initiator', txt('ID', r.storage.account), txt('DisplayName', r.storage.account)), owner, txt('StorageClass', 'STANDARD'),
+    txt('PartNumberMarker', Number(pmV)), txt('NextPartNumberMarker', last?.n ?? 0), txt('MaxParts', maxParts), txt('IsTruncated', page.truncated),
+    ...parts.map(({ n, o }) => el('Part', txt('PartNumber', n), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size)))));
+  void up;
+}
+
+/** GET /bucket?uploads: uploads under way, by key then initiation time. */
+export async function listMultipartUploads(r: S3Request): Promise<void> {
+  const prefix = r.query.get('prefix') ?? '';
+  const delimiter = r.query.get('delimiter') ?? '';
+  const keyMarker = r.query.get('key-marker') ?? '';
+  const idMarker = r.query.get('upload-id-marker') ?? '';
+  const muV = r.query.get('max-uploads');
+  const maxUploads = muV === undefined ? 1000 : Math.min(1000, Number(muV));
+  if (!Number.isInteger(maxUploads) || maxUploads < 0) throw new S3Error('InvalidArgument', 'max-uploads must be a non-negative integer', { ArgumentName: 'max-uploads' });
+  await bucketInfo(r);
+  // Uploads under way are few: read their records (not their parts: the delimiter skips them).
+  const all: Array<{ key: string; id: string; initiated: number }> = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await r.storage.objectList(r.bucket!, { prefix: MPU_PREFIX, delimiter: '/', marker, limit: 1000 });
+    for (const o of page.objects) {
+      const key = o.properties[PROP.uploadKey];
+      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime) });
+    }
+    if (!page.truncated || !page.next_marker) break;
+    marker = page.next_marker;
+  }
+  const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  all.sort((a, b) => cmp(a.key, b.key) || a.initiated - b.initiated || cmp(a.id, b.id));
+  const after = all.filter((u) => {
+    if (keyMarker === '') return true;
+    const c = cmp(u.key, keyMarker);
+    if (c !== 0) return c > 0;
+    if (idMarker === '') return false;
+    return cmp(u.id, idMarker) > 0;
+  });
+  const uploads: typeof all = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  let lastKey = '';
+  let lastId = '';
+  for (const u of after) {
+    let cp: string | undefined;
+    if (delimiter !== '') {
+      const i = u.key.indexOf(delimiter, prefix.length);
+      if (i >= 0) cp = u.key.slice(0, i + delimiter.length);
+    }
+    if (cp !== undefined && prefixes[prefixes.length - 1] === cp) continue;
+    if (uploads.length + prefixes.length >= maxUploads) { truncated = true; break; }
+    if (cp !== undefined) { prefixes.push(cp); lastKey = cp; lastId = ''; } else { uploads.push(u); lastKey = u.key; lastId = u.id; }
+  }
+  const person = (n: string) => el(n, txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  sendXml(r, 200, doc('ListMultipartUploadsResult', txt('Bucket', r.bucket), txt('KeyMarker', keyMarker), txt('UploadIdMarker', idMarker),
+    txt('NextKeyMarker', truncated ? lastKey : ''), txt('NextUploadIdMarker', truncated ? lastId : ''), delimiter ? txt('Delimiter', delimiter) : undefined, txt('Prefix', prefix),
+    txt('MaxUploads', maxUploads), txt('IsTruncated', truncated),
+    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', 'STANDARD'), txt('Initiated', isoDate(u.initiated)))),
+    ...prefixes.map((p) => el('CommonPrefixes', txt('Prefix', p)))));
+}

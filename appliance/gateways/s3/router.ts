@@ -1,0 +1,124 @@
+/**
+ * @module gateways/s3/router
+ * Turns an HTTP request into an S3 operation: bucket and key from the path (path style) or
+ * the Host header (virtual-hosted style, `<bucket>.<domain>`), then method + sub-resource to a
+ * handler. Sub-resources the gateway does not implement answer NotImplemented, never a
+ * silently wrong answer.
+ */
+import * as b from './bucket';
+import { S3Request, checkBucketName, checkKey } from './context';
+import { S3Error } from './errors';
+import * as l from './listing';
+import * as m from './multipart';
+import * as o from './object';
+
+/** Where a request points. */
+export interface Target { bucket: string | undefined; key: string | undefined }
+
+function decodePart(s: string): string {
+  try { return decodeURIComponent(s); } catch { throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.'); }
+}
+
+/** Bucket and key of a request from its raw path and Host header. */
+export function targetOf(rawPath: string, host: string | undefined, domains: readonly string[]): Target {
+  const h = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  for (const d of domains) {
+    if (h.endsWith(`.${d}`) && h.length > d.length + 1) {
+      const bucket = h.slice(0, h.length - d.length - 1);
+      const key = rawPath.length > 1 ? decodePart(rawPath.slice(1)) : undefined;
+      return { bucket, key };
+    }
+  }
+  const p = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  if (p === '') return { bucket: undefined, key: undefined };
+  const i = p.indexOf('/');
+  if (i < 0) return { bucket: decodePart(p), key: undefined };
+  const key = p.slice(i + 1);
+  return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
+}
+
+const BUCKET_UNSUPPORTED = ['policy', 'lifecycle', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock', 'ownershipControls',
+  'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'publicAccessBlock', 'policyStatus'];
+const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore', 'attributes'];
+
+const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
+const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.'); };
+
+async function run(r: S3Request, op: string, fn: () => Promise<void>): Promise<string> {
+  r.op = op;
+  await fn();
+  return op;
+}
+
+/** Runs the operation a request names (its name is set on `r.op` first, for the access log). */
+export async function dispatch(r: S3Request): Promise<string> {
+  const method = r.req.method ?? 'GET';
+  const q = r.query;
+  if (r.bucket === undefined) {
+    if (method === 'GET') return run(r, 'ListBuckets', () => b.listBuckets(r));
+    return methodNotAllowed();
+  }
+  checkBucketName(r.bucket);
+  await b.corsHeaders(r);
+  if (r.key === undefined) {
+    for (const s of BUCKET_UNSUPPORTED) if (q.has(s)) return notImplemented(`bucket ${s}`);
+    switch (method) {
+      case 'GET':
+        if (q.has('location')) return run(r, 'GetBucketLocation', () => b.getBucketLocation(r));
+        if (q.has('versioning')) return run(r, 'GetBucketVersioning', () => b.getBucketVersioning(r));
+        if (q.has('tagging')) return run(r, 'GetBucketTagging', () => b.getBucketTagging(r));
+        if (q.has('cors')) return run(r, 'GetBucketCors', () => b.getBucketCors(r));
+        if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
+        if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
+        if (q.has('versions')) return run(r, 'ListObjectVersions', () => l.listObjectVersions(r));
+        if (q.get('list-type') === '2') return run(r, 'ListObjectsV2', () => l.listObjectsV2(r));
+        if (q.has('list-type')) throw new S3Error('InvalidArgument', 'Invalid List Type specified in Request', { ArgumentName: 'list-type' });
+        return run(r, 'ListObjects', () => l.listObjectsV1(r));
+      case 'HEAD': return run(r, 'HeadBucket', () => b.headBucket(r));
+      case 'PUT':
+        if (q.has('versioning')) return run(r, 'PutBucketVersioning', () => b.putBucketVersioning(r));
+        if (q.has('tagging')) return run(r, 'PutBucketTagging', () => b.putBucketTagging(r));
+        if (q.has('cors')) return run(r, 'PutBucketCors', () => b.putBucketCors(r));
+        if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
+        return run(r, 'CreateBucket', () => b.createBucket(r));
+      case 'DELETE':
+        if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketTagging(r));
+        if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketCors(r));
+        return run(r, 'DeleteBucket', () => b.deleteBucket(r));
+      case 'POST':
+        if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));
+        return notImplemented('POST object (browser form upload)');
+      default: return methodNotAllowed();
+    }
+  }
+  checkKey(r.key);
+  for (const s of OBJECT_UNSUPPORTED) if (q.has(s)) return notImplemented(`object ${s}`);
+  // Only the owner's full control exists: a canned ACL granting others would be silently wrong.
+  const acl = r.header('x-amz-acl');
+  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) return notImplemented(`canned ACL ${acl}`);
+  if (r.header('x-amz-object-lock-mode') !== undefined || r.header('x-amz-object-lock-legal-hold') !== undefined) return notImplemented('object lock');
+  if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
+  switch (method) {
+    case 'GET':
+      if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
+      if (q.has('tagging')) return run(r, 'GetObjectTagging', () => o.getObjectTagging(r));
+      if (q.has('acl')) return run(r, 'GetObjectAcl', () => o.getObjectAcl(r));
+      return run(r, 'GetObject', () => o.getObject(r, false));
+    case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
+    case 'PUT':
+      if (q.has('uploadId')) return run(r, r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart', () => m.uploadPart(r));
+      if (q.has('tagging')) return run(r, 'PutObjectTagging', () => o.putObjectTagging(r));
+      if (q.has('acl')) return run(r, 'PutObjectAcl', () => b.putAcl(r));
+      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', () => o.copyObject(r));
+      return run(r, 'PutObject', () => o.putObject(r));
+    case 'DELETE':
+      if (q.has('uploadId')) return run(r, 'AbortMultipartUpload', () => m.abortMultipartUpload(r));
+      if (q.has('tagging')) return run(r, 'DeleteObjectTagging', () => o.deleteObjectTagging(r));
+      return run(r, 'DeleteObject', () => o.deleteObject(r));
+    case 'POST':
+      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', () => m.createMultipartUpload(r));
+      if (q.has('uploadId')) return run(r, 'CompleteMultipartUpload', () => m.completeMultipartUpload(r));
+      return methodNotAllowed();
+    default: return methodNotAllowed();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * @module gateways/s3/service
+ * The S3 gateway service (type `s3`, port `s3.port`, default 6007): an HTTP server that
+ * authenticates each request (SigV4), maps its access key to an account, routes it to a
+ * handler, and answers S3 XML errors with a RequestId. One access line per request (no
+ * object names, no secrets). Built only on the client library.
+ */
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ObjectStorage } from '../../client/object-storage';
+import { Logger, OioError, isNotFound } from '../../common';
+import { authenticate, queryPairs, UserLookup } from './auth';
+import { GatewayState, S3Request } from './context';
+import { S3Error, errorXml, toS3Error } from './errors';
+import { dispatch, targetOf } from './router';
+
+export interface S3ServiceOptions {
+  host: string;
+  /** 0: any free port */
+  port: number;
+  /** proxy host:port */
+  proxy: string;
+  /** region answered by GetBucketLocation (signatures of any region are accepted) */
+  region?: string;
+  /** domains of virtual-hosted style addressing: `<bucket>.<domain>` */
+  domains?: string[];
+}
+
+/** What the gateway needs from its host (structurally the runtime's ServiceContext). */
+export interface S3StartContext { log: Logger; config?: { access_log?: boolean } }
+
+const USER_TTL_MS = 5000;
+
+/** The S3 gateway. */
+export class S3Service {
+  readonly type = 's3';
+  private server: http.Server | undefined;
+  private boundPort = 0;
+  private log: Logger | undefined;
+  private accessLog = true;
+  private readonly base: ObjectStorage;
+  private readonly users = new Map<string, { secret: string; account: string; expires: number }>();
+  private gw: GatewayState | undefined;
+
+  constructor(private readonly opts: S3ServiceOptions) {
+    this.base = new ObjectStorage({ proxy: opts.proxy, account: 'default' });
+  }
+
+  get addr(): string { return `${this.opts.host}:${this.boundPort || this.opts.port}`; }
+
+  private readonly lookup: UserLookup = async (accessKey) => {
+    const hit = this.users.get(accessKey);
+    if (hit && hit.expires > Date.now()) return hit;
+    try {
+      const u = await this.base.userShow(accessKey);
+      const entry = { secret: u.secret_key ?? '', account: u.account, expires: Date.now() + USER_TTL_MS };
+      if (this.users.size > 10_000) this.users.clear();
+      this.users.set(accessKey, entry);
+      return entry;
+    } catch (e) {
+      if (isNotFound(e) && (e as OioError).code === 'ACCOUNT_NOT_FOUND') throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKey });
+      throw e;
+    }
+  };
+
+  async start(ctx: S3StartContext): Promise<void> {
+    this.log = ctx.log.child({ svc: 's3' });
+    this.accessLog = ctx.config?.access_log !== false;
+    this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map() };
+    const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, (req, res) => { void this.handle(req, res); });
+    server.headersTimeout = 60_000;
+    this.server = server;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve((server.address() as AddressInfo).port); });
+    });
+    this.log.info('s3 gateway started', { addr: this.addr, region: this.gw.region });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const reqId = randomBytes(8).toString('hex').toUpperCase();
+    const log = this.log!;
+    res.setHeader('x-amz-request-id', reqId);
+    res.setHeader('server', 'oio-s3');
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const rawPath = qi < 0 ? url : url.slice(0, qi);
+    const rawQuery = qi < 0 ? '' : url.slice(qi + 1);
+    let r: S3Request | undefined;
+    let status = 200;
+    let code: string | undefined;
+    try {
+      if (req.method === 'GET' && rawPath === '/v1/status' && rawQuery === '') { // health check of the agent
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"ok"}');
+        return;
+      }
+      if (req.method === 'OPTIONS') throw new S3Error('NotImplemented', 'CORS preflight requests are not implemented');
+      const target = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
+      const auth = await authenticate(req, rawPath, rawQuery, this.lookup, Date.now());
+      const query = new Map(queryPairs(rawQuery));
+      r = {
+        req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth,
+        storage: this.base.forAccount(auth.account, reqId),
+        bucket: target.bucket, key: target.key, query, op: 'Unknown',
+        header: (name) => { const v = req.headers[name]; return Array.isArray(v) ? v.join(',') : v; },
+      };
+      await dispatch(r);
+      status = res.statusCode;
+    } catch (e) {
+      const op = r?.op ?? 'Unknown';
+      const { err, internal } = toS3Error(e);
+      if (internal) log.error('internal error', { reqId, op, err: e instanceof Error ? e : String(e) });
+      else if (err.status >= 500) log.warn('s3 request failed', { reqId, op, code: (e as { code?: string }).code, msg: (e as Error).message });
+      status = err.status;
+      code = err.s3Code;
+      if (res.headersSent) { res.destroy(); }
+      else {
+        const body = req.method === 'HEAD' || err.status === 304 ? '' : errorXml(err, rawPath, reqId);
+        const headers: Record<string, string | number> = { ...err.headers, 'content-length': Buffer.byteLength(body) };
+        if (body) headers['content-type'] = 'application/xml';
+        if (!req.complete) headers.connection = 'close';
+        res.writeHead(err.status, headers);
+        res.end(body);
+      }
+      if (!req.complete) req.resume();
+    }
+    if (this.accessLog) {
+      log.info('access', { method: req.method, op: r?.op ?? 'Unknown', status, code, durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, reqId });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+  }
+}

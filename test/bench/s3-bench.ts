@@ -1,0 +1,99 @@
+/**
+ * S3 gateway benchmark: PUT/GET MiB/s of 1 MiB and 64 MiB objects and ops/s of 4 KiB
+ * objects (PUT, GET, HEAD, LIST) through the gateway with @aws-sdk/client-s3, beside the
+ * client library alone on the same node in the same run. Target: large-object throughput
+ * through the gateway at least 85% of the client library's. Writes a table to stdout and
+ * test/bench/s3-results.md. Run: `npm run build && node dist/test/bench/s3-bench.js`.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import http from 'node:http';
+import { startS3Node } from '../e2e/s3/s3-env';
+import { presign } from '../e2e/s3/sigv4-client';
+
+const MiB = 1024 * 1024;
+const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < n) await fn(next++); }));
+}
+
+/** A presigned request with a light HTTP client (no SDK): the gateway's own cost. */
+function rawHttp(url: string, method: 'PUT' | 'GET', body?: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body ? { 'content-length': body.length } : {} }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  // Steady scores (see s3-env): on the shared VM, load alone can drive every put score to 0.
+  // The gateway in its own process (as systemd runs it on the image): in `oio node up` it
+  // shares one event loop with the rawx services it writes to.
+  const separate = process.argv.includes('--separate');
+  const { node } = await startS3Node(separate
+    ? { access_log: false, 'node.services': ['conscience', 'meta0', 'meta1', 'account', 'meta2', 'rawx', 'proxy'] }
+    : { access_log: false });
+  if (separate) await node.runService('s3');
+  const lib = node.client('default');
+  const s3 = new S3Client({ endpoint: `http://${node.ip}:6007`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'demo', secretAccessKey: 'demosecretkey123' } });
+  const rows: Array<[string, string, string, string]> = [];
+  const creds = { accessKey: 'demo', secretKey: 'demosecretkey123' };
+  const host = `${node.ip}:6007`;
+  try {
+    await lib.containerCreate('benchlib');
+    await s3.send(new CreateBucketCommand({ Bucket: 'benchs3' }));
+    for (const [label, size, count] of [['1 MiB', MiB, 64], ['64 MiB', 64 * MiB, 6]] as const) {
+      const data = randomBytes(size);
+      const libPut = await timed(() => pool(count, 4, async (i) => { await lib.objectPut('benchlib', `o${i}`, data); }));
+      const s3Put = await timed(() => pool(count, 4, async (i) => { await s3.send(new PutObjectCommand({ Bucket: 'benchs3', Key: `o${i}`, Body: data })); }));
+      const libGet = await timed(() => pool(count, 4, async (i) => { const g = await lib.objectGet('benchlib', `o${i}`); await pipeline(g.stream, sink()); }));
+      const s3Get = await timed(() => pool(count, 4, async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: `o${i}` })); await pipeline(g.Body as Readable, sink()); }));
+      const mb = (count * size) / MiB;
+      const rawPut = await timed(() => pool(count, 4, (i) => rawHttp(presign(creds, host, 'PUT', `/benchs3/r${i}`), 'PUT', data)));
+      const rawGet = await timed(() => pool(count, 4, (i) => rawHttp(presign(creds, host, 'GET', `/benchs3/r${i}`), 'GET')));
+      rows.push([`${label} PUT MiB/s`, (mb / libPut).toFixed(0), `${(mb / s3Put).toFixed(0)} / ${(mb / rawPut).toFixed(0)}`, `${Math.round((libPut / s3Put) * 100)}% / ${Math.round((libPut / rawPut) * 100)}%`]);
+      rows.push([`${label} GET MiB/s`, (mb / libGet).toFixed(0), `${(mb / s3Get).toFixed(0)} / ${(mb / rawGet).toFixed(0)}`, `${Math.round((libGet / s3Get) * 100)}% / ${Math.round((libGet / rawGet) * 100)}%`]);
+    }
+    const small = randomBytes(4096);
+    const n = 500;
+    const c = 32;
+    const ops = async (label: string, libFn: (i: number) => Promise<void>, s3Fn: (i: number) => Promise<void>) => {
+      const a = await timed(() => pool(n, c, libFn));
+      const b = await timed(() => pool(n, c, s3Fn));
+      rows.push([`4 KiB ${label} ops/s`, (n / a).toFixed(0), (n / b).toFixed(0), `${Math.round((a / b) * 100)}%`]);
+    };
+    await ops('PUT', async (i) => { await lib.objectPut('benchlib', `s${i}`, small); }, async (i) => { await s3.send(new PutObjectCommand({ Bucket: 'benchs3', Key: `s${i}`, Body: small })); });
+    await ops('GET', async (i) => { const g = await lib.objectGet('benchlib', `s${i}`); await pipeline(g.stream, sink()); },
+      async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: `s${i}` })); await pipeline(g.Body as Readable, sink()); });
+    await ops('HEAD', async (i) => { await lib.objectHead('benchlib', `s${i}`); }, async (i) => { await s3.send(new HeadObjectCommand({ Bucket: 'benchs3', Key: `s${i}` })); });
+    await ops('LIST (100 keys)', async (i) => { await lib.objectList('benchlib', { prefix: 's', marker: `s${i}`, limit: 100 }); },
+      async (i) => { await s3.send(new ListObjectsV2Command({ Bucket: 'benchs3', Prefix: 's', StartAfter: `s${i}`, MaxKeys: 100 })); });
+  } finally {
+    s3.destroy();
+    await node.stop();
+  }
+  const table = ['| measure | client library | S3 gateway (SDK / raw presigned HTTP for large objects) | gateway / library |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const text = `# S3 gateway benchmark\n\n${new Date().toISOString()} (load average ${load} on ${os.cpus().length} CPUs), one node (2 rawx, SINGLE), gateway ${separate ? 'in its own process' : 'inside `oio node up`'}, 4 in flight for large objects, 32 for 4 KiB.\n\n${table}\n`;
+  process.stdout.write(`${text}\n`);
+  fs.writeFileSync(path.resolve(__dirname, '../../../test/bench/s3-results.md'), text);
+}
+
+main().catch((e: unknown) => { process.stderr.write(`${(e as Error).stack ?? String(e)}\n`); process.exit(1); });

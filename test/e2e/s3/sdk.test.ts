@@ -1,0 +1,392 @@
+/**
+ * End-to-end: @aws-sdk/client-s3 against a real node's S3 gateway (path style), plus raw
+ * signed requests for what the SDK does not send (malformed XML, truncated bodies, signed
+ * aws-chunked bodies, presigned URLs, skewed clocks).
+ */
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
+  DeleteObjectCommand, DeleteObjectsCommand, GetBucketCorsCommand, GetBucketLocationCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
+  GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsCommand,
+  ListObjectsV2Command, ListPartsCommand, PutBucketCorsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
+  S3Client, UploadPartCommand, UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { dumpLogsOnFailure } from '../../helpers/grid';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
+import { chunkedPut, presign, signedRequest } from './sigv4-client';
+
+const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+const MiB = 1024 * 1024;
+
+async function bodyOf(x: { Body?: unknown }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of x.Body as Readable) parts.push(Buffer.from(c as Buffer));
+  return Buffer.concat(parts);
+}
+
+/** Expects an S3 error (`name` undefined: only the status, as for 304 which has no body). */
+async function rejects(p: Promise<unknown>, name: string | undefined, status?: number): Promise<void> {
+  try { await p; } catch (e) {
+    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
+    if (name !== undefined) assert.equal(err.name, name);
+    if (status !== undefined) assert.equal(err.$metadata?.httpStatusCode, status);
+    return;
+  }
+  assert.fail(`expected ${name}`);
+}
+
+describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
+  this.timeout(120_000);
+  let s3n: S3Node;
+  let s3: S3Client;
+  const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
+
+  before(async () => {
+    s3n = await startS3Node({ 'ns.chunk_size': '4MiB' });
+    s3 = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+  });
+  after(async () => { s3?.destroy(); await s3n?.node.stop(); });
+  afterEach(function () { dumpLogsOnFailure(this, s3n?.node); });
+
+  async function newBucket(prefix = 'sdk'): Promise<string> {
+    const b = bucketName(prefix);
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    return b;
+  }
+
+  it('creates, heads, lists and deletes buckets with their S3 errors', async () => {
+    const b = await newBucket();
+    await s3.send(new HeadBucketCommand({ Bucket: b }));
+    const list = await s3.send(new ListBucketsCommand({}));
+    assert.ok(list.Buckets?.some((x) => x.Name === b), 'a new bucket is listed at once');
+    await rejects(s3.send(new CreateBucketCommand({ Bucket: b })), 'BucketAlreadyOwnedByYou', 409);
+    await rejects(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })), 'InvalidBucketName', 400);
+    const loc = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
+    assert.ok(!loc.LocationConstraint);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }));
+    await rejects(s3.send(new DeleteBucketCommand({ Bucket: b })), 'BucketNotEmpty', 409);
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'x' }));
+    await s3.send(new DeleteBucketCommand({ Bucket: b }));
+    assert.ok(!(await s3.send(new ListBucketsCommand({}))).Buckets?.some((x) => x.Name === b), 'a deleted bucket is gone at once');
+    await rejects(s3.send(new HeadBucketCommand({ Bucket: b })), 'NotFound', 404);
+    await rejects(s3.send(new ListObjectsV2Command({ Bucket: b })), 'NoSuchBucket', 404);
+  });
+
+  it('puts, gets, heads and deletes objects with metadata and standard headers; ETag is the MD5', async () => {
+    const b = await newBucket();
+    const data = randomBytes(100_000);
+    const put = await s3.send(new PutObjectCommand({
+      Bucket: b, Key: 'dir/obj é.bin', Body: data, Metadata: { color: 'blue' }, ContentType: 'image/png', ContentEncoding: 'identity',
+      ContentDisposition: 'attachment; filename="a.png"', CacheControl: 'max-age=60', Expires: new Date('2030-01-01T00:00:00Z'),
+    }));
+    assert.equal(put.ETag, `"${md5(data)}"`);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' }));
+    assert.equal(head.ContentLength, data.length);
+    assert.equal(head.ContentType, 'image/png');
+    assert.equal(head.ContentDisposition, 'attachment; filename="a.png"');
+    assert.equal(head.CacheControl, 'max-age=60');
+    assert.equal(head.ContentEncoding, 'identity');
+    assert.equal(head.Metadata?.color, 'blue');
+    assert.equal(head.ETag, put.ETag);
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' }));
+    assert.ok((await bodyOf(got)).equals(data));
+    // A streamed body of unknown length to the SDK goes as aws-chunked with a CRC32 trailer.
+    const streamed = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'streamed', Body: Readable.from([data.subarray(0, 60_000), data.subarray(60_000)]), ContentLength: data.length }));
+    assert.equal(streamed.ETag, `"${md5(data)}"`);
+    assert.ok(streamed.ChecksumCRC32, 'the SDK sent a CRC32 the gateway verified');
+    const withSum = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'streamed', ChecksumMode: 'ENABLED' }));
+    assert.equal(withSum.ChecksumCRC32, streamed.ChecksumCRC32);
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'streamed' })))).equals(data));
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' }));
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' })), 'NoSuchKey', 404);
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'never-was' }));
+  });
+
+  it('answers ranges (single, suffix, open-ended) and 416 InvalidRange', async () => {
+    const b = await newBucket();
+    const data = randomBytes(10 * MiB); // 3 metachunks of 4 MiB
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'r', Body: data }));
+    const get = async (range: string) => s3.send(new GetObjectCommand({ Bucket: b, Key: 'r', Range: range }));
+    const one = await get(`bytes=${4 * MiB - 10}-${4 * MiB + 9}`);
+    assert.equal(one.ContentRange, `bytes ${4 * MiB - 10}-${4 * MiB + 9}/${data.length}`);
+    assert.ok((await bodyOf(one)).equals(data.subarray(4 * MiB - 10, 4 * MiB + 10)));
+    assert.ok((await bodyOf(await get('bytes=-100'))).equals(data.subarray(data.length - 100)));
+    assert.ok((await bodyOf(await get(`bytes=${data.length - 5}-`))).equals(data.subarray(data.length - 5)));
+    await rejects(get(`bytes=${data.length}-`), 'InvalidRange', 416);
+  });
+
+  it('evaluates If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since', async () => {
+    const b = await newBucket();
+    const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: 'cond' }));
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: '"0000"' })), 'PreconditionFailed', 412);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfNoneMatch: put.ETag })), undefined, 304);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'c', IfUnmodifiedSince: new Date(Date.now() - 3600_000) })), undefined, 412);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfModifiedSince: new Date() })), undefined, 304);
+    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'c', IfMatch: put.ETag, IfModifiedSince: new Date(Date.now() - 3600_000) }));
+    assert.equal((await bodyOf(ok)).toString(), 'cond');
+  });
+
+  it('lists v1 and v2 with prefix, delimiter, paging, start-after and url encoding', async () => {
+    const b = await newBucket();
+    const keys = ['a/1', 'a/2', 'b', 'c d+e', 'c/x/y', 'z'];
+    for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: k }));
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const p = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2, ContinuationToken: token }));
+      seen.push(...(p.Contents ?? []).map((c) => c.Key!));
+      token = p.NextContinuationToken;
+      pages++;
+      assert.equal(p.IsTruncated, token !== undefined);
+    } while (token);
+    assert.deepEqual(seen, keys);
+    assert.equal(pages, 3);
+    const d = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/' }));
+    assert.deepEqual((d.Contents ?? []).map((c) => c.Key), ['b', 'c d+e', 'z']);
+    assert.deepEqual((d.CommonPrefixes ?? []).map((c) => c.Prefix), ['a/', 'c/']);
+    const sa = await s3.send(new ListObjectsV2Command({ Bucket: b, StartAfter: 'b', Prefix: 'c' }));
+    assert.deepEqual((sa.Contents ?? []).map((c) => c.Key), ['c d+e', 'c/x/y']);
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: b, Marker: 'a/2', MaxKeys: 2, Delimiter: '/' }));
+    assert.deepEqual((v1.Contents ?? []).map((c) => c.Key), ['b', 'c d+e']);
+    assert.equal(v1.IsTruncated, true);
+    const raw = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}`, query: { 'list-type': '2', 'encoding-type': 'url', prefix: 'c ' } });
+    assert.equal(raw.status, 200);
+    assert.match(raw.body, /<Key>c%20d%2Be<\/Key>/);
+  });
+
+  it('completes a multipart upload from linked parts (ETag md5-of-md5s-N) and checks the part rules', async () => {
+    const b = await newBucket();
+    const p1 = randomBytes(5 * MiB + 7);
+    const p2 = randomBytes(MiB);
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', ContentType: 'text/x-mp', Metadata: { k: 'v' } }));
+    const id = up.UploadId!;
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: id, PartNumber: 1, Body: p1 }))).ETag!;
+    const e2 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: id, PartNumber: 2, Body: p2 }))).ETag!;
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: b }));
+    assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [['mp', id]]);
+    const parts = await s3.send(new ListPartsCommand({ Bucket: b, Key: 'mp', UploadId: id }));
+    assert.deepEqual(parts.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag]), [[1, p1.length, e1], [2, p2.length, e2]]);
+    // Hidden objects of the upload never show in listings.
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: e2 }, { PartNumber: 1, ETag: e1 }] } })), 'InvalidPartOrder', 400);
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } })), 'InvalidPart', 400);
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 2, ETag: e2 }, { PartNumber: 3, ETag: e2 }] } })), 'InvalidPart', 400);
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }));
+    const want = `"${md5(Buffer.concat([Buffer.from(md5(p1), 'hex'), Buffer.from(md5(p2), 'hex')]))}-2"`;
+    assert.equal(done.ETag, want);
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp' }));
+    assert.equal(got.ETag, want);
+    assert.equal(got.ContentType, 'text/x-mp');
+    assert.equal(got.Metadata?.k, 'v');
+    assert.ok((await bodyOf(got)).equals(Buffer.concat([p1, p2])));
+    const mid = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp', Range: `bytes=${p1.length - 3}-${p1.length + 2}` }));
+    assert.ok((await bodyOf(mid)).equals(Buffer.concat([p1, p2]).subarray(p1.length - 3, p1.length + 3)));
+    // No data copied: the object's chunks are the parts' chunks (4 MiB metachunks: 2 + 1).
+    const part2 = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp', PartNumber: 2 }));
+    assert.equal(part2.PartsCount, 2);
+    assert.ok((await bodyOf(part2)).equals(p2));
+    const content = await s3n.node.client('default').objectHead(b, 'mp');
+    assert.equal(content.chunks.length, 3);
+    assert.deepEqual(content.chunks.map((c) => c.pos), ['0', '1', '2']);
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads?.length ?? 0, 0);
+    assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents?.map((c) => c.Key), ['mp']);
+    await rejects(s3.send(new ListPartsCommand({ Bucket: b, Key: 'mp', UploadId: id })), 'NoSuchUpload', 404);
+  });
+
+  it('refuses small non-last parts (EntityTooSmall), aborts leaving nothing, copies part ranges', async () => {
+    const b = await newBucket();
+    const src = randomBytes(6 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: src }));
+    const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'small' }))).UploadId!;
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'small', UploadId: id, PartNumber: 1, Body: 'tiny' }))).ETag!;
+    const e2 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'small', UploadId: id, PartNumber: 2, Body: 'tiny' }))).ETag!;
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'small', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } })), 'EntityTooSmall', 400);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'small', UploadId: id }));
+    await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'small', UploadId: id, PartNumber: 3, Body: 'x' })), 'NoSuchUpload', 404);
+    const all = await s3n.node.client('default').objectList(b, { versions: true });
+    assert.deepEqual(all.objects.map((o) => o.name), ['src'], 'abort leaves no part behind');
+
+    const id2 = (await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'copied' }))).UploadId!;
+    const c1 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'copied', UploadId: id2, PartNumber: 1, CopySource: `${b}/src`, CopySourceRange: `bytes=0-${5 * MiB - 1}` }));
+    const c2 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'copied', UploadId: id2, PartNumber: 2, CopySource: `${b}/src`, CopySourceRange: `bytes=${5 * MiB}-${6 * MiB - 1}` }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'copied', UploadId: id2, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: c1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: c2.CopyPartResult!.ETag }] } }));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'copied' })))).equals(src));
+  });
+
+  it('copies objects: linked inside a bucket, streamed across buckets, metadata COPY/REPLACE, same-key metadata change', async () => {
+    const b = await newBucket();
+    const b2 = await newBucket();
+    const data = randomBytes(300_000);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'orig', Body: data, Metadata: { a: '1' }, ContentType: 'text/a' }));
+    const c = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'same', CopySource: `${b}/orig` }));
+    assert.equal(c.CopyObjectResult?.ETag, `"${md5(data)}"`);
+    const h = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'same' }));
+    assert.equal(h.Metadata?.a, '1');
+    assert.equal(h.ContentType, 'text/a');
+    const client = s3n.node.client('default');
+    assert.deepEqual((await client.objectHead(b, 'same')).chunks.map((x) => x.url), (await client.objectHead(b, 'orig')).chunks.map((x) => x.url), 'same chunks: nothing copied');
+    await s3.send(new CopyObjectCommand({ Bucket: b2, Key: 'other', CopySource: `${b}/orig`, MetadataDirective: 'REPLACE', Metadata: { b: '2' }, ContentType: 'text/b' }));
+    const h2 = await s3.send(new HeadObjectCommand({ Bucket: b2, Key: 'other' }));
+    assert.deepEqual(h2.Metadata, { b: '2' });
+    assert.equal(h2.ContentType, 'text/b');
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b2, Key: 'other' })))).equals(data));
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'orig', CopySource: `${b}/orig` })), 'InvalidRequest', 400);
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'orig', CopySource: `${b}/orig`, MetadataDirective: 'REPLACE', Metadata: { z: '9' } }));
+    assert.deepEqual((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'orig' }))).Metadata, { z: '9' });
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'orig' })))).equals(data));
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'orig' }));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'same' })))).equals(data), 'the copy outlives its source');
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'x', CopySource: `${b}/orig` })), 'NoSuchKey', 404);
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'x', CopySource: `${b}/same`, CopySourceIfMatch: '"bad"' })), 'PreconditionFailed', 412);
+  });
+
+  it('keeps versions when versioning is Enabled: get by version id, delete markers, Suspended', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'pre', Body: 'pre' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, 'Enabled');
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'one' }))).VersionId!;
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'two' }))).VersionId!;
+    assert.notEqual(v1, v2);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 })))).toString(), 'one');
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString(), 'two');
+    const del = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    assert.equal(del.DeleteMarker, true);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })), 'NoSuchKey', 404);
+    const vs = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    assert.deepEqual(vs.DeleteMarkers?.map((m) => [m.Key, m.VersionId, m.IsLatest]), [['k', del.VersionId, true]]);
+    assert.deepEqual(vs.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest]), [['k', v2, false], ['k', v1, false], ['pre', 'null', true]]);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: '123' })), 'NoSuchVersion', 404);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'pre', VersionId: 'null' })))).toString(), 'pre');
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: del.VersionId }));
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString(), 'two');
+    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 's1' }));
+    const s2 = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 's2' }));
+    assert.equal(s2.VersionId, 'null');
+    const after = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: 'k' }));
+    assert.deepEqual(after.Versions?.map((v) => v.VersionId), ['null', v2, v1], 'one null version, older versions kept');
+    const sdel = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    assert.equal(sdel.VersionId, 'null');
+    const afterDel = await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: 'k' }));
+    assert.deepEqual(afterDel.DeleteMarkers?.map((m) => m.VersionId), ['null']);
+    assert.deepEqual(afterDel.Versions?.map((v) => v.VersionId), [v2, v1], 'the null delete marker replaced the null version');
+  });
+
+  it('stores object and bucket tagging and the CORS configuration', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 't', Body: 't', Tagging: 'a=1&b=two' }));
+    assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }))).TagSet, [{ Key: 'a', Value: '1' }, { Key: 'b', Value: 'two' }]);
+    await s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: 't', Tagging: { TagSet: [{ Key: 'x', Value: 'y' }] } }));
+    assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }))).TagSet, [{ Key: 'x', Value: 'y' }]);
+    await rejects(s3.send(new GetBucketTaggingCommand({ Bucket: b })), 'NoSuchTagSet', 404);
+    await s3.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'team', Value: 'blue' }] } }));
+    assert.deepEqual((await s3.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet, [{ Key: 'team', Value: 'blue' }]);
+    await s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'], MaxAgeSeconds: 60 }] } }));
+    const cors = await s3.send(new GetBucketCorsCommand({ Bucket: b }));
+    assert.deepEqual(cors.CORSRules?.map((r) => [r.AllowedMethods, r.AllowedOrigins, r.MaxAgeSeconds]), [[['GET'], ['*'], 60]]);
+    const withOrigin = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}/t`, headers: { origin: 'https://app.example' } });
+    assert.equal(withOrigin.headers['access-control-allow-origin'], '*');
+    const put = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/t2`, body: 'x', headers: { origin: 'https://app.example' } });
+    assert.equal(put.headers['access-control-allow-origin'], undefined, 'PUT is not an allowed CORS method');
+  });
+
+  it('deletes many objects (verbose and quiet)', async () => {
+    const b = await newBucket();
+    for (const k of ['d1', 'd2', 'd3']) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: k }));
+    const v = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'd1' }, { Key: 'missing' }] } }));
+    assert.deepEqual(v.Deleted?.map((d) => d.Key).sort(), ['d1', 'missing']);
+    const q = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Quiet: true, Objects: [{ Key: 'd2' }, { Key: 'd3' }] } }));
+    assert.equal(q.Deleted, undefined);
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
+  });
+
+  it('refuses bad credentials, bad signatures, skewed clocks and anonymous requests', async () => {
+    const b = await newBucket();
+    const bad = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'wrong-secret-key' }, maxAttempts: 1 });
+    await rejects(bad.send(new ListObjectsV2Command({ Bucket: b })), 'SignatureDoesNotMatch', 403);
+    bad.destroy();
+    const unknown = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'whatever-secret' }, maxAttempts: 1 });
+    await rejects(unknown.send(new ListObjectsV2Command({ Bucket: b })), 'InvalidAccessKeyId', 403);
+    unknown.destroy();
+    const skewed = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}`, time: Date.now() - 20 * 60_000 });
+    assert.equal(skewed.status, 403);
+    assert.match(skewed.body, /<Code>RequestTimeTooSkewed<\/Code>/);
+    const anon = await fetch(`${s3n.endpoint}/${b}`);
+    assert.equal(anon.status, 403);
+    assert.match(await anon.text(), /<Code>AccessDenied<\/Code>.*<RequestId>/s);
+  });
+
+  it('addresses buckets virtual-hosted style (<bucket>.localhost) as well as path style', async () => {
+    const b = await newBucket();
+    const port = s3n.host.split(':')[1];
+    const put = await signedRequest(creds, s3n.host, { method: 'PUT', path: '/v/key.txt', body: 'virtual', hostHeader: `${b}.localhost:${port}` });
+    assert.equal(put.status, 200, put.body);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'v/key.txt' })))).toString(), 'virtual');
+    const list = await signedRequest(creds, s3n.host, { method: 'GET', path: '/', query: { 'list-type': '2' }, hostHeader: `${b}.localhost:${port}` });
+    assert.match(list.body, /<Name>[^<]+<\/Name>.*<Key>v\/key.txt<\/Key>/s);
+  });
+
+  it('serves presigned URLs and refuses expired or tampered ones', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'p q', Body: 'presigned' }));
+    const url = presign(creds, s3n.host, 'GET', `/${b}/p q`);
+    const ok = await fetch(url);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), 'presigned');
+    const expired = await fetch(presign(creds, s3n.host, 'GET', `/${b}/p q`, 60, Date.now() - 120_000));
+    assert.equal(expired.status, 403);
+    const tampered = await fetch(url.replace('p%20q', 'other'));
+    assert.equal(tampered.status, 403);
+    assert.match(await tampered.text(), /SignatureDoesNotMatch/);
+    const putUrl = presign(creds, s3n.host, 'PUT', `/${b}/up`);
+    assert.equal((await fetch(putUrl, { method: 'PUT', body: 'via url' })).status, 200);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'up' })))).toString(), 'via url');
+  });
+
+  it('accepts signed aws-chunked bodies and refuses a corrupted chunk without storing anything', async () => {
+    const b = await newBucket();
+    const data = randomBytes(200_000);
+    const ok = await chunkedPut(creds, s3n.host, `/${b}/chunked`, data, 65_536);
+    assert.equal(ok.status, 200, ok.body);
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'chunked' })))).equals(data));
+    const bad = await chunkedPut(creds, s3n.host, `/${b}/corrupt`, data, 65_536, true);
+    assert.equal(bad.status, 403);
+    assert.match(bad.body, /SignatureDoesNotMatch/);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'corrupt' })), 'NotFound', 404);
+  });
+
+  it('refuses malformed XML, bad digests, path tricks; a truncated upload leaves no object', async () => {
+    const b = await newBucket();
+    const mx = await signedRequest(creds, s3n.host, { method: 'POST', path: `/${b}`, query: { delete: '' }, body: '<Delete><Object><Key>a</Key></Object>' });
+    assert.equal(mx.status, 400);
+    assert.match(mx.body, /<Code>MalformedXML<\/Code>/);
+    const ent = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}`, query: { versioning: '' }, body: '<!DOCTYPE x [<!ENTITY a "b">]><VersioningConfiguration><Status>&a;</Status></VersioningConfiguration>' });
+    assert.match(ent.body, /<Code>MalformedXML<\/Code>/);
+    const digest = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/digest`, body: 'abc', headers: { 'content-md5': Buffer.from(md5('abd'), 'hex').toString('base64') } });
+    assert.equal(digest.status, 400);
+    assert.match(digest.body, /<Code>BadDigest<\/Code>/);
+    const sha = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/sha`, body: 'abc', headers: { 'x-amz-content-sha256': createHash('sha256').update('abd').digest('hex') } });
+    assert.match(sha.body, /XAmzContentSHA256Mismatch/);
+    for (const key of ['a/../b', 'a//b', './x']) {
+      const r = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/${key}`, body: 'x' });
+      assert.equal(r.status, 400, key);
+    }
+    await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/trunc`, body: randomBytes(2 * MiB), unsignedPayload: true, truncateAt: 512 * 1024 });
+    // The gateway sees the disconnect and abandons the upload: poll until it has answered it.
+    const client = s3n.node.client('default');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const list = await client.objectList(b, { versions: true });
+      const names = list.objects.map((o) => o.name);
+      assert.ok(!names.includes('trunc'), 'a truncated upload is never visible');
+      if (s3n.node.logs().includes('"code":"IncompleteBody"') || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'trunc' })), 'NotFound', 404);
+    for (const k of ['digest', 'sha']) await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: k })), 'NotFound', 404);
+  });
+});
