@@ -288,6 +288,8 @@ export class ObjectStorage {
       };
       return await proxy.contentCreate({ ...b, content });
     } catch (e) {
+      // The upload is over: the tap's own abort (from the source's close) has no reader left.
+      tap.on('error', () => undefined);
       input.destroy();
       // Nothing of a failed upload stays behind (best effort: a crash leaves orphans for the crawler).
       await Promise.allSettled(written.map((c) => rawxDelete(c.url)));
