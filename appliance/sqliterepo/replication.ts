@@ -250,6 +250,23 @@ export class Replicator {
     return ops ? { ops } : { trimmed: true };
   }
 
+  /**
+   * Runs a write made outside any request (background work such as meta2's event queue) the
+   * way a request's writes go: replicated to a quorum and durable before it resolves.
+   */
+  async runWrite<T>(fn: () => T): Promise<T> {
+    const store: RequestWrites = { generation: 0, ops: new Map() };
+    const out = requestWrites.run(store, fn);
+    await this.settle(store);
+    return out;
+  }
+
+  /** A quorum of replicas, then the disk, for everything a request (or a background write) committed. */
+  private async settle(store: RequestWrites): Promise<void> {
+    for (const [base, ops] of store.ops) if (base.isReplicated) await this.replicate(base, ops);
+    if (store.generation > 0) await syncDirtyBases(store.generation);
+  }
+
   /** Registers the replication routes on a service's HTTP server. */
   mount(http: HttpService): void {
     http.route('POST', '/v1/repl/apply', async (c) => this.handleApply(await c.json()));
@@ -289,8 +306,7 @@ export class Replicator {
         const store: RequestWrites = { generation: 0, ops: new Map(), peers };
         try {
           const out = await requestWrites.run(store, handler);
-          for (const [base, ops] of store.ops) if (base.isReplicated) await this.replicate(base, ops);
-          if (store.generation > 0) await syncDirtyBases(store.generation);
+          await this.settle(store);
           return out;
         } catch (e) {
           if (!(e instanceof NeedMaster) || attempt >= MAX_HANDLER_RETRIES) throw e;
@@ -316,4 +332,36 @@ export function writeBaseFile(file: string, data: Buffer): void {
   try { fs.writeSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   for (const suffix of ['-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
   fs.renameSync(tmp, file);
+}
+
+export interface ReplicatedHttpOptions {
+  /** service type of the bases (meta1, meta2, account) */
+  type: string;
+  host: string;
+  port: number;
+  log: Logger;
+  accessLog: boolean;
+  /** the election for this service's address (ServiceContext.election); local when absent */
+  election?: (self: string) => Election;
+  openBase: ReplicatorOptions['openBase'];
+  restoreBase: ReplicatorOptions['restoreBase'];
+}
+
+/**
+ * The HTTP server of a service whose bases replicate: listens, sets up the election for the
+ * address it bound, mounts the replication routes and wraps every handler (election or
+ * redirection, quorum, durability). The service then mounts its own routes on `http`.
+ */
+export async function listenReplicated(opts: ReplicatedHttpOptions): Promise<{ http: HttpService; addr: string; election: Election; replicator: Replicator }> {
+  let wrap: ReturnType<Replicator['wrap']> | undefined;
+  const http = new HttpService(opts.log, { accessLog: opts.accessLog, wrapHandler: (run, ctx) => wrap!(run, ctx) });
+  const port = await http.listen(opts.host, opts.port);
+  const addr = `${opts.host}:${port}`;
+  const election = opts.election?.(addr) ?? new LocalElection(addr);
+  const replicator = new Replicator({
+    type: opts.type, election, log: opts.log.child({ component: 'repl' }), openBase: opts.openBase, restoreBase: opts.restoreBase,
+  });
+  wrap = replicator.wrap();
+  replicator.mount(http);
+  return { http, addr, election, replicator };
 }

@@ -4,7 +4,7 @@
  * names equal the handler names (`contentList` <-> route GET /v1/content/list).
  */
 import { callJson } from '../../common/http';
-import type { ContentInfo } from '../../common/model';
+import type { ContainerInfo, ContentInfo } from '../../common/model';
 
 /** System values of a container; absent: the namespace default applies. */
 export interface ContainerSystem {
@@ -20,17 +20,7 @@ export interface ContainerSystem {
  * A container as meta2 shows it. `objects`/`bytes` count every stored version that is not a
  * delete marker (what occupies space and what the quota applies to). Times are epoch ms.
  */
-export interface ContainerInfo {
-  cid: string;
-  account: string;
-  container: string;
-  ctime: number;
-  mtime: number;
-  properties: Record<string, string>;
-  system: ContainerSystem;
-  objects: number;
-  bytes: number;
-}
+export type { ContainerInfo } from '../../common/model';
 
 export interface ContainerCreateRequest {
   cid: string;

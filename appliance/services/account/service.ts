@@ -2,7 +2,7 @@
  * @module services/account/service
  * Account service lifecycle: opens the base, mounts the routes, listens.
  */
-import { Election, LocalElection, Replicator } from '../../sqliterepo';
+import { Election, listenReplicated } from '../../sqliterepo';
 import { HttpService } from '../../common/http';
 import type { Service, ServiceContext } from '../../runtime/service';
 import { ACCOUNT_BASE, AccountBackend } from './backend';
@@ -31,18 +31,15 @@ export class AccountService implements Service {
   async start(ctx: ServiceContext): Promise<void> {
     this.backend = AccountBackend.open(ctx.dataDir);
     const log = ctx.log.child({ svc: 'account' });
-    let wrap: ReturnType<Replicator['wrap']> | undefined;
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: (run, rctx) => wrap!(run, rctx) });
-    this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
-    this.election = ctx.election?.(this.addr) ?? new LocalElection(this.addr);
     const backend = this.backend;
-    const replicator = new Replicator({
-      type: 'account', election: this.election, log: log.child({ component: 'repl' }),
+    const served = await listenReplicated({
+      type: 'account', host: this.opts.host, port: this.opts.port, log, accessLog: ctx.config.access_log, election: ctx.election,
       openBase: (name) => (name === ACCOUNT_BASE ? backend.base : undefined),
       restoreBase: (_name, data) => backend.restore(data),
     });
-    wrap = replicator.wrap();
-    replicator.mount(this.http);
+    this.http = served.http;
+    this.election = served.election;
+    this.boundPort = Number(served.addr.split(':').pop());
     mountRoutes(this.http, this.backend);
     log.info('account started', { addr: this.addr });
   }

@@ -2,7 +2,7 @@
  * @module services/meta1/service
  * meta1 lifecycle: wires the backend to the conscience (service choice), mounts routes, listens.
  */
-import { Election, LocalElection, Replicator } from '../../sqliterepo';
+import { Election, listenReplicated } from '../../sqliterepo';
 import { OioError } from '../../common/errors';
 import { HttpService } from '../../common/http';
 import { ConscienceClient } from '../../client/remote';
@@ -39,18 +39,15 @@ export class Meta1Service implements Service {
       chooser: (type) => this.choose(conscience, type, ctx.config['ns.directory_replicas']),
     });
     const log = ctx.log.child({ svc: 'meta1' });
-    let wrap: ReturnType<Replicator['wrap']> | undefined;
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: (run, rctx) => wrap!(run, rctx) });
-    this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
-    this.election = ctx.election?.(this.addr) ?? new LocalElection(this.addr);
     const backend = this.backend;
-    const replicator = new Replicator({
-      type: 'meta1', election: this.election, log: log.child({ component: 'repl' }),
+    const served = await listenReplicated({
+      type: 'meta1', host: this.opts.host, port: this.opts.port, log, accessLog: ctx.config.access_log, election: ctx.election,
       openBase: (name, create) => backend.replicaBase(name, create),
       restoreBase: (name, data) => backend.restoreReplica(name, data),
     });
-    wrap = replicator.wrap();
-    replicator.mount(this.http);
+    this.http = served.http;
+    this.election = served.election;
+    this.boundPort = Number(served.addr.split(':').pop());
     mountRoutes(this.http, this.backend);
     log.info('meta1 started', { addr: this.addr });
   }

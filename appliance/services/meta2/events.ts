@@ -62,6 +62,8 @@ export interface EventDrainerOptions {
   maxBackoffMs?: number;
   /** events sent in parallel; default 16 */
   concurrency?: number;
+  /** runs a write outside any request so that it replicates like one (the service's replicator) */
+  runWrite?: (fn: () => void) => Promise<void>;
 }
 
 /** Sends the queued events of every base in the background. */
@@ -120,7 +122,9 @@ export class EventDrainer {
       };
       await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 16, rows.length) }, worker));
       // One write (one fsync) per pass; a crash before it only resends (DELETE and usage are idempotent).
-      backend.settleEvents(source, done, retries);
+      const settle = () => backend.settleEvents(source, done, retries);
+      if (this.opts.runWrite) await this.opts.runWrite(settle).catch((e: unknown) => this.opts.log.debug('event settle not replicated', { source, err: e as Error }));
+      else settle();
     }
     return sent;
   }

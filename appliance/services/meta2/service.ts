@@ -5,7 +5,7 @@
  * service's address comes from the `accountAddr` option, a `resolveAccount` function, or
  * the conscience (first `account` service listed).
  */
-import { Election, LocalElection, Replicator } from '../../sqliterepo';
+import { Election, listenReplicated } from '../../sqliterepo';
 import { HttpService, Logger } from '../../common';
 import { ConscienceClient } from '../../client/remote/conscience';
 import type { Service, ServiceContext } from '../../runtime/service';
@@ -64,24 +64,16 @@ export class Meta2Service implements Service {
       durable: this.opts.durable,
     });
     this.backendImpl = backend;
-    let wrap: ReturnType<Replicator['wrap']> | undefined;
-    const http = new HttpService(log, {
-      accessLog: ctx.config.access_log,
-      // Replication (and group-commit durability) around every handler.
-      wrapHandler: (run, rctx) => wrap!(run, rctx),
-    });
-    const host = this.opts.host ?? ctx.config.ip;
-    const port = await http.listen(host, this.opts.port ?? ctx.config['meta2.port']);
-    this.http = http;
-    this.boundAddr = `${host}:${port}`;
-    this.election = ctx.election?.(this.boundAddr) ?? new LocalElection(this.boundAddr);
-    const replicator = new Replicator({
-      type: 'meta2', election: this.election, log: log.child({ component: 'repl' }),
+    // Replication (and group-commit durability) around every handler.
+    const served = await listenReplicated({
+      type: 'meta2', host: this.opts.host ?? ctx.config.ip, port: this.opts.port ?? ctx.config['meta2.port'], log, accessLog: ctx.config.access_log, election: ctx.election,
       openBase: (name, create) => backend.replicaBase(name, create),
       restoreBase: (name, data) => backend.restoreReplica(name, data),
     });
-    wrap = replicator.wrap();
-    replicator.mount(http);
+    const http = served.http;
+    this.http = http;
+    this.boundAddr = served.addr;
+    this.election = served.election;
     registerRoutes(http, backend);
     const pending = backend.scanPendingEvents();
     if (pending > 0) log.info('bases with pending events', { count: pending });
@@ -90,6 +82,7 @@ export class Meta2Service implements Service {
       intervalMs: this.opts.eventIntervalMs ?? ctx.config['meta2.event_interval'],
       resolveAccount: this.accountResolver(ctx),
       log: log.child({ component: 'events' }),
+      runWrite: (fn) => served.replicator.runWrite(fn),
     });
     this.drainerImpl.start();
     log.info('meta2 started', { addr: this.boundAddr });
