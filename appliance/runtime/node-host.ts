@@ -66,7 +66,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, ...(svc.type === 'ftp' ? { check: 'tcp' as const } : { check: 'http' as const, checkPath: STATUS_PATH }) });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };

@@ -368,11 +368,13 @@ class Bridge implements LocalBridgeFs {
       this.cookies.set(c, next);
       return { entries, nextCookie: c, eof: false };
     }
-    // Files created here and not committed yet are listed at the end.
+    // Files created here and not committed yet are listed at the end (once: a commit may
+    // have reached the listing before its answer reached us).
+    const listed = new Set(entries.map((e) => e.name));
     for (const f of this.files.values()) {
       if (f.committed || f.unlinked || f.loc.ctr !== loc.ctr) continue;
       const dir = f.loc.path.lastIndexOf('/') < 0 ? '' : f.loc.path.slice(0, f.loc.path.lastIndexOf('/'));
-      if (dir !== loc.path || this.isAccountRoot(loc)) continue;
+      if (dir !== loc.path || this.isAccountRoot(loc) || listed.has(f.loc.path.slice(dirPrefix(dir).length))) continue;
       entries.push({ name: f.loc.path.slice(dirPrefix(dir).length), ino: f.ino, type: 'file', attr: plus ? this.openAttr(f) : undefined });
     }
     return { entries, eof: true };

@@ -11,6 +11,7 @@ import { OioError } from '../../../appliance/common';
 import { ROOT_INO, createBridgeFs, errnoOf, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
 import { dumpLogsOnFailure, startNode, type TestNode } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
+import { BRIDGE_NODE_CONFIG } from './helpers';
 
 async function errOf(p: Promise<unknown>): Promise<number> {
   try { await p; } catch (e) { return errnoOf(e); }
@@ -37,7 +38,7 @@ describe('fs-bridge/core on a real node', function () {
   const open = () => createBridgeFs({ storage: s, container: 'share', stateDir: state, spoolDir: tmpDir('spool-'), attrTtlMs: 300, idleFlushMs: 200 });
 
   before(async () => {
-    node = await startNode({ config: { 'rawx.count': 3 } });
+    node = await startNode({ config: BRIDGE_NODE_CONFIG });
     s = node.client('bridge');
     await s.containerCreate('share');
     state = tmpDir('bridge-state-');
