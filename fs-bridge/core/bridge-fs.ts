@@ -494,16 +494,12 @@ class Bridge implements LocalBridgeFs {
         const df = this.files.get(dstIno);
         if (df && df !== f) { df.unlinked = true; df.dirty = false; df.attrsDirty = false; if (df.refs <= 0) await this.drop(df); }
       }
-      if (f && !f.committed) {
-        // Never committed: only the name changes; a pending put of the destination is replaced.
-        if (dst) await this.s.objectDelete(to.ctr, to.path).catch((e) => { if (!isNotFound(e)) throw e; });
-        f.loc = to;
-      } else {
-        if (f) await this.flush(ino);
-        await this.s.objectLink(from.ctr, from.path, to.path);
-        await this.s.objectDelete(from.ctr, from.path).catch((e) => { if (!isNotFound(e)) throw e; });
-        if (f) f.loc = to;
-      }
+      // Pending bytes are committed under the old name first (a commit racing a rename of an
+      // uncommitted file left the grid without either name), then the chunks are relinked.
+      if (f) await this.flush(ino);
+      await this.s.objectLink(from.ctr, from.path, to.path);
+      await this.s.objectDelete(from.ctr, from.path).catch((e) => { if (!isNotFound(e)) throw e; });
+      if (f) f.loc = to;
       this.table.rename(from, to);
     }
     this.invalidate(ino);
@@ -517,7 +513,7 @@ class Bridge implements LocalBridgeFs {
     const fromP = `${from.path}/`;
     const toP = `${to.path}/`;
     for (const f of this.files.values()) {
-      if (f.loc.ctr === from.ctr && f.loc.path.startsWith(fromP) && f.committed) await this.flush(f.ino);
+      if (f.loc.ctr === from.ctr && f.loc.path.startsWith(fromP) && !f.unlinked) await this.flush(f.ino);
     }
     let marker: string | undefined;
     for (;;) {
