@@ -107,6 +107,7 @@ class Bridge implements LocalBridgeFs {
   private readonly freshMs: number;
   private readonly files = new Map<Ino, OpenFile>();
   private readonly ra = new Map<Ino, ReadAhead>();
+  private readonly readQueue = new Map<Ino, Promise<Buffer>>();
   private readonly cookies = new Map<number, string>();
   private statCache?: { v: StatFs; exp: number };
   private closed = false;
@@ -665,7 +666,13 @@ class Bridge implements LocalBridgeFs {
     const size = f ? f.size : c.attr.size;
     if (offset >= size || length === 0) return Buffer.alloc(0);
     const end = Math.min(size, offset + length);
-    return this.readRemote(ino, loc, c.version, offset, end);
+    // One remote read of an inode at a time: the kernel sends read-ahead requests in parallel,
+    // and each would otherwise fetch its own window; queued, they are served from the buffer.
+    const prev = this.readQueue.get(ino);
+    const p = (prev ? prev.catch(() => undefined) : Promise.resolve()).then(() => this.readRemote(ino, loc, c.version, offset, end));
+    this.readQueue.set(ino, p);
+    void p.catch(() => undefined).finally(() => { if (this.readQueue.get(ino) === p) this.readQueue.delete(ino); });
+    return p;
   }
 
   /** Reads [start, end) of a clean file through its read-ahead buffer. */
@@ -679,7 +686,8 @@ class Bridge implements LocalBridgeFs {
       if (buf && this.ra.get(ino) === ra) { ra.start = nextStart; ra.buf = buf; ra.next = undefined; ra.window = Math.min(this.raMax, ra.window * 2); }
     }
     if (!ra || !within(ra)) {
-      const sequential = ra !== undefined && start === ra.start + ra.buf.length;
+      // Sequential enough: at or just past the end of the buffer (reads may arrive slightly out of order).
+      const sequential = ra !== undefined && start >= ra.start && start <= ra.start + ra.buf.length + ra.window;
       const window = ra ? (sequential ? Math.min(this.raMax, ra.window * 2) : 128 * 1024) : 128 * 1024;
       const want = Math.max(end - start, window);
       const got = await this.fetchRange(loc, version, start, start + want);
