@@ -121,7 +121,7 @@ class Bridge implements LocalBridgeFs {
     this.ttl = opts.attrTtlMs ?? 1000;
     this.idleMs = opts.idleFlushMs ?? 3000;
     this.freshMs = opts.freshDirMs ?? 5000;
-    this.raMax = opts.readAheadMaxBytes ?? 8 * 1024 * 1024;
+    this.raMax = opts.readAheadMaxBytes ?? 32 * 1024 * 1024;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
   }
@@ -692,14 +692,14 @@ class Bridge implements LocalBridgeFs {
       const want = Math.max(end - start, window);
       const got = await this.fetchRange(loc, version, start, start + want);
       ra = { version: got.version, start, buf: got.buf, window };
-      if (this.ra.size > 64) this.ra.clear();
+      if (this.ra.size > 16) this.ra.clear();
       this.ra.set(ino, ra);
       if (end > start + got.buf.length) end = start + got.buf.length;
     }
     const out = ra.buf.subarray(start - ra.start, end - ra.start);
-    // Past half of the buffer while reading sequentially: fetch the next window now.
+    // A quarter into the buffer while reading sequentially: fetch the next window now.
     const bufEnd = ra.start + ra.buf.length;
-    if (!ra.next && ra.window >= 1024 * 1024 && end - ra.start > ra.buf.length / 2) {
+    if (!ra.next && ra.window >= 512 * 1024 && end - ra.start > ra.buf.length / 4) {
       const size = (this.attrs.get(ino)?.attr.size) ?? Infinity;
       if (bufEnd < size) {
         const r = ra;
