@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
 import { OioError } from '../../../appliance/common';
-import { ROOT_INO, createBridgeFs, errnoOf, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
+import { ROOT_INO, createBridgeFs, errnoOf, withRetry, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
 import { dumpLogsOnFailure, startNode, type TestNode } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
 import { BRIDGE_NODE_CONFIG } from './helpers';
@@ -39,7 +39,7 @@ describe('fs-bridge/core on a real node', function () {
 
   before(async () => {
     node = await startNode({ config: BRIDGE_NODE_CONFIG });
-    s = node.client('bridge');
+    s = withRetry(node.client('bridge'));
     await s.containerCreate('share');
     state = tmpDir('bridge-state-');
     bfs = open();
