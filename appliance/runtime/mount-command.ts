@@ -59,6 +59,11 @@ export async function mountCommand(argv: string[]): Promise<number> {
   if (!whole) await storage.containerShow(container);
   const stateDir = path.resolve(flagStr(args, 'state-dir') ?? path.join(os.homedir(), '.oio', 'fuse', account));
   const spoolDir = path.join(stateDir, `spool-${process.pid}`);
+  // Spools of mount processes that died (their unflushed files are lost, stored objects intact).
+  for (const e of await fs.promises.readdir(stateDir).catch(() => [] as string[])) {
+    const m = /^spool-(\d+)$/.exec(e);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) await fs.promises.rm(path.join(stateDir, e), { recursive: true, force: true });
+  }
   const ttl = Number(flagStr(args, 'cache-ms') ?? 1000);
   const log = rootLogger.child({ svc: 'fuse', mnt });
   const bridge = createBridgeFs({ storage, container: whole ? undefined : container, stateDir, spoolDir, attrTtlMs: ttl, log });

@@ -83,7 +83,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: svc.type === 'admin-ssh' || svc.type === 'nfs' ? 'tcp' : 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: ['admin-ssh', 'nfs', 'ftp'].includes(svc.type) ? 'tcp' : 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };

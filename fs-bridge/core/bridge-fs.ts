@@ -107,6 +107,7 @@ class Bridge implements LocalBridgeFs {
   private readonly freshMs: number;
   private readonly files = new Map<Ino, OpenFile>();
   private readonly ra = new Map<Ino, ReadAhead>();
+  private readonly readQueue = new Map<Ino, Promise<Buffer>>();
   private readonly cookies = new Map<number, string>();
   private statCache?: { v: StatFs; exp: number };
   private closed = false;
@@ -120,7 +121,7 @@ class Bridge implements LocalBridgeFs {
     this.ttl = opts.attrTtlMs ?? 1000;
     this.idleMs = opts.idleFlushMs ?? 3000;
     this.freshMs = opts.freshDirMs ?? 5000;
-    this.raMax = opts.readAheadMaxBytes ?? 8 * 1024 * 1024;
+    this.raMax = opts.readAheadMaxBytes ?? 32 * 1024 * 1024;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
   }
@@ -368,11 +369,13 @@ class Bridge implements LocalBridgeFs {
       this.cookies.set(c, next);
       return { entries, nextCookie: c, eof: false };
     }
-    // Files created here and not committed yet are listed at the end.
+    // Files created here and not committed yet are listed at the end (once: a commit may
+    // have reached the listing before its answer reached us).
+    const listed = new Set(entries.map((e) => e.name));
     for (const f of this.files.values()) {
       if (f.committed || f.unlinked || f.loc.ctr !== loc.ctr) continue;
       const dir = f.loc.path.lastIndexOf('/') < 0 ? '' : f.loc.path.slice(0, f.loc.path.lastIndexOf('/'));
-      if (dir !== loc.path || this.isAccountRoot(loc)) continue;
+      if (dir !== loc.path || this.isAccountRoot(loc) || listed.has(f.loc.path.slice(dirPrefix(dir).length))) continue;
       entries.push({ name: f.loc.path.slice(dirPrefix(dir).length), ino: f.ino, type: 'file', attr: plus ? this.openAttr(f) : undefined });
     }
     return { entries, eof: true };
@@ -492,16 +495,12 @@ class Bridge implements LocalBridgeFs {
         const df = this.files.get(dstIno);
         if (df && df !== f) { df.unlinked = true; df.dirty = false; df.attrsDirty = false; if (df.refs <= 0) await this.drop(df); }
       }
-      if (f && !f.committed) {
-        // Never committed: only the name changes; a pending put of the destination is replaced.
-        if (dst) await this.s.objectDelete(to.ctr, to.path).catch((e) => { if (!isNotFound(e)) throw e; });
-        f.loc = to;
-      } else {
-        if (f) await this.flush(ino);
-        await this.s.objectLink(from.ctr, from.path, to.path);
-        await this.s.objectDelete(from.ctr, from.path).catch((e) => { if (!isNotFound(e)) throw e; });
-        if (f) f.loc = to;
-      }
+      // Pending bytes are committed under the old name first (a commit racing a rename of an
+      // uncommitted file left the grid without either name), then the chunks are relinked.
+      if (f) await this.flush(ino);
+      await this.s.objectLink(from.ctr, from.path, to.path);
+      await this.s.objectDelete(from.ctr, from.path).catch((e) => { if (!isNotFound(e)) throw e; });
+      if (f) f.loc = to;
       this.table.rename(from, to);
     }
     this.invalidate(ino);
@@ -515,7 +514,7 @@ class Bridge implements LocalBridgeFs {
     const fromP = `${from.path}/`;
     const toP = `${to.path}/`;
     for (const f of this.files.values()) {
-      if (f.loc.ctr === from.ctr && f.loc.path.startsWith(fromP) && f.committed) await this.flush(f.ino);
+      if (f.loc.ctr === from.ctr && f.loc.path.startsWith(fromP) && !f.unlinked) await this.flush(f.ino);
     }
     let marker: string | undefined;
     for (;;) {
@@ -667,7 +666,13 @@ class Bridge implements LocalBridgeFs {
     const size = f ? f.size : c.attr.size;
     if (offset >= size || length === 0) return Buffer.alloc(0);
     const end = Math.min(size, offset + length);
-    return this.readRemote(ino, loc, c.version, offset, end);
+    // One remote read of an inode at a time: the kernel sends read-ahead requests in parallel,
+    // and each would otherwise fetch its own window; queued, they are served from the buffer.
+    const prev = this.readQueue.get(ino);
+    const p = (prev ? prev.catch(() => undefined) : Promise.resolve()).then(() => this.readRemote(ino, loc, c.version, offset, end));
+    this.readQueue.set(ino, p);
+    void p.catch(() => undefined).finally(() => { if (this.readQueue.get(ino) === p) this.readQueue.delete(ino); });
+    return p;
   }
 
   /** Reads [start, end) of a clean file through its read-ahead buffer. */
@@ -681,19 +686,20 @@ class Bridge implements LocalBridgeFs {
       if (buf && this.ra.get(ino) === ra) { ra.start = nextStart; ra.buf = buf; ra.next = undefined; ra.window = Math.min(this.raMax, ra.window * 2); }
     }
     if (!ra || !within(ra)) {
-      const sequential = ra !== undefined && start === ra.start + ra.buf.length;
+      // Sequential enough: at or just past the end of the buffer (reads may arrive slightly out of order).
+      const sequential = ra !== undefined && start >= ra.start && start <= ra.start + ra.buf.length + ra.window;
       const window = ra ? (sequential ? Math.min(this.raMax, ra.window * 2) : 128 * 1024) : 128 * 1024;
       const want = Math.max(end - start, window);
       const got = await this.fetchRange(loc, version, start, start + want);
       ra = { version: got.version, start, buf: got.buf, window };
-      if (this.ra.size > 64) this.ra.clear();
+      if (this.ra.size > 16) this.ra.clear();
       this.ra.set(ino, ra);
       if (end > start + got.buf.length) end = start + got.buf.length;
     }
     const out = ra.buf.subarray(start - ra.start, end - ra.start);
-    // Past half of the buffer while reading sequentially: fetch the next window now.
+    // A quarter into the buffer while reading sequentially: fetch the next window now.
     const bufEnd = ra.start + ra.buf.length;
-    if (!ra.next && ra.window >= 1024 * 1024 && end - ra.start > ra.buf.length / 2) {
+    if (!ra.next && ra.window >= 512 * 1024 && end - ra.start > ra.buf.length / 4) {
       const size = (this.attrs.get(ino)?.attr.size) ?? Infinity;
       if (bufEnd < size) {
         const r = ra;

@@ -4,3 +4,4 @@ export * from './errno';
 export { createBridgeFs, type BridgeFsOptions, type LocalBridgeFs } from './bridge-fs';
 export { InodeTable, type Loc } from './inode-table';
 export * from './path-map';
+export { withRetry } from './retry';

@@ -182,7 +182,7 @@ export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
   if (warning) opts.onWarning?.(warning);
   const cache = opts.cacheSeconds ?? 1;
   const fuse: FuseHandle = newFuse(opts.mountpoint, ops, {
-    force: true, mkdir: false, fsname: opts.fsname ?? 'oio', subtype: 'oio', allowOther: opts.allowOther, debug: opts.debug,
+    timeout: false, force: true, mkdir: false, fsname: opts.fsname ?? 'oio', subtype: 'oio', allowOther: opts.allowOther, debug: opts.debug,
     autoCache: true, attrTimeout: cache, entryTimeout: cache, acAttrTimeout: cache,
     extraOptions: ['big_writes', 'max_write=131072', 'max_readahead=1048576', `negative_timeout=${cache}`],
   });

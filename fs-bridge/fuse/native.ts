@@ -46,6 +46,8 @@ export interface FuseOps {
 }
 
 export interface FuseOptions {
+  /** per-operation timeout of fuse-native (ms); false: none (an fsync of a large file takes long) */
+  timeout?: number | false;
   force?: boolean;
   mkdir?: boolean;
   fsname?: string;

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
 import { OioError } from '../../../appliance/common';
-import { ROOT_INO, createBridgeFs, errnoOf, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
+import { ROOT_INO, createBridgeFs, errnoOf, withRetry, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
 import { dumpLogsOnFailure, startNode, type TestNode } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
+import { BRIDGE_NODE_CONFIG } from './helpers';
 
 async function errOf(p: Promise<unknown>): Promise<number> {
   try { await p; } catch (e) { return errnoOf(e); }
@@ -37,8 +38,8 @@ describe('fs-bridge/core on a real node', function () {
   const open = () => createBridgeFs({ storage: s, container: 'share', stateDir: state, spoolDir: tmpDir('spool-'), attrTtlMs: 300, idleFlushMs: 200 });
 
   before(async () => {
-    node = await startNode({ config: { 'rawx.count': 3 } });
-    s = node.client('bridge');
+    node = await startNode({ config: BRIDGE_NODE_CONFIG });
+    s = withRetry(node.client('bridge'));
     await s.containerCreate('share');
     state = tmpDir('bridge-state-');
     bfs = open();

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import type { ObjectStorage } from '../../../appliance/client/object-storage';
 import { OIO_MAIN, dumpLogsOnFailure, startNode, type TestNode } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
+import { withRetry } from '../../../fs-bridge/core';
 import { BRIDGE_NODE_CONFIG, hasTool, makeTree, sha256File } from './helpers';
 
 const run = promisify(execFile);
@@ -50,7 +51,7 @@ describe('fs-bridge FUSE mount with real programs', function () {
   before(async function () {
     if (!hasTool('fusermount', this) || !fs.existsSync('/dev/fuse')) return;
     node = await startNode({ config: BRIDGE_NODE_CONFIG });
-    s = node.client('fuse');
+    s = withRetry(node.client('fuse'));
     await s.containerCreate('vol');
     mnt = tmpDir('mnt-');
     work = tmpDir('fuse-work-');
