@@ -2,12 +2,13 @@
  * @module runtime/ftp-service
  * Service type `ftp`: the FTP bridge (fs-bridge/ftp) hosted like any other service, started by
  * `oio node up` when node.services lists it or alone by `oio service run ftp`. Config:
- * ftp.port, ftp.pasv_range, ftp.tls, ftp.users (NAME -> { password, account }, until the S3
- * credential store can be shared). Talks to the node's proxy through the client library.
+ * ftp.port, ftp.pasv_range, ftp.tls, ftp.users (extra NAME -> { password, account }); users of
+ * the S3 credential store (`oio user`) log in with access key and secret key. Talks to the
+ * node's proxy through the client library.
  */
 import path from 'node:path';
 import { ObjectStorage } from '../client/object-storage';
-import { InvalidArgumentError } from '../common';
+import { InvalidArgumentError, isNotFound } from '../common';
 import { startFtpServer, type FtpServerHandle, type FtpUser } from '../../fs-bridge/ftp';
 import type { Service, ServiceContext } from './service';
 
@@ -31,9 +32,17 @@ export class FtpService implements Service {
   async start(ctx: ServiceContext): Promise<void> {
     const c = ctx.config;
     const range = parsePortRange(c['ftp.pasv_range']);
-    const users = c['ftp.users'] as Record<string, FtpUser>;
+    const fixed = c['ftp.users'] as Record<string, FtpUser>;
+    const storage = new ObjectStorage({ proxy: this.o.proxy, account: 'default' });
+    // The S3 credential store: an access key logs in with its secret key and gets its account
+    // (ftp.users adds names of its own, checked first).
+    const users = async (name: string): Promise<FtpUser | undefined> => {
+      if (Object.prototype.hasOwnProperty.call(fixed, name)) return fixed[name];
+      const u = await storage.userShow(name).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
+      return u?.secret_key ? { password: u.secret_key, account: u.account } : undefined;
+    };
     this.handle = await startFtpServer({
-      storage: new ObjectStorage({ proxy: this.o.proxy, account: 'default' }),
+      storage,
       host: this.o.host, port: this.o.port, pasvMin: range.min, pasvMax: range.max,
       users, tlsDir: c['ftp.tls'] ? path.join(ctx.dataDir, 'tls') : undefined,
       dataDir: ctx.dataDir, log: ctx.log,

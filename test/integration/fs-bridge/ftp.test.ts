@@ -51,6 +51,15 @@ describe('fs-bridge FTP service with lftp', function () {
     assert.match(await lftp('cd /existing; cd ../../..; pwd'), /ftp:\/\/[^/]+\/?\s*$/m);
   });
 
+  it('logs in S3 users (oio user) with access key and secret key, into their own account', async () => {
+    const created = await node.client('ftp-s3').userCreate({ accessKey: 'ftps3user', secretKey: 'ftps3secretkey', account: 'ftp-s3' });
+    assert.equal(created.access_key, 'ftps3user');
+    await node.client('ftp-s3').containerCreate('s3side');
+    assert.match(await lftp('cls -1 /', { user: 'ftps3user,ftps3secretkey' }), /s3side/);
+    assert.doesNotMatch(await lftp('cls -1 /', { user: 'ftps3user,ftps3secretkey' }), /existing/);
+    await assert.rejects(lftp('cls /', { user: 'ftps3user,notthesecret' }));
+  });
+
   it('mirror -R of a tree into a new container, then mirror back: same files', async () => {
     const src = path.join(work, 'src');
     makeTree(src, 300);
