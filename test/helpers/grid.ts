@@ -49,7 +49,7 @@ export interface TestNode {
   client(account?: string): ObjectStorage;
   /** SIGTERM and wait (clean stop) */
   stop(): Promise<void>;
-  /** a signal to the main process (SIGKILL: crash) */
+  /** a signal to the node's main process (SIGKILL: crash; its etcd member, if any, lives on) */
   kill(signal: NodeJS.Signals): Promise<void>;
   /** starts the main process again on the same data */
   restart(): Promise<void>;
@@ -60,7 +60,9 @@ export interface TestNode {
 
 function spawnOio(args: string[], logFile: string, readyPattern: RegExp, timeoutMs = 30_000): Promise<ProcessHandle> {
   const out = fs.openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [OIO_MAIN, ...args], { stdio: ['ignore', out, out], env: { ...process.env, OIO_LOG_LEVEL: process.env.OIO_LOG_LEVEL ?? 'info' } });
+  // Its own process group: a signal to the group reaches the node and its children (its etcd
+  // member), as a crash or pause of the whole machine would.
+  const proc = spawn(process.execPath, [OIO_MAIN, ...args], { stdio: ['ignore', out, out], detached: true, env: { ...process.env, OIO_LOG_LEVEL: process.env.OIO_LOG_LEVEL ?? 'info' } });
   fs.closeSync(out);
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -87,14 +89,23 @@ function tail(file: string, lines = 60): string {
 }
 
 async function stopProc(h: ProcessHandle, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<void> {
-  if (h.proc.exitCode !== null || h.proc.signalCode !== null) return;
-  h.proc.kill(signal);
-  const t = setTimeout(() => h.proc.kill('SIGKILL'), timeoutMs);
-  await h.exited;
-  clearTimeout(t);
+  if (h.proc.exitCode === null && h.proc.signalCode === null) {
+    h.proc.kill(signal);
+    const t = setTimeout(() => signalGroup(h, 'SIGKILL'), timeoutMs);
+    await h.exited;
+    clearTimeout(t);
+  }
+  // Whatever is left of its group (an etcd member orphaned by an earlier crash) goes too.
+  if (h.proc.pid !== undefined) { try { process.kill(-h.proc.pid, 'SIGKILL'); } catch { /* none left */ } }
 }
 
 const running = new Set<TestNode>();
+
+/** Sends a signal to a process and its children (its process group). */
+export function signalGroup(h: ProcessHandle, signal: NodeJS.Signals): void {
+  if (h.proc.exitCode !== null || h.proc.signalCode !== null || h.proc.pid === undefined) return;
+  try { process.kill(-h.proc.pid, signal); } catch { h.proc.kill(signal); }
+}
 
 /** Starts a node; `config` keys go to its generated config file. */
 export async function startNode(opts: NodeOptions = {}): Promise<TestNode> {
@@ -109,14 +120,25 @@ export async function startNode(opts: NodeOptions = {}): Promise<TestNode> {
   const ready = /"msg":"node ready"/;
   let main = await spawnOio(['node', 'up', '--config', configFile], logFile, ready);
   const extra: ProcessHandle[] = [];
+  const formerGroups: number[] = [];
   const node: TestNode = {
     ip, dataDir, configFile, proxy: `${ip}:6006`, conscience: `${ip}:6000`,
     get main() { return main; },
     extra,
     client: (account = opts.account ?? 'test') => new ObjectStorage({ proxy: `${ip}:6006`, account }),
-    async stop() { for (const h of extra) await stopProc(h); await stopProc(main); running.delete(node); },
+    async stop() {
+      for (const h of extra) await stopProc(h);
+      await stopProc(main);
+      for (const pid of formerGroups.splice(0)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+      running.delete(node);
+    },
     async kill(signal) { main.proc.kill(signal); if (signal === 'SIGKILL' || signal === 'SIGTERM') await main.exited; },
-    async restart() { main = await spawnOio(['node', 'up', '--config', configFile], logFile, ready); running.add(node); },
+    async restart() {
+      // The crashed process's group (its etcd member) is stopped when the node is.
+      if (main.proc.pid !== undefined) formerGroups.push(main.proc.pid);
+      main = await spawnOio(['node', 'up', '--config', configFile], logFile, ready);
+      running.add(node);
+    },
     async runService(type, index) {
       const f = path.join(dataDir, `${type}${index ?? ''}.log`);
       const h = await spawnOio(['service', 'run', type, '--config', configFile, ...(index !== undefined ? ['--index', String(index)] : [])], f, ready);
@@ -159,7 +181,7 @@ export async function startGrid(opts: { nodes: number; config?: Record<string, u
   const members = Math.min(3, opts.nodes);
   const etcd = Array.from({ length: members }, (_, i) => `${ipOf(i)}:2379`);
   const initialCluster = Array.from({ length: members }, (_, i) => `etcd-${ipOf(i)}=http://${ipOf(i)}:2380`).join(',');
-  const base = { 'etcd.endpoints': etcd, 'etcd.lease_ttl': '2s', 'etcd.initial_cluster': initialCluster, ...(opts.config ?? {}) };
+  const base = { 'etcd.endpoints': etcd, 'etcd.lease_ttl': '3s', 'etcd.initial_cluster': initialCluster, ...(opts.config ?? {}) };
   const nodes = await Promise.all(Array.from({ length: opts.nodes }, (_, i) =>
     startNode({ ip: ipOf(i), config: { ...base, 'etcd.member': i < members } })));
   const all = (): TestNode[] => nodes;

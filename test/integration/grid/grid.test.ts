@@ -42,9 +42,13 @@ describe('grid of nodes', function () {
   /** The master of a container's meta2 base, from its etcd election key. */
   async function meta2Master(account: string, container: string): Promise<string> {
     const key = `/oio/OPENIO/election/meta2/${cidOf(account, container)}`;
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 100; i++) {
       const v = await etcd.get(key).string();
       if (v) return v;
+      // Masters are elected on access: a master whose lease lapsed (a busy machine) is
+      // replaced at the next request, so ask for the container to get one.
+      const live = grid.nodes.find(alive);
+      if (live) await live.client(account).objectList(container, { limit: 1 }).catch(() => undefined);
       await sleep(100);
     }
     throw new Error(`no master for ${key}`);
@@ -135,6 +139,8 @@ describe('grid of nodes', function () {
     const master = await meta2Master('acct', 'pause');
     const paused = grid.nodes.find((n) => master.startsWith(`${n.ip}:`))!;
     const other = grid.nodes.find((n) => n !== paused && alive(n))!;
+    // The node's oio process is paused; its etcd member keeps running (a paused etcd member
+    // leaves the other nodes' etcd clients hanging on it: not handled yet, see the issue note).
     paused.main.proc.kill('SIGSTOP');
     try {
       // The majority elects another master once the paused one's lease expires.

@@ -140,6 +140,8 @@ describe('node: faults', function () {
       }
       assert.equal(small?.score, 0, 'put score of the full volume fell to 0');
       assert.ok((small?.scoreGet ?? 0) > 0, 'its get score stays above 0');
+      // The proxy places from its cached bulletin (refreshed every ns.bulletin_refresh = 500 ms).
+      await sleep(1200);
       await oio.containerCreate('g', { policy: 'SINGLE' });
       for (let i = 0; i < 20; i++) {
         const p = await oio.objectPut('g', `n${i}`, randomBytes(1000));
