@@ -6,6 +6,7 @@
  */
 import { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../common';
+import { etcdClient } from '../sqliterepo';
 
 export interface MemberRecord { ip: string; conscience: string; time: number }
 
@@ -16,7 +17,7 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: { endpoints: string[]; ns: string; self: MemberRecord; ttlSec: number; refreshMs: number; log: Logger }) {
-    this.client = new Etcd3({ hosts: opts.endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`)), dialTimeout: 3000 });
+    this.client = etcdClient(opts.endpoints);
     this.members = [opts.self];
   }
 

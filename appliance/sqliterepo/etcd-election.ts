@@ -19,6 +19,20 @@ export interface EtcdElectionOptions {
   log: Logger;
 }
 
+/** A master steps down once this fraction of its lease's TTL passed without a keepalive. */
+const SAFE_LEASE_FRACTION = 0.75;
+/** Deadline of every unary etcd call: a paused or cut-off member must not hang the caller. */
+export const ETCD_CALL_TIMEOUT_MS = 5000;
+
+/** An etcd client with a dial timeout and a deadline on every unary call. */
+export function etcdClient(endpoints: string[]): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`)),
+    dialTimeout: 3000,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
+  });
+}
+
 export class EtcdElection implements Election {
   readonly self: string;
   private readonly client: Etcd3;
@@ -27,20 +41,44 @@ export class EtcdElection implements Election {
 
   constructor(private readonly opts: EtcdElectionOptions) {
     this.self = opts.self;
-    this.client = new Etcd3({ hosts: opts.endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`)), dialTimeout: 3000 });
+    this.client = etcdClient(opts.endpoints);
   }
+
+  private get ttlMs(): number { return (this.opts.ttlSec ?? 4) * 1000; }
 
   private currentLease(): Lease {
     if (!this.lease) {
       const lease = this.client.lease(this.opts.ttlSec ?? 4, { autoKeepAlive: true });
-      lease.on('lost', (err) => {
-        this.opts.log.warn('etcd lease lost', { err: err as Error });
-        if (this.lease === lease) this.lease = undefined;
-        for (const fn of this.lost) fn();
-      });
+      lease.on('lost', (err) => this.dropLease(lease, err as Error));
+      // Our own clock on the lease: etcd expires it `ttl` after the last keepalive it
+      // received, and the client library reports the loss only once it reaches etcd again
+      // (a keepalive stream stuck on a dead member can keep it silent for long). A master
+      // must stop before its key can vanish, so the lease counts as lost a margin before.
+      lease.on('keepaliveSucceeded', () => { this.lastKeepAlive = Date.now(); });
+      this.lastKeepAlive = Date.now();
       this.lease = lease;
+      this.watchdog ??= setInterval(() => this.checkLease(), Math.max(100, this.ttlMs / 10));
+      this.watchdog.unref();
     }
     return this.lease;
+  }
+
+  private lastKeepAlive = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  private checkLease(): void {
+    const lease = this.lease;
+    if (!lease || Date.now() - this.lastKeepAlive <= this.ttlMs * SAFE_LEASE_FRACTION) return;
+    this.dropLease(lease, new Error(`no keepalive acknowledged for ${Date.now() - this.lastKeepAlive} ms (lease ttl ${this.ttlMs} ms)`));
+    // Best effort: the keys go now rather than at expiry (they cannot be renewed anyway).
+    lease.revoke().catch(() => undefined);
+  }
+
+  private dropLease(lease: Lease, err: Error): void {
+    if (this.lease !== lease) return;
+    this.lease = undefined;
+    this.opts.log.warn('etcd lease lost', { err });
+    for (const fn of this.lost) fn();
   }
 
   private key(type: string, name: string): string {
@@ -75,6 +113,7 @@ export class EtcdElection implements Election {
   }
 
   async close(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
     const lease = this.lease;
     this.lease = undefined;
     // Revoking hands every base over at once instead of after the TTL.
