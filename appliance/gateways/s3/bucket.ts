@@ -124,7 +124,7 @@ export async function deleteBucketTagging(r: S3Request): Promise<void> {
   sendEmpty(r, 204);
 }
 
-interface CorsRule { id?: string; origins: string[]; methods: string[]; headers: string[]; expose: string[]; maxAge?: number }
+export interface CorsRule { id?: string; origins: string[]; methods: string[]; headers: string[]; expose: string[]; maxAge?: number }
 const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'];
 
 /** PUT /bucket?cors */
@@ -173,7 +173,7 @@ function originMatches(pattern: string, origin: string): boolean {
 
 /**
  * CORS headers of an authenticated request carrying Origin, from the bucket's rules (first
- * rule matching origin and method). Preflight (OPTIONS) is not implemented.
+ * rule matching origin and method). Preflight requests (OPTIONS) are `corsPreflight`.
  */
 export async function corsHeaders(r: S3Request): Promise<void> {
   const origin = r.header('origin');
@@ -205,4 +205,43 @@ export async function putAcl(r: S3Request): Promise<void> {
   }
   await bucketInfo(r);
   sendEmpty(r, 200);
+}
+
+function headerAllowed(patterns: string[], header: string): boolean {
+  return patterns.some((p) => originMatches(p.toLowerCase(), header));
+}
+
+/**
+ * The answer to a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method; never
+ * signed) from the rules of the bucket: the first rule allowing the origin, the method and
+ * every requested header wins, as in S3. Throws the S3 errors S3 answers (AccessForbidden
+ * with a `CORSResponse:` message, BadRequest without the needed headers).
+ */
+export function corsPreflight(rules: CorsRule[] | undefined, req: { origin?: string; method?: string; headers?: string }): Record<string, string> {
+  const { origin, method } = req;
+  if (!origin) throw new S3Error('BadRequest', 'Insufficient information. Origin request header needed.');
+  if (!method) throw new S3Error('BadRequest', 'Invalid Access-Control-Request-Method: null');
+  if (!CORS_METHODS.includes(method)) throw new S3Error('BadRequest', `Invalid Access-Control-Request-Method: ${method}`);
+  if (!rules) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', { Method: method, ResourceType: 'BUCKET' });
+  const wanted = (req.headers ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)) && wanted.every((h) => headerAllowed(c.headers, h)));
+  if (!rule) {
+    throw new S3Error('AccessForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.', { Method: method, ResourceType: 'OBJECT' });
+  }
+  const h: Record<string, string> = {
+    'access-control-allow-origin': rule.origins.includes('*') ? '*' : origin,
+    'access-control-allow-methods': rule.methods.join(', '),
+    vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+  };
+  if (!rule.origins.includes('*')) h['access-control-allow-credentials'] = 'true';
+  if (wanted.length) h['access-control-allow-headers'] = wanted.join(', ');
+  if (rule.expose.length) h['access-control-expose-headers'] = rule.expose.join(', ');
+  if (rule.maxAge !== undefined) h['access-control-max-age'] = String(rule.maxAge);
+  return h;
+}
+
+/** The CORS rules kept on a container (undefined: none). */
+export function corsRulesOf(properties: Record<string, string>): CorsRule[] | undefined {
+  const raw = properties[BUCKET_PROP.cors];
+  return raw ? JSON.parse(raw) as CorsRule[] : undefined;
 }

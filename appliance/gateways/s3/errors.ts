@@ -11,9 +11,11 @@ import { escapeXml } from './xml';
 /** S3 error codes this gateway answers, with their HTTP status. */
 export const S3_ERRORS = {
   AccessDenied: 403,
+  AccessForbidden: 403,
   AuthorizationHeaderMalformed: 400,
   AuthorizationQueryParametersError: 400,
   BadDigest: 400,
+  BadRequest: 400,
   BucketAlreadyExists: 409,
   BucketAlreadyOwnedByYou: 409,
   BucketNotEmpty: 409,

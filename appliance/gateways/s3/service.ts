@@ -14,6 +14,7 @@ import { authenticate, queryPairs, UserLookup } from './auth';
 import { GatewayState, S3Request } from './context';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
+import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
 
 export interface S3ServiceOptions {
   host: string;
@@ -64,6 +65,30 @@ export class S3Service {
     }
   };
 
+  private accounts: { list: string[]; expires: number } | undefined;
+
+  /**
+   * The CORS rules of a bucket for an unsigned preflight: bucket names are per account here,
+   * so the bucket is looked up in the accounts of the S3 users (the first that has it), through
+   * the gateway's bucket cache (which PutBucketCors and DeleteBucketCors clear).
+   */
+  private async bucketCors(bucket: string): Promise<CorsRule[] | undefined> {
+    if (!this.accounts || this.accounts.expires < Date.now()) {
+      this.accounts = { list: [...new Set((await this.base.userList()).map((u) => u.account))].sort(), expires: Date.now() + USER_TTL_MS };
+    }
+    const cache = this.gw!.bucketCache;
+    for (const account of this.accounts.list) {
+      const k = `${account}/${bucket}`;
+      const hit = cache.get(k);
+      const info = hit && hit.expires > Date.now() ? hit.info
+        : await this.base.forAccount(account).containerShow(bucket).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
+      if (!info) continue;
+      if (!hit) cache.set(k, { info, expires: Date.now() + 2000 });
+      return corsRulesOf(info.properties);
+    }
+    throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
+  }
+
   async start(ctx: S3StartContext): Promise<void> {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
@@ -97,8 +122,17 @@ export class S3Service {
         res.end('{"status":"ok"}');
         return;
       }
-      if (req.method === 'OPTIONS') throw new S3Error('NotImplemented', 'CORS preflight requests are not implemented');
       const target = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
+      if (req.method === 'OPTIONS') {
+        const h = (n: string) => { const v = req.headers[n]; return Array.isArray(v) ? v.join(',') : v; };
+        const preflight = { origin: h('origin'), method: h('access-control-request-method'), headers: h('access-control-request-headers') };
+        if (preflight.origin && preflight.method && target.bucket === undefined) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
+        const rules = preflight.origin && preflight.method ? await this.bucketCors(target.bucket!) : undefined;
+        res.writeHead(200, { ...corsPreflight(rules, preflight), 'content-length': 0 });
+        res.end();
+        req.resume();
+        return;
+      }
       const auth = await authenticate(req, rawPath, rawQuery, this.lookup, Date.now());
       const query = new Map(queryPairs(rawQuery));
       r = {

@@ -294,6 +294,40 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal(put.headers['access-control-allow-origin'], undefined, 'PUT is not an allowed CORS method');
   });
 
+  it('answers CORS preflight requests (unsigned OPTIONS) from the bucket rules', async () => {
+    const b = await newBucket();
+    const preflight = (headers: Record<string, string>, path = `/${b}/some/key`) => fetch(`${s3n.endpoint}${path}`, { method: 'OPTIONS', headers });
+    const origin = 'https://app.example';
+    const noCors = await preflight({ origin, 'access-control-request-method': 'GET' });
+    assert.equal(noCors.status, 403);
+    assert.match(await noCors.text(), /<Code>AccessForbidden<\/Code>.*CORS is not enabled/s);
+    await s3.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [
+      { AllowedMethods: ['GET', 'PUT'], AllowedOrigins: ['https://*.example'], AllowedHeaders: ['x-amz-*', 'Content-Type'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 300 },
+    ] } }));
+    const ok = await preflight({ origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type, x-amz-meta-color' });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(ok.headers.get('access-control-allow-origin'), origin);
+    assert.equal(ok.headers.get('access-control-allow-methods'), 'GET, PUT');
+    assert.equal(ok.headers.get('access-control-allow-headers'), 'content-type, x-amz-meta-color');
+    assert.equal(ok.headers.get('access-control-expose-headers'), 'ETag');
+    assert.equal(ok.headers.get('access-control-max-age'), '300');
+    for (const bad of [
+      { origin, 'access-control-request-method': 'DELETE' } as Record<string, string>,
+      { origin: 'https://evil.test', 'access-control-request-method': 'GET' },
+      { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
+    ]) {
+      const res = await preflight(bad);
+      assert.equal(res.status, 403, JSON.stringify(bad));
+      assert.match(await res.text(), /<Code>AccessForbidden<\/Code>/);
+    }
+    const noOrigin = await preflight({ 'access-control-request-method': 'GET' });
+    assert.equal(noOrigin.status, 400);
+    assert.match(await noOrigin.text(), /<Code>BadRequest<\/Code>/);
+    const missing = await preflight({ origin, 'access-control-request-method': 'GET' }, '/no-such-bucket-cors/k');
+    assert.equal(missing.status, 403);
+    assert.match(await missing.text(), /Bucket not found/);
+  });
+
   it('deletes many objects (verbose and quiet)', async () => {
     const b = await newBucket();
     for (const k of ['d1', 'd2', 'd3']) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: k }));
