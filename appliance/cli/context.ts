@@ -18,7 +18,7 @@ export interface CommandContext {
   signal?: AbortSignal;
 }
 
-export const GLOBAL_BOOLEANS = ['help', 'force', 'versions', 'quiet', 'clear', 'stdout'] as const;
+export const GLOBAL_BOOLEANS = ['help', 'force', 'versions', 'quiet', 'clear', 'stdout', 'all'] as const;
 export const GLOBAL_REPEATABLE = ['property'] as const;
 
 export function makeContext(args: ParsedArgs, io: CliIO, env: Record<string, string | undefined>, signal?: AbortSignal): CommandContext {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { InvalidArgumentError, OioError } from '../common';
+import { InvalidArgumentError, OioError, isReservedName } from '../common';
 import type { Command } from './context';
 import { need } from './context';
 import { flagInt, flagProps, flagStr } from './args';
@@ -89,19 +89,21 @@ export const objectCommands: Command[] = [
     },
   },
   {
-    name: 'object list', usage: 'object list CONTAINER [--prefix P] [--delimiter D] [--marker M] [--limit N] [--versions]',
-    summary: 'objects of a container',
+    name: 'object list', usage: 'object list CONTAINER [--prefix P] [--delimiter D] [--marker M] [--limit N] [--versions] [--all]',
+    summary: 'objects of a container (--all: with S3 multipart uploads in progress)',
     async run(ctx) {
       const [container] = need(ctx, 1, this.usage);
       const limit = flagInt(ctx.args, 'limit');
+      const all = ctx.args.flags.all === true;
       const rows: Array<Record<string, unknown>> = [];
       let marker = flagStr(ctx.args, 'marker');
       for (;;) {
         const page = await ctx.storage.objectList(container!, {
           prefix: flagStr(ctx.args, 'prefix'), delimiter: flagStr(ctx.args, 'delimiter'), marker, limit: limit ?? 1000, versions: ctx.args.flags.versions === true,
         });
-        for (const p of page.prefixes) rows.push({ Name: p, Size: '', Hash: '', Version: '' });
-        for (const o of page.objects) rows.push({ Name: o.name, Size: o.size, Hash: o.hash, Version: o.version, ...(o.deleted ? { Deleted: true } : {}) });
+        const shown = (name: string) => all || !isReservedName(name);
+        for (const p of page.prefixes.filter(shown)) rows.push({ Name: p, Size: '', Hash: '', Version: '' });
+        for (const o of page.objects.filter((x) => shown(x.name))) rows.push({ Name: o.name, Size: o.size, Hash: o.hash, Version: o.version, ...(o.deleted ? { Deleted: true } : {}) });
         if (!page.truncated || limit !== undefined || !page.next_marker) break;
         marker = page.next_marker;
       }

@@ -8,6 +8,18 @@ import { InvalidArgumentError } from './errors';
 
 export const MAX_NAME_BYTES = 1024;
 
+/**
+ * Object names starting with this character are the front ends' own (S3 multipart uploads and
+ * their parts): U+10FFFF sorts after every other name in UTF-8 byte order, so listings meet
+ * them last. S3 refuses client keys starting with it; file bridges hide them and refuse them.
+ */
+export const RESERVED_NAME_PREFIX = '\u{10FFFF}';
+
+/** True for the front ends' own object names (see RESERVED_NAME_PREFIX). */
+export function isReservedName(name: string): boolean {
+  return name.startsWith(RESERVED_NAME_PREFIX);
+}
+
 /** CID = uppercase hex SHA-256 of (account + "\0" + container). */
 export function cidOf(account: string, container: string): string {
   return createHash('sha256').update(account).update('\0').update(container).digest('hex').toUpperCase();

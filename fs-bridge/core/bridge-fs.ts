@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InvalidArgumentError, OioError, isNotFound, type Logger } from '../../appliance/common';
+import { InvalidArgumentError, OioError, isNotFound, isReservedName, type Logger } from '../../appliance/common';
 import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { InodeTable, type Loc } from './inode-table';
@@ -342,6 +342,7 @@ class Bridge implements LocalBridgeFs {
         ...page.prefixes.map((p) => ({ key: p })),
       ].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
       for (const it of items) {
+        if (isReservedName(it.key)) continue; // S3 multipart uploads in progress
         if (it.obj) {
           const name = it.key.slice(prefix.length);
           if (name === '' || name.includes('/') || Buffer.byteLength(name) > NAME_MAX) continue;

@@ -6,7 +6,7 @@
  * POSIX attributes live in object properties (`fs.mode` octal, `fs.uid`, `fs.gid`,
  * `fs.mtime` / `fs.atime` in ms, `fs.symlink` the link target).
  */
-import { InvalidArgumentError } from '../../appliance/common';
+import { InvalidArgumentError, isReservedName } from '../../appliance/common';
 
 /** Longest file name (bytes), as most local file systems. */
 export const NAME_MAX = 255;
@@ -17,6 +17,7 @@ export const PROP = { mode: 'fs.mode', uid: 'fs.uid', gid: 'fs.gid', mtime: 'fs.
 export function checkName(name: string): string {
   if (typeof name !== 'string' || name === '' || name === '.' || name === '..') throw new InvalidArgumentError('INVALID_NAME', `invalid file name "${String(name)}"`);
   if (name.includes('/') || name.includes('\0')) throw new InvalidArgumentError('INVALID_NAME', 'a file name may not contain "/" or NUL');
+  if (isReservedName(name)) throw new InvalidArgumentError('INVALID_NAME', 'a file name may not start with U+10FFFF (reserved for S3 multipart uploads)');
   if (Buffer.byteLength(name, 'utf8') > NAME_MAX) throw new InvalidArgumentError('INVALID_NAME', `file name longer than ${NAME_MAX} bytes`, { details: { reason: 'name_too_long' } });
   return name;
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ObjectStorage } from '../../client/object-storage';
 import type { Logger } from '../../common';
 import type { ContainerInfo, ContentInfo } from '../../common/model';
-import { isNotFound } from '../../common';
+import { isNotFound, RESERVED_NAME_PREFIX } from '../../common';
 import { readBody } from '../../common/http';
 import type { AuthResult } from './auth';
 import { S3Body } from './aws-chunked';
@@ -21,7 +21,7 @@ import { XmlError, XmlNode, parseXml } from './xml';
  * U+10FFFF sorts after every other name in UTF-8 byte order, so listings meet them last and
  * stop there. Client keys may not start with it.
  */
-export const RESERVED = '\u{10FFFF}';
+export const RESERVED = RESERVED_NAME_PREFIX;
 export const MPU_PREFIX = `${RESERVED}mpu/`;
 export const MAX_KEY_BYTES = 1024;
 export const MAX_PUT_BYTES = 5 * 1024 ** 3;

@@ -165,6 +165,16 @@ describe('fs-bridge/core on a real node', function () {
     assert.equal((await bfs.read(a.ino, 0, 10)).toString(), 'version2');
   });
 
+  it('hides and refuses the names of S3 multipart uploads in progress (U+10FFFF prefix)', async () => {
+    await s.objectPut('share', '\u{10FFFF}mpu/upload-1/00001', Buffer.from('part'));
+    await s.objectPut('share', 'visible.txt', Buffer.from('v'));
+    const names = await listAll(bfs, ROOT_INO);
+    assert.ok(names.includes('visible.txt'));
+    assert.ok(!names.some((n) => n.startsWith('\u{10FFFF}')), names.join(','));
+    assert.equal(await errOf(bfs.lookup(ROOT_INO, '\u{10FFFF}mpu')), ERRNO.EINVAL);
+    assert.equal(await errOf(bfs.create(ROOT_INO, '\u{10FFFF}x', 0o644)), ERRNO.EINVAL);
+  });
+
   it('commits an unopened dirty file after idle time (NFS-style writes)', async () => {
     const f = await bfs.create(ROOT_INO, 'nfs.bin', 0o644);
     await bfs.write(f.ino, 0, Buffer.from('abc'));
