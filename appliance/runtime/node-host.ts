@@ -119,7 +119,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     if (wanted.has('account')) await startOne(new AccountService({ host: ip, port: config['account.port'] }), 'account');
     if (wanted.has('meta2')) {
       const conscience = new ConscienceClient(conscienceAddrs);
-      const resolveAccount = async () => replicaSetOf(await conscience.conscienceList('account'), config['ns.directory_replicas'])[0];
+      const resolveAccount = async () => replicaSetOf(await conscience.conscienceList('account'), config['ns.directory_replicas']);
       await startOne(new Meta2Service({ host: ip, port: config['meta2.port'], resolveAccount }), 'meta2');
     }
     const volumes = rawxVolumes(config);

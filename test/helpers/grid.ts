@@ -83,8 +83,14 @@ function spawnOio(args: string[], logFile: string, readyPattern: RegExp, timeout
 
 const handleCounts = new Map<string, number>();
 
+/** The last lines of a log; with OIO_TEST_LOG_DIR set, the whole file is also copied there. */
 function tail(file: string, lines = 60): string {
   if (!fs.existsSync(file)) return '(no log)';
+  const keep = process.env.OIO_TEST_LOG_DIR;
+  if (keep) {
+    fs.mkdirSync(keep, { recursive: true });
+    fs.copyFileSync(file, path.join(keep, `${path.basename(path.dirname(file))}-${path.basename(file)}`));
+  }
   return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
 }
 

@@ -15,25 +15,25 @@ export interface Meta1Reference {
 
 export class Meta1Client {
   /** @param headers sent with every call (the replica set of the prefix as x-oio-peers) */
-  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
+  constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>, private readonly timeoutMs?: number) {}
 
   /** Creates the reference if needed and links a service of `type` if none is (idempotent). */
   meta1Link(req: { cid: string; account: string; container: string; type: string }): Promise<Meta1Reference> {
-    return callJson(this.addr, '/v1/meta1/link', { method: 'POST', body: req, reqId: this.reqId, headers: this.headers });
+    return callJson(this.addr, '/v1/meta1/link', { method: 'POST', body: req, reqId: this.reqId, headers: this.headers, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}) });
   }
 
   /** The reference; CONTAINER_NOT_FOUND. */
   meta1Show(cid: string): Promise<Meta1Reference> {
-    return callJson(this.addr, '/v1/meta1/show', { query: { cid }, reqId: this.reqId, headers: this.headers });
+    return callJson(this.addr, '/v1/meta1/show', { query: { cid }, reqId: this.reqId, headers: this.headers, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}) });
   }
 
   /** Unlinks the services of `type`; CONTAINER_NOT_FOUND. */
   meta1Unlink(cid: string, type: string): Promise<void> {
-    return callJson(this.addr, '/v1/meta1/unlink', { method: 'POST', body: { cid, type }, reqId: this.reqId, headers: this.headers });
+    return callJson(this.addr, '/v1/meta1/unlink', { method: 'POST', body: { cid, type }, reqId: this.reqId, headers: this.headers, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}) });
   }
 
   /** Deletes the reference; CONTAINER_NOT_FOUND. */
   meta1Destroy(cid: string): Promise<void> {
-    return callJson(this.addr, '/v1/meta1/destroy', { method: 'POST', body: { cid }, reqId: this.reqId, headers: this.headers });
+    return callJson(this.addr, '/v1/meta1/destroy', { method: 'POST', body: { cid }, reqId: this.reqId, headers: this.headers, ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}) });
   }
 }

@@ -7,6 +7,10 @@
 import { NotFoundError, PEERS_HEADER, isRetryable, prefixOf } from '../../common';
 import { Meta0Client } from '../remote/meta0';
 import { Meta1Client } from '../remote/meta1';
+import { ReplicaOrder, isReachError } from './replica-order';
+
+/** How long a meta1 replica may take before the next one is tried (a paused one never answers). */
+const META1_TIMEOUT_MS = 8000;
 
 interface Entry<T> { value: T; expires: number }
 
@@ -15,6 +19,7 @@ export interface Reference { cid: string; account: string; container: string; se
 export class Resolver {
   private readonly prefixes = new Map<string, Entry<string[]>>();
   private readonly refs = new Map<string, Entry<Reference>>();
+  private readonly replicas = new ReplicaOrder();
 
   /** @param meta0Addrs where meta0 answers (a function: the bulletin may change) */
   constructor(private readonly meta0Addrs: () => string[], private readonly ttlMs = 60_000) {}
@@ -46,10 +51,14 @@ export class Resolver {
   private async onMeta1<T>(cid: string, reqId: string | undefined, fn: (c: Meta1Client) => Promise<T>): Promise<T> {
     const addrs = await this.meta1For(cid, reqId);
     let last: unknown;
-    for (const addr of addrs) {
-      try { return await fn(new Meta1Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    for (const addr of this.replicas.order(addrs)) {
+      try {
+        const out = await fn(new Meta1Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, META1_TIMEOUT_MS));
+        this.replicas.answered(addr);
+        return out;
+      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
     }
-    this.prefixes.delete(prefixOf(cid));
+    if (!isReachError(last)) this.prefixes.delete(prefixOf(cid));
     throw last;
   }
 

@@ -8,7 +8,7 @@
  * done) and POST /v1/account/container/update on the account service; a failure is retried
  * with exponential backoff, the row stays until the send succeeded.
  */
-import { callJson, isNotFound, Logger, request, sleep } from '../../common';
+import { callJson, isNotFound, Logger, request, sleep, toOioError } from '../../common';
 import type { WriteTx } from '../../sqliterepo';
 import type { Meta2Backend } from './backend';
 
@@ -55,8 +55,11 @@ export interface EventDrainerOptions {
   backend: Meta2Backend;
   /** pause between two passes, ms (meta2.event_interval) */
   intervalMs: number;
-  /** where the account service answers (host:port); undefined: not known yet (retried) */
-  resolveAccount: () => Promise<string | undefined>;
+  /**
+   * where the account service answers (host:port, or its replicas in order: each is tried
+   * until one takes the update); undefined: not known yet (retried)
+   */
+  resolveAccount: () => Promise<string | string[] | undefined>;
   log: Logger;
   /** maximum delay between two attempts of one event, ms; default 60 s */
   maxBackoffMs?: number;
@@ -95,14 +98,15 @@ export class EventDrainer {
   async drainOnce(now = Date.now()): Promise<number> {
     const { backend } = this.opts;
     let sent = 0;
-    let accountAddr: string | undefined;
+    let accountAddrs: string[] = [];
     let accountResolved = false;
     for (const source of backend.eventSources()) {
       const rows = backend.dueEvents(source, now, 256);
       if (rows.length === 0) continue;
       if (!accountResolved && rows.some((r) => r.type === CONTAINER_USAGE)) {
         accountResolved = true;
-        accountAddr = await this.opts.resolveAccount().catch(() => undefined);
+        const resolved = await this.opts.resolveAccount().catch(() => undefined);
+        accountAddrs = resolved === undefined ? [] : Array.isArray(resolved) ? resolved : [resolved];
       }
       const queue = [...rows];
       const done: number[] = [];
@@ -110,7 +114,7 @@ export class EventDrainer {
       const worker = async (): Promise<void> => {
         for (let row = queue.shift(); row; row = queue.shift()) {
           try {
-            await this.send(row, accountAddr);
+            await this.send(row, accountAddrs);
             done.push(row.id);
             sent++;
           } catch (e) {
@@ -129,7 +133,7 @@ export class EventDrainer {
     return sent;
   }
 
-  private async send(row: EventRow, accountAddr: string | undefined): Promise<void> {
+  private async send(row: EventRow, accountAddrs: string[]): Promise<void> {
     const payload = JSON.parse(row.payload) as Record<string, unknown>;
     if (row.type === CHUNK_DELETE) {
       const url = new URL(String(payload.url));
@@ -142,13 +146,22 @@ export class EventDrainer {
       return;
     }
     if (row.type === CONTAINER_USAGE) {
-      if (!accountAddr) throw new Error('account service address unknown');
+      if (!accountAddrs.length) throw new Error('account service address unknown');
       const u = payload as unknown as UsagePayload;
-      await callJson(accountAddr, '/v1/account/container/update', {
-        method: 'POST', timeoutMs: 10_000,
-        body: { id: u.account, container: u.container, objects: u.objects, bytes: u.bytes, mtime: u.mtime, ...(u.deleted ? { deleted: true } : {}) },
-      });
-      return;
+      const body = { id: u.account, container: u.container, objects: u.objects, bytes: u.bytes, mtime: u.mtime, ...(u.deleted ? { deleted: true } : {}) };
+      // The first replica that answers takes it (a slave redirects to its master); a replica
+      // that is down or cut off is skipped, any other refusal is the answer.
+      let last: unknown;
+      for (const addr of accountAddrs) {
+        try {
+          await callJson(addr, '/v1/account/container/update', { method: 'POST', timeoutMs: 10_000, body });
+          return;
+        } catch (e) {
+          last = e;
+          if (!['UNAVAILABLE', 'TIMEOUT', 'NOT_MASTER'].includes(toOioError(e).code)) throw e;
+        }
+      }
+      throw last;
     }
     this.opts.log.warn('unknown event type dropped', { type: row.type });
   }

@@ -7,7 +7,7 @@
 import { ConflictError, InvalidArgumentError, Logger, OioError, PEERS_HEADER, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
 import type { ContentInfo, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 import { LoadBalancer, dataSecurityCount, parseDataSecurity } from '../../client/lb';
-import { Resolver } from '../../client/resolver';
+import { ReplicaOrder, Resolver, isReachError } from '../../client/resolver';
 import { AccountClient, Meta2Client } from '../../client/remote';
 
 export interface ContainerSystem { policy?: string; max_versions?: number; quota?: number }
@@ -37,6 +37,8 @@ export class ProxyBackend {
   private lastForcedRefresh = 0;
   private readonly lastReplica = new Map<string, string>();
 
+  private readonly replicas = new ReplicaOrder();
+
   private rememberReplica(cid: string, addr: string): void {
     this.lastReplica.delete(cid);
     this.lastReplica.set(cid, addr);
@@ -65,25 +67,31 @@ export class ProxyBackend {
     catch (e) { if (isNotFound(e)) throw new OioError('CONTAINER_NOT_FOUND', 'no such container'); throw e; }
     let last: unknown;
     // The replica that answered last for this container first (usually its master).
-    const preferred = this.lastReplica.get(cid);
-    const order = preferred && addrs.includes(preferred) ? [preferred, ...addrs.filter((a) => a !== preferred)] : addrs;
-    for (const addr of order) {
-      // A replica that does not answer in time (dead, paused) is skipped for the next one.
+    // A replica that does not answer in time (dead, paused) is skipped for the next one, and
+    // tried last by the next requests for a while.
+    for (const addr of this.replicas.order(addrs, this.lastReplica.get(cid))) {
       try {
         const out = await fn(new Meta2Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, DIRECTORY_TIMEOUT_MS));
         if (addrs.length > 1) this.rememberReplica(cid, addr);
+        this.replicas.answered(addr);
         return out;
-      } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
     }
-    this.resolver.forget(cid);
+    // Replicas out of reach do not make the cached reference wrong (meta1 would be asked
+    // again for nothing, through the same dead master); anything else may.
+    if (!isReachError(last)) this.resolver.forget(cid);
     throw last;
   }
 
   private async account<T>(reqId: string, fn: (a: AccountClient) => Promise<T>): Promise<T> {
     let last: unknown = new OioError('UNAVAILABLE', 'no account service registered');
     const addrs = this.accountAddrs();
-    for (const addr of addrs) {
-      try { return await fn(new AccountClient(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })); } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+    for (const addr of this.replicas.order(addrs)) {
+      try {
+        const out = await fn(new AccountClient(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }));
+        this.replicas.answered(addr);
+        return out;
+      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
     }
     throw last;
   }
