@@ -144,19 +144,29 @@ class ScpSession {
   private readonly paths: BridgePaths;
   private readonly fs: BridgeFs;
   private errors = 0;
+  private closed = false;
 
   constructor(private readonly ch: ScpChannel, private readonly opts: ScpOptions, private readonly a: ScpArgs) {
     this.r = new ChannelReader(ch);
+    ch.once('close', () => { this.closed = true; });
     this.fs = opts.bridge;
     this.paths = new BridgePaths(opts.bridge);
   }
 
-  /** Writes with backpressure (waits for the channel to take it). */
+  /** Writes with backpressure (waits for the channel to take it); rejects once it closed. */
   send(data: Buffer | string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ok = this.ch.write(data, (err) => (err ? reject(err) : undefined));
-      if (ok) resolve();
-      else this.ch.once('drain', () => resolve());
+      if (this.closed) { reject(new ScpProtocolError('scp: connection closed')); return; }
+      if (this.ch.write(data)) { resolve(); return; }
+      const done = (err?: Error) => {
+        this.ch.off('drain', onDrain);
+        this.ch.off('close', onClose);
+        if (err) reject(err); else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new ScpProtocolError('scp: connection closed'));
+      this.ch.on('drain', onDrain);
+      this.ch.on('close', onClose);
     });
   }
 
@@ -256,17 +266,23 @@ class ScpSession {
       ino = a.ino;
       if (a.size > 0) await this.fs.setattr(ino, { size: 0 });
     } catch (e) { failure = e; }
-    let off = 0;
-    while (off < size) {
-      const buf = await this.r.chunk(size - off);
-      if (!buf) throw new ScpProtocolError('scp: connection closed during a file');
-      if (ino !== undefined && failure === undefined) {
-        try { await this.fs.write(ino, off, buf); } catch (e) { failure = e; }
+    try {
+      let off = 0;
+      while (off < size) {
+        const buf = await this.r.chunk(size - off);
+        if (!buf) throw new ScpProtocolError('scp: connection closed during a file');
+        if (ino !== undefined && failure === undefined) {
+          try { await this.fs.write(ino, off, buf); } catch (e) { failure = e; }
+        }
+        off += buf.length;
       }
-      off += buf.length;
+      const ack = await this.r.byte();
+      if (ack === undefined) throw new ScpProtocolError('scp: connection closed during a file');
+    } catch (e) {
+      // Cut off: what arrived is committed (as scp's own sink leaves a partial file).
+      if (ino !== undefined) await this.fs.release(ino).catch(() => undefined);
+      throw e;
     }
-    const ack = await this.r.byte();
-    if (ack === undefined) throw new ScpProtocolError('scp: connection closed during a file');
     if (ino !== undefined) {
       try {
         if (failure === undefined) await this.fs.setattr(ino, { mode, ...(times ?? {}) });

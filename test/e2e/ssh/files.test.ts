@@ -171,6 +171,10 @@ describe('e2e: sftp and scp through the SSH console', function () {
       const up2 = await scp(['-O', '-p', local('big.bin'), remote(`/${ctr}/legacy.bin`)]);
       assert.equal(up2.code, 0, up2.stderr);
       assert.equal(await objectSha(ctr, 'legacy.bin'), fileSha(local('big.bin')));
+      // Into a folder (here a container's top): the file keeps its name.
+      const into = await scp(['-O', local('small.txt'), remote(`/${ctr}`)]);
+      assert.equal(into.code, 0, into.stderr);
+      assert.equal(await objectSha(ctr, 'small.txt'), fileSha(local('small.txt')));
       const down = await scp(['-O', '-p', remote(`/${ctr}/legacy.bin`), local('legacy.back')]);
       assert.equal(down.code, 0, down.stderr);
       assert.equal(fileSha(local('legacy.back')), fileSha(local('big.bin')));
