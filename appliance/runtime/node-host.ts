@@ -19,11 +19,12 @@ import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { ProxyService } from '../services/proxy';
-import { AdminSshService } from '../gateways/admin-ssh';
+import { AdminSshService, type AdminSshContext } from '../gateways/admin-ssh';
 import { FtpService } from './ftp-service';
 import { ObjectStorage } from '../client/object-storage';
 import { createBridgeFs } from '../../fs-bridge/core';
 import { NfsService } from '../../fs-bridge/nfs';
+import { createFileFront } from '../../fs-bridge/sftp';
 import { S3Service } from '../gateways/s3';
 import type { Service, ServiceContext } from './service';
 import { EtcdElection } from '../sqliterepo';
@@ -154,7 +155,14 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     if (wanted.has('s3')) {
       await startOne(new S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'] }), 's3');
       }
-    if (wanted.has('admin-ssh')) await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'] }), 'admin-ssh');
+    if (wanted.has('admin-ssh')) {
+      // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).
+      const files = (ctx: AdminSshContext) => createFileFront({
+        storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'] }),
+        dataDir: path.join(ctx.dataDir, 'files'), log: ctx.log.child({ component: 'files' }),
+      });
+      await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'], files }), 'admin-ssh');
+    }
     if (wanted.has('ftp')) {
       // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
       await startOne(new FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');

@@ -32,7 +32,8 @@ const CONSOLE_HELP = `This console runs oio commands only (the leading "oio" is 
                    the node's recent log lines (kept in memory, last 2,000)
 Keys: Left/Right, Home/End, Ctrl-A/E/U/W/K, Backspace/Delete, Up/Down history, Tab completes
 commands and container names, Ctrl-C cancels the running command.
-SFTP and scp are not available yet (the file bridges are a separate piece).
+Files: run sftp or scp from your machine (sftp admin@NODE, scp FILE admin@NODE:/CONTAINER/PATH);
+the top level lists the account's containers.
 
 `;
 
@@ -88,7 +89,7 @@ export async function runConsoleCommand(words: string[], io: CliIO, env: Console
     return nodeLogs(argv.slice(2), io);
   }
   if (first === 'scp' || first === 'sftp' || first === 'rsync') {
-    io.err(`${first}: file transfer is not available on this console yet (the file bridges have not landed)\n`);
+    io.err(`${first}: run it from your machine: sftp admin@NODE, scp FILE admin@NODE:/CONTAINER/PATH (files are the account's containers)\n`);
     return 1;
   }
   if (!COMMANDS.some((c) => c.name.split(' ')[0] === first)) {

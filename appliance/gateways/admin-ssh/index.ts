@@ -1,5 +1,5 @@
 /** @module gateways/admin-ssh — the SSH admin console: `oio` commands over SSH, never a shell. */
-export { AdminSshService, type AdminSshContext, type AdminSshOptions } from './service';
+export { AdminSshService, type AdminSshContext, type AdminSshOptions, type AdminFileTransfer } from './service';
 export { splitCommandLine } from './command-line';
 export { KeyDecoder, LineEditor, type Key, type EditorEvent } from './line-editor';
 export { complete, applyCompletion, type CompletionSource, type Completion } from './completion';

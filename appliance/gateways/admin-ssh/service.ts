@@ -6,10 +6,13 @@
  *   only when `admin_ssh.password_auth` is on (scrypt hashes in `admin_passwords`), one login
  *   name (`admin_ssh.user`); failures logged and limited per source address;
  * - exec requests run one command and return its output and exit status; a shell request
- *   opens the interactive console (`shell-session.ts`); sftp, subsystems, port forwarding
- *   and agent forwarding are refused.
+ *   opens the interactive console (`shell-session.ts`);
+ * - the sftp subsystem and legacy scp (`scp -t|-f PATH` exec requests) go to the file front
+ *   end the runtime gives (`files`, the bridge layer over the console's account); without
+ *   one they are refused. Other subsystems, port forwarding and agent forwarding are refused.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { ObjectStorage } from '../../client/object-storage';
 import { toOioError, type Config, type Logger } from '../../common';
@@ -31,10 +34,25 @@ export interface AdminSshContext {
   dataDir: string;
 }
 
+/**
+ * File transfer onto the grid, composed by the runtime (gateways do not import fs-bridge):
+ * it gets the raw channels and never the host's files.
+ */
+export interface AdminFileTransfer {
+  /** serves one SFTP channel (ssh2's server SFTP stream) until it ends */
+  sftp(stream: EventEmitter, who: { remote: string; user: string }): void;
+  /** legacy scp on an exec channel (`args`: the words after scp); resolves with the exit status */
+  scp(channel: ServerChannel, args: string[], who: { remote: string; user: string }): Promise<number>;
+  /** commits pending files (called at stop) */
+  close(): Promise<void>;
+}
+
 /** Where the console listens (`ip`, `admin_ssh.port`; port 0 picks a free one). */
 export interface AdminSshOptions {
   host: string;
   port: number;
+  /** makes the file front end at start (its data folder: DATA/admin-ssh/files); absent: no sftp/scp */
+  files?: (ctx: AdminSshContext) => AdminFileTransfer;
 }
 
 /** The console's SSH server, one per node, started by the host after the proxy. */
@@ -47,6 +65,7 @@ export class AdminSshService {
   private limiter!: RateLimiter;
   private config!: Config;
   private readonly connections = new Set<Connection>();
+  private files: AdminFileTransfer | undefined;
 
   constructor(private readonly opts: AdminSshOptions) {}
 
@@ -61,6 +80,7 @@ export class AdminSshService {
     if (hostKey.created) this.log.info('ssh host key created', { fingerprint: hostKey.fingerprint });
     const keys = await this.store.listKeys();
     if (keys.length === 0) this.log.warn('no admin key authorized: add one with `oio admin key add KEY --data DATA_DIR`', { file: this.store.keysFile });
+    this.files = this.opts.files?.(ctx);
     const server = new (ssh2().Server)({ hostKeys: [hostKey.privateKey], ident: 'OpenIO-admin' });
     server.on('connection', (client, info) => this.onConnection(client, info.ip));
     server.on('error', (e) => this.log.error('ssh server error', { err: e }));
@@ -79,6 +99,9 @@ export class AdminSshService {
     const s = this.server;
     this.server = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    const f = this.files;
+    this.files = undefined;
+    await f?.close().catch((e: unknown) => this.log.error('file transfer close failed', { err: toOioError(e) }));
   }
 
   private methods(): string[] {
@@ -102,7 +125,7 @@ export class AdminSshService {
     });
     client.on('ready', () => {
       this.log.info('ssh login', { remote, user });
-      client.on('session', (accept) => this.onSession(accept(), remote));
+      client.on('session', (accept) => this.onSession(accept(), remote, user));
     });
     client.on('error', (e) => this.log.debug('ssh connection error', { remote, err: e }));
     client.on('close', () => this.connections.delete(client));
@@ -163,7 +186,7 @@ export class AdminSshService {
     };
   }
 
-  private onSession(session: Session, remote: string): void {
+  private onSession(session: Session, remote: string, user: string): void {
     let pty = false;
     const terminal = { cols: 0 };
     let interrupt: (() => void) | undefined;
@@ -171,9 +194,9 @@ export class AdminSshService {
     session.on('window-change', (accept, _reject, info) => { terminal.cols = info.cols; accept?.(); });
     session.on('env', (accept) => accept?.());
     session.on('signal', (accept, _reject, info) => { accept?.(); if (info.name === 'INT') interrupt?.(); });
-    session.on('sftp', (_accept, reject) => {
-      this.log.info('sftp refused: not available yet', { remote });
-      reject();
+    session.on('sftp', (accept, reject) => {
+      if (!this.files) { this.log.info('sftp refused: no file transfer on this node', { remote }); reject(); return; }
+      this.files.sftp(accept(), { remote, user });
     });
     session.on('subsystem', (_accept, reject, info) => {
       this.log.info('subsystem refused', { remote, name: info.name });
@@ -192,12 +215,12 @@ export class AdminSshService {
       const ch = accept();
       const abort = new AbortController();
       interrupt = () => abort.abort();
-      void this.exec(ch, info.command, pty, abort, remote);
+      void this.exec(ch, info.command, pty, abort, remote, user);
     });
   }
 
   /** One exec request: parse, run, output, exit status; Ctrl-C (pty) or channel close aborts. */
-  private async exec(ch: ServerChannel, command: string, pty: boolean, abort: AbortController, remote: string): Promise<void> {
+  private async exec(ch: ServerChannel, command: string, pty: boolean, abort: AbortController, remote: string, user: string): Promise<void> {
     const nl = (s: string) => (pty ? s.replace(/\r?\n/g, '\r\n') : s);
     let done = false;
     const finish = (status: number) => {
@@ -206,12 +229,24 @@ export class AdminSshService {
       ch.exit(status);
       ch.end();
     };
-    ch.on('data', (d: Buffer) => { if (pty && d.includes(3)) abort.abort(); });
-    ch.on('close', () => { done = true; abort.abort(); });
-    abort.signal.addEventListener('abort', () => { if (!done) { ch.stderr.write(nl('^C\n')); finish(130); } }, { once: true });
     let words: string[];
     try { words = splitCommandLine(command); }
     catch (e) { ch.stderr.write(nl(`console: ${toOioError(e).message}\n`)); finish(2); return; }
+    if (words[0] === 'scp' && words.slice(1).some((w) => /^-[a-z]*[tf]/.test(w))) {
+      // Legacy scp (`scp -O`): the client speaks the scp protocol on this channel (its bytes
+      // are file data, so no Ctrl-C detection here).
+      if (!this.files) { ch.stderr.write('scp: file transfer is not available on this node\n'); finish(1); return; }
+      ch.on('close', () => { done = true; });
+      const status = await this.files.scp(ch, words.slice(1), { remote, user }).catch((e: unknown) => {
+        this.log.error('scp failed', { remote, err: toOioError(e) });
+        return 1;
+      });
+      finish(status);
+      return;
+    }
+    ch.on('data', (d: Buffer) => { if (pty && d.includes(3)) abort.abort(); });
+    ch.on('close', () => { done = true; abort.abort(); });
+    abort.signal.addEventListener('abort', () => { if (!done) { ch.stderr.write(nl('^C\n')); finish(130); } }, { once: true });
     this.log.info('console exec', { remote, argv: words.slice(0, 3) });
     const io: CliIO = {
       out: (s) => { if (!done) ch.write(nl(s)); },

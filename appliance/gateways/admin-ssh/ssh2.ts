@@ -48,7 +48,8 @@ export interface Session extends EventEmitter {
   on(event: 'shell', l: (accept: Accept<ServerChannel>, reject: Reject) => void): this;
   on(event: 'exec', l: (accept: Accept<ServerChannel>, reject: Reject, info: { command: string }) => void): this;
   on(event: 'subsystem', l: (accept: Accept<ServerChannel>, reject: Reject, info: { name: string }) => void): this;
-  on(event: 'sftp', l: (accept: Accept<unknown>, reject: Reject) => void): this;
+  /** accept returns ssh2's server SFTP stream (typed by the file front end that serves it) */
+  on(event: 'sftp', l: (accept: Accept<EventEmitter>, reject: Reject) => void): this;
   on(event: 'close', l: () => void): this;
 }
 

@@ -12,34 +12,7 @@ import path from 'node:path';
 import { runCli } from '../../../appliance/cli';
 import { dumpLogsOnFailure, freshIp, startNode, TestNode, OIO_MAIN } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function hasTool(cmd: string): boolean {
-  try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
-}
-
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    p.on('close', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
-    p.stdin.end(opts.input ?? '');
-  });
-}
-
-/** Polls `fn` until it returns true or the deadline passes. */
-async function until(fn: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { hasTool, opensshOptions, run, until } from './openssh';
 
 describe('e2e: SSH admin console with OpenSSH', function () {
   let node: TestNode;
@@ -48,11 +21,7 @@ describe('e2e: SSH admin console with OpenSSH', function () {
   const key = (name: string) => path.join(dir, name);
 
   /** ssh options common to every call: no user config, no agent, our known_hosts. */
-  const base = (identity: string | undefined, extra: string[] = []): string[] => [
-    '-F', '/dev/null', '-p', '2222', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=15', '-o', 'LogLevel=ERROR',
-    ...(identity ? ['-i', identity] : []), ...extra,
-  ];
+  const base = (identity: string | undefined, extra: string[] = []): string[] => opensshOptions(knownHosts, identity, '-p', extra);
   const ssh = (identity: string | undefined, remote: string[], extra: string[] = [], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}) =>
     run('ssh', [...base(identity, extra), `admin@${node.ip}`, ...remote], opts);
   /** the node's own oio CLI, run locally on its data folder (as an admin on the box would) */
@@ -165,15 +134,10 @@ describe('e2e: SSH admin console with OpenSSH', function () {
       assert.equal((r.stdout.match(/refresh every 200 ms/g) ?? []).length, 2);
     });
 
-    it('refuses sftp and scp (the file bridges have not landed)', async () => {
-      const sftp = await run('sftp', ['-b', '-', ...base(key('known')).map((a) => (a === '-p' ? '-P' : a)), `admin@${node.ip}`], { input: 'ls\n' });
-      assert.notEqual(sftp.code, 0);
-      assert.match(sftp.stderr, /subsystem request failed/);
-      const src = path.join(dir, 'f.txt');
-      fs.writeFileSync(src, 'x');
-      const scp = await run('scp', ['-O', ...base(key('known')).map((a) => (a === '-p' ? '-P' : a)), src, `admin@${node.ip}:c1/f.txt`]);
-      assert.notEqual(scp.code, 0);
-      assert.match(scp.stderr, /not available/);
+    it('answers scp or sftp typed as a console command with how to run them from the client', async () => {
+      const r = await ssh(key('known'), ['scp', 'x', 'y']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /run it from your machine: sftp admin@NODE/);
     });
   });
 

@@ -1,0 +1,78 @@
+/**
+ * @module fs-bridge/sftp/bridge-paths
+ * Client paths onto the bridge's inodes for SFTP and scp: POSIX normalization against the
+ * root (`..` and absolute paths stop at '/'; the home directory is '/', the account's list
+ * of containers), component-by-component lookups, and the long `ls -l` line of an entry.
+ */
+import path from 'node:path';
+import { InvalidArgumentError, OioError, isNotFound } from '../../appliance/common';
+import { ROOT_INO, type Attr, type BridgeFs, type Ino } from '../core';
+
+/** Absolute, normalized path of a client path (relative ones start at '/'). */
+export function normalizePath(p: string): string {
+  const joined = path.posix.join('/', p === '' ? '.' : p);
+  const n = path.posix.normalize(joined);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** Path lookups over one bridge. */
+export class BridgePaths {
+  constructor(readonly fs: BridgeFs) {}
+
+  /** Attributes of an absolute path (symbolic links in the path are not followed). */
+  async resolve(abs: string): Promise<Attr> {
+    let a = await this.fs.getattr(ROOT_INO);
+    for (const part of abs.split('/')) {
+      if (part === '') continue;
+      if (a.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
+      a = await this.fs.lookup(a.ino, part);
+    }
+    return a;
+  }
+
+  /** Like resolve, undefined when the path does not exist. */
+  async find(abs: string): Promise<Attr | undefined> {
+    try { return await this.resolve(abs); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+  }
+
+  /** The parent directory's inode and the last name of a path (never the root). */
+  async parentOf(abs: string): Promise<{ parent: Ino; name: string }> {
+    if (abs === '/') throw new OioError('NOT_ALLOWED', 'the root cannot be changed');
+    const p = await this.resolve(path.posix.dirname(abs));
+    if (p.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
+    return { parent: p.ino, name: path.posix.basename(abs) };
+  }
+
+  /** Follows symbolic links (at most 8, relative targets from the link's folder) to what they name. */
+  async follow(abs: string): Promise<{ abs: string; attr: Attr }> {
+    let cur = abs;
+    let a = await this.resolve(cur);
+    for (let i = 0; a.type === 'symlink'; i++) {
+      if (i >= 8) throw new InvalidArgumentError('BAD_REQUEST', 'too many levels of symbolic links');
+      const target = await this.fs.readlink(a.ino);
+      cur = normalizePath(path.posix.isAbsolute(target) ? target : path.posix.join(path.posix.dirname(cur), target));
+      a = await this.resolve(cur);
+    }
+    return { abs: cur, attr: a };
+  }
+}
+
+/** Type and permission bits as st_mode. */
+export function modeOf(a: Attr): number {
+  return (a.type === 'dir' ? 0o040000 : a.type === 'symlink' ? 0o120000 : 0o100000) | (a.mode & 0o7777);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `ls -l`-style line (what OpenSSH's sftp-server sends as longname). */
+export function longName(a: Attr, name: string, nowMs = Date.now()): string {
+  const bits = a.mode & 0o777;
+  let perms = a.type === 'dir' ? 'd' : a.type === 'symlink' ? 'l' : '-';
+  for (let i = 8; i >= 0; i--) perms += bits & (1 << i) ? 'rwxrwxrwx'[8 - i] : '-';
+  const d = new Date(a.mtimeMs);
+  const recent = Math.abs(nowMs - a.mtimeMs) < 182 * 86_400_000;
+  const when = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${recent
+    ? `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
+    : String(d.getUTCFullYear()).padStart(5)}`;
+  return `${perms} ${String(a.nlink).padStart(4)} ${String(a.uid).padEnd(8)} ${String(a.gid).padEnd(8)} ${String(a.size).padStart(8)} ${when} ${name}`;
+}
