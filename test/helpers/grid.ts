@@ -159,7 +159,14 @@ export async function startNode(opts: NodeOptions = {}): Promise<TestNode> {
 
 /** Stops every node still running (mocha root hook). */
 export async function stopAllNodes(): Promise<void> {
-  for (const n of [...running]) await n.stop().catch(() => undefined);
+  const left = [...running];
+  if (!left.length) return;
+  process.stderr.write(`stopping ${left.length} node(s) left running: ${left.map((n) => n.ip).join(', ')}\n`);
+  await Promise.all(left.map(async (n) => {
+    const t0 = Date.now();
+    await n.stop().catch(() => undefined);
+    if (Date.now() - t0 > 5000) process.stderr.write(`node ${n.ip} took ${Date.now() - t0} ms to stop\n`);
+  }));
 }
 
 /** Prints a node's logs when the current test failed (call from afterEach). */

@@ -6,7 +6,9 @@ import { stopAllNodes } from './grid';
 import { cleanupTmp } from './tmp';
 
 export const mochaHooks = {
-  async afterAll(): Promise<void> {
+  async afterAll(this: Mocha.Context): Promise<void> {
+    // Nodes stop in parallel; one that ignores SIGTERM is killed after 15 s.
+    this.timeout(120_000);
     await stopAllNodes();
     cleanupTmp();
   },
