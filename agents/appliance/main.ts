@@ -1,0 +1,201 @@
+/**
+ * @module agents/appliance/main
+ * The appliance's system commands, run by its systemd units:
+ * - `first-boot`: applies the seed (hostname, /etc/oio/oio.json, admin SSH key) once;
+ * - `disks [--restart-node]`: one disk manager pass (boot, and udev hot-plug: restarts the
+ *   node when the volume list changed);
+ * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes);
+ * - `wait-ready`: waits until every service is up and scored, then prints on the console
+ *   how to reach the node (ExecStartPost of oio-node.service: the unit is active only then);
+ * - `report SECONDS`: prints the node's resident memory on the console every SECONDS.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig, rootLogger, sleep, type Config } from '../../appliance/common';
+import { ObjectStorage } from '../../appliance/client/object-storage';
+import { runDiskManager, readDiskState, run } from '../disk-manager';
+import { APPLIANCE_PATHS as P } from './paths';
+import { configFromSeed, parseCmdline, parseSeedFile, type Seed } from './seed';
+
+const log = rootLogger.child({ svc: 'agent', component: 'appliance' });
+
+function writeAtomic(file: string, text: string, mode = 0o644): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
+
+function say(line: string): void {
+  process.stdout.write(line + '\n');
+  try { fs.appendFileSync(P.console, line + '\r\n'); } catch { /* no console: the journal has it */ }
+}
+
+/** The seed: every seed file that exists, then the kernel command line. */
+export function readSeed(): Seed {
+  let seed: Seed = {};
+  for (const f of P.seedFiles) {
+    if (!fs.existsSync(f)) continue;
+    const { seed: s, unknown } = parseSeedFile(fs.readFileSync(f, 'utf8'));
+    if (unknown.length) log.warn('seed: unknown keys ignored', { file: f, keys: unknown });
+    seed = { ...seed, ...s };
+  }
+  try { seed = { ...seed, ...parseCmdline(fs.readFileSync(P.cmdline, 'utf8')) }; } catch { /* no /proc */ }
+  return seed;
+}
+
+async function firstBoot(): Promise<void> {
+  if (fs.existsSync(P.firstBootDone)) { log.info('first boot already done'); return; }
+  const seed = readSeed();
+  const cfg = configFromSeed(seed, P.dataDir);
+  if (!fs.existsSync(P.configFile)) {
+    writeAtomic(P.configFile, JSON.stringify(cfg, null, 2) + '\n');
+    loadConfig({ file: P.configFile, env: {} }); // invalid seed values stop here, naming the key
+  }
+  if (seed.hostname) {
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})$/.test(seed.hostname)) throw new Error(`seed hostname "${seed.hostname}" is not a host name`);
+    writeAtomic('/etc/hostname', seed.hostname + '\n');
+    await run('hostname', [seed.hostname]);
+  }
+  if (seed.admin_key) {
+    const dir = path.join(P.dataDir, 'admin-ssh');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, 'admin_keys');
+    const have = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (!have.includes(seed.admin_key.trim())) fs.appendFileSync(file, seed.admin_key.trim() + '\n', { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+  }
+  if (seed.console_report && Number(seed.console_report) > 0) writeAtomic(P.consoleReport, `${Number(seed.console_report)}\n`);
+  writeAtomic(P.firstBootDone, new Date().toISOString() + '\n');
+  log.info('first boot done', { namespace: cfg.namespace, grid: cfg['etcd.endpoints'] ?? 'single node', adminKey: Boolean(seed.admin_key) });
+}
+
+async function primaryAddress(): Promise<string> {
+  for (let i = 0; i < 60; i++) {
+    const r = await run('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global']);
+    if (r.code === 0) {
+      const ifs = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>;
+      const a = ifs.flatMap((i) => i.addr_info ?? []).find((x) => x.local);
+      if (a?.local) return a.local;
+    }
+    await sleep(1000);
+  }
+  log.warn('no global IPv4 address after 60 s: the node serves on 127.0.0.1 only');
+  return '127.0.0.1';
+}
+
+function rootVolume(): string { return path.join(P.dataDir, 'volumes', 'rawx-0'); }
+
+/** The node's rawx volumes: one on the boot disk, then one per data disk. */
+export function nodeVolumes(): string[] {
+  return [rootVolume(), ...readDiskState(P.diskState).volumes];
+}
+
+async function nodeEnv(): Promise<void> {
+  const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
+  const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, `OIO_DATA_DIR=${P.dataDir}`];
+  if (!fileCfg.ip) lines.push(`OIO_IP=${await primaryAddress()}`);
+  writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
+  log.info('node environment written', { file: P.nodeEnv, env: lines });
+}
+
+function nodeConfig(): Config {
+  const env: Record<string, string> = {};
+  if (fs.existsSync(P.nodeEnv)) {
+    for (const l of fs.readFileSync(P.nodeEnv, 'utf8').split('\n')) { const eq = l.indexOf('='); if (eq > 0) env[l.slice(0, eq)] = l.slice(eq + 1); }
+  }
+  return loadConfig({ file: P.configFile, env });
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: 2000 });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => { s.destroy(); resolve(false); });
+  });
+}
+
+/** Resident memory (bytes) of every process of the node's unit (node and its etcd). */
+export function nodeRssBytes(): number {
+  let total = 0;
+  let pids: string[] = [];
+  try { pids = fs.readFileSync(P.nodeCgroup, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]) * 1024;
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+function uptimeS(): number { return Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]); }
+
+async function waitReady(timeoutS: number): Promise<number> {
+  const cfg = nodeConfig();
+  const ip = cfg.ip;
+  const wantRawx = cfg['rawx.volumes'].length || cfg['rawx.count'];
+  const storage = new ObjectStorage({ proxy: `${ip}:${cfg['proxy.port']}`, account: 'default' });
+  const deadline = Date.now() + timeoutS * 1000;
+  const ports: Array<[string, number]> = [['s3', cfg['s3.port']], ['admin-ssh', cfg['admin_ssh.port']]];
+  if (cfg['node.services'].includes('ftp')) ports.push(['ftp', cfg['ftp.port']]);
+  if (cfg['node.services'].includes('nfs')) ports.push(['nfs', cfg['nfs.port']]);
+  let missing: string[] = [];
+  while (Date.now() < deadline) {
+    missing = [];
+    const list = await storage.clusterList().catch(() => []);
+    const scored = (t: string) => list.filter((s) => s.type === t && s.score > 0).length;
+    for (const t of ['meta0', 'meta1', 'meta2', 'account']) if (scored(t) < 1) missing.push(t);
+    if (scored('rawx') < wantRawx) missing.push(`rawx ${scored('rawx')}/${wantRawx}`);
+    for (const [name, port] of ports) if (!(await tcpOpen(ip, port))) missing.push(name);
+    if (missing.length === 0) {
+      const up = uptimeS();
+      const rss = nodeRssBytes();
+      say(`oio: node ready ${up.toFixed(1)} s after boot: namespace ${cfg.namespace}, address ${ip}, ${wantRawx} rawx volumes (${cfg['rawx.volumes'].join(' ')})`);
+      say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>`);
+      const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
+      if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
+      say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx}`);
+      return 0;
+    }
+    await sleep(1000);
+  }
+  say(`oio: node NOT ready after ${timeoutS} s: missing ${missing.join(', ')} (journalctl -u oio-node)`);
+  return 1;
+}
+
+async function report(everyS: number): Promise<void> {
+  for (;;) {
+    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)}`);
+    await sleep(everyS * 1000);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  switch (argv[0]) {
+    case 'first-boot': await firstBoot(); return 0;
+    case 'disks': {
+      const rep = await runDiskManager({ mountRoot: P.mountRoot, stateFile: P.diskState, log: log.child({ component: 'disks' }) });
+      log.info('disk pass done', { volumes: rep.volumes, missing: rep.missing, changed: rep.changed });
+      if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx are no longer served`);
+      if (argv.includes('--restart-node') && rep.changed) await run('systemctl', ['--no-block', 'try-restart', 'oio-node.service']);
+      return 0;
+    }
+    case 'node-env': await nodeEnv(); return 0;
+    case 'wait-ready': return waitReady(Number(argv[1] ?? 300));
+    case 'report': await report(Number(argv[1] ?? (fs.existsSync(P.consoleReport) ? fs.readFileSync(P.consoleReport, 'utf8') : 60))); return 0;
+    default:
+      process.stderr.write('usage: oio-appliance first-boot | disks [--restart-node] | node-env | wait-ready [SECONDS] | report [SECONDS]\n');
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    log.error('appliance command failed', { cmd: process.argv[2], err: e as Error });
+    process.stderr.write(`oio-appliance: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}
