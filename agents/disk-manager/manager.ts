@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../appliance/common';
 import { DEFAULT_LABEL_PREFIX, MIN_XFS_BYTES, planDisks, type DeviceProbe, type DiskAction } from './plan';
-import { blkidValue, formatXfs, listBlockDevices, mountXfs, mountpointOf, probeDevice } from './system';
+import { blkidExport, blkidValue, formatXfs, listBlockDevices, mountXfs, mountpointOf, probeDevice } from './system';
 
 export interface DiskManagerOptions {
   /** mount folders go here: /srv/oio */
@@ -67,6 +67,13 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
   const previous = readDiskState(opts.stateFile);
   const devices = await listBlockDevices(opts.devices ?? []);
   const types = opts.types ?? ['disk'];
+  // udev's database (what lsblk shows) lags behind a fresh mkfs: read signatures directly too
+  for (const d of devices) {
+    if (!types.includes(d.type) || d.children.length > 0) continue;
+    const b = await blkidExport(d.path);
+    if (!d.fsType && b.TYPE) { d.fsType = b.TYPE; d.label = b.LABEL ?? null; }
+    if (!d.ptType && b.PTTYPE) d.ptType = b.PTTYPE;
+  }
   const minSize = opts.minSizeBytes ?? MIN_XFS_BYTES;
   const probes = new Map<string, DeviceProbe>();
   for (const d of devices) {

@@ -49,6 +49,15 @@ export async function blkidValue(path: string, tag: 'TYPE' | 'LABEL'): Promise<s
   return r.code === 0 ? r.stdout.trim() || null : null;
 }
 
+/** `blkid -p -o export`: TYPE, LABEL, PTTYPE... read from the device now (no udev, no cache). */
+export async function blkidExport(path: string): Promise<Record<string, string>> {
+  const r = await run('blkid', ['-p', '-o', 'export', path]);
+  const out: Record<string, string> = {};
+  if (r.code !== 0) return out;
+  for (const l of r.stdout.split('\n')) { const eq = l.indexOf('='); if (eq > 0) out[l.slice(0, eq)] = l.slice(eq + 1); }
+  return out;
+}
+
 /** Formats XFS with a label; without -f, mkfs.xfs itself refuses a device with a signature. */
 export async function formatXfs(path: string, label: string): Promise<void> {
   await runOk('mkfs.xfs', ['-q', '-L', label, path], 600_000);
