@@ -15,7 +15,11 @@ rm -f /var/lib/systemd/random-seed /var/lib/systemd/credential.secret /var/lib/d
 rm -rf /var/log/journal/* /var/cache/apt/* /var/lib/apt/lists/* /tmp/* /var/tmp/*
 # "uninitialized": systemd makes a new machine id at first boot and runs ConditionFirstBoot units
 echo uninitialized > /etc/machine-id
-if mountpoint -q /boot/efi; then mount -o remount,rw /boot/efi && rm -f /boot/efi/loader/random-seed; fi
+if mountpoint -q /boot/efi; then
+  mount -o remount,rw /boot/efi && rm -f /boot/efi/loader/random-seed
+  # the EFI partition boots its own copies of kernel and initrd: drop the root fs's
+  if [ -f /boot/efi/vmlinuz ] && [ -f /boot/efi/initrd.img ]; then rm -f /boot/vmlinuz-* /boot/initrd.img-* /boot/System.map-*; fi
+fi
 sync
 if [ "${1:-}" != --no-poweroff ]; then
   fstrim -v / || true

@@ -39,9 +39,9 @@ export function readSeed(): Seed {
     if (!fs.existsSync(f)) continue;
     const { seed: s, unknown } = parseSeedFile(fs.readFileSync(f, 'utf8'));
     if (unknown.length) log.warn('seed: unknown keys ignored', { file: f, keys: unknown });
-    seed = { ...seed, ...s };
+    seed = { ...seed, ...s, config: { ...seed.config, ...s.config } };
   }
-  try { seed = { ...seed, ...parseCmdline(fs.readFileSync(P.cmdline, 'utf8')) }; } catch { /* no /proc */ }
+  try { const c = parseCmdline(fs.readFileSync(P.cmdline, 'utf8')); seed = { ...seed, ...c, config: { ...seed.config, ...c.config } }; } catch { /* no /proc */ }
   return seed;
 }
 

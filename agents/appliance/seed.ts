@@ -5,15 +5,17 @@
  * ip, admin_key (an OpenSSH public key; on the command line with `,` for spaces),
  * etcd_endpoints, etcd_member, etcd_initial_cluster, etcd_cluster_state, s3_access_key,
  * s3_secret_key, console_report (seconds between memory lines on the console, 0 = off).
- * No seed at all: a single-node grid.
+ * Any node configuration key (`ftp.pasv_range=31000-31009`, see `oio config reference`) is
+ * accepted too and lands in /etc/oio/oio.json. No seed at all: a single-node grid.
  */
+import { isConfigKey } from '../../appliance/common';
 
 export const SEED_KEYS = [
   'hostname', 'namespace', 'ip', 'admin_key', 'etcd_endpoints', 'etcd_member', 'etcd_initial_cluster',
   'etcd_cluster_state', 's3_access_key', 's3_secret_key', 'console_report',
 ] as const;
 export type SeedKey = (typeof SEED_KEYS)[number];
-export type Seed = Partial<Record<SeedKey, string>>;
+export type Seed = Partial<Record<SeedKey, string>> & { config?: Record<string, string> };
 
 function isSeedKey(k: string): k is SeedKey { return (SEED_KEYS as readonly string[]).includes(k); }
 
@@ -29,7 +31,9 @@ export function parseSeedFile(text: string): { seed: Seed; unknown: string[] } {
     const key = line.slice(0, eq).trim().toLowerCase();
     let value = line.slice(eq + 1).trim();
     if (value.length >= 2 && (value[0] === '"' || value[0] === '\'') && value.endsWith(value[0])) value = value.slice(1, -1);
-    if (isSeedKey(key)) seed[key] = value; else unknown.push(key);
+    if (isSeedKey(key)) seed[key] = value;
+    else if (isConfigKey(key)) seed.config = { ...seed.config, [key]: value };
+    else unknown.push(key);
   }
   return { seed, unknown };
 }
@@ -45,6 +49,7 @@ export function parseCmdline(cmdline: string): Seed {
     let value = word.slice(eq + 1);
     if (key === 'admin_key') value = value.replace(/,/g, ' ');
     if (isSeedKey(key)) seed[key] = value;
+    else if (isConfigKey(key)) seed.config = { ...seed.config, [key]: value };
   }
   return seed;
 }
@@ -67,5 +72,5 @@ export function configFromSeed(seed: Seed, dataDir: string): Record<string, unkn
   if (seed.etcd_cluster_state) cfg['etcd.cluster_state'] = seed.etcd_cluster_state;
   if (seed.s3_access_key) cfg['s3.access_key'] = seed.s3_access_key;
   if (seed.s3_secret_key) cfg['s3.secret_key'] = seed.s3_secret_key;
-  return cfg;
+  return { ...cfg, ...seed.config };
 }

@@ -19,4 +19,15 @@ chroot "$R" systemctl mask etcd.service
 # packer logs in as root with the build key; provision.sh removes key and sshd again.
 install -d -m 700 "$R/root/.ssh"
 install -m 600 "$PUBKEY" "$R/root/.ssh/authorized_keys"
+# A storage appliance needs no sound, video capture, wireless, GPU or staging drivers: out of
+# the modules tree and the initramfs (module files are compressed: they dominate the image).
+for K in "$R"/usr/lib/modules/*/kernel; do
+  rm -rf "$K/sound" "$K/drivers/media" "$K/drivers/staging" "$K/drivers/net/wireless" "$K/drivers/iio" \
+         "$K/drivers/comedi" "$K/drivers/isdn" "$K/drivers/bluetooth" "$K/net/bluetooth" "$K/net/mac80211" \
+         "$K/net/wireless" "$K/drivers/gpu/drm/amd" "$K/drivers/gpu/drm/nouveau" "$K/drivers/gpu/drm/i915" \
+         "$K/drivers/gpu/drm/xe" "$K/drivers/gpu/drm/radeon" "$K/drivers/infiniband" "$K/drivers/input/touchscreen" \
+         "$K/drivers/input/joystick" "$K/drivers/hid/intel-ish-hid"
+  chroot "$R" depmod "$(basename "$(dirname "$K")")"
+done
+chroot "$R" update-initramfs -u -k all
 rm -rf "$R/var/lib/apt/lists/"* "$R/var/cache/apt/"*.bin

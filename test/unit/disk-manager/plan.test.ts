@@ -99,5 +99,7 @@ describe('appliance seed', () => {
     const grid = configFromSeed({ etcd_endpoints: 'a:2379, b:2379', etcd_member: 'true' }, '/d');
     assert.deepEqual(grid['etcd.endpoints'], ['a:2379', 'b:2379']);
     assert.equal(grid['etcd.member'], true);
+    const { seed } = parseSeedFile('ftp.pasv_range=31000-31009\n');
+    assert.equal(configFromSeed(seed, '/d')['ftp.pasv_range'], '31000-31009');
   });
 });
