@@ -24,5 +24,5 @@ require('@ronomon/reed-solomon'); require('fuse-native');
 console.log('provision: node', process.version, 'abi', process.versions.modules, 'native addons load');
 "
 node bin/oio config reference >/dev/null
-systemctl enable oio-firstboot.service oio-disks.service oio-node.service oio-console-report.service
+systemctl enable oio-firstboot.service oio-disks.service oio-node.service oio-console-report.service oio-s3-tls.service
 echo "provision: oio $VERSION installed"

@@ -7,7 +7,8 @@
  * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes);
  * - `wait-ready`: waits until every service is up and scored, then prints on the console
  *   how to reach the node (ExecStartPost of oio-node.service: the unit is active only then);
- * - `report SECONDS`: prints the node's resident memory on the console every SECONDS.
+ * - `report SECONDS`: prints the node's resident memory on the console every SECONDS;
+ * - `s3-tls`: S3 over HTTPS on 443 (certificate made on first start).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -16,6 +17,7 @@ import { loadConfig, rootLogger, sleep, type Config } from '../../appliance/comm
 import { ObjectStorage } from '../../appliance/client/object-storage';
 import { runDiskManager, readDiskState, run } from '../disk-manager';
 import { APPLIANCE_PATHS as P } from './paths';
+import { startS3Tls } from './s3-tls';
 import { configFromSeed, parseCmdline, parseSeedFile, type Seed } from './seed';
 
 const log = rootLogger.child({ svc: 'agent', component: 'appliance' });
@@ -184,10 +186,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'node-env': await nodeEnv(); return 0;
+    case 's3-tls': {
+      const cfg = nodeConfig();
+      await startS3Tls({ host: cfg.ip, port: Number(argv[1] ?? 443), s3Port: cfg['s3.port'], certFile: '/etc/oio/tls/s3.crt', keyFile: '/etc/oio/tls/s3.key', log: log.child({ component: 's3-tls' }) });
+      await new Promise<void>((resolve) => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve); });
+      return 0;
+    }
     case 'wait-ready': return waitReady(Number(argv[1] ?? 300));
     case 'report': await report(Number(argv[1] ?? (fs.existsSync(P.consoleReport) ? fs.readFileSync(P.consoleReport, 'utf8') : 60))); return 0;
     default:
-      process.stderr.write('usage: oio-appliance first-boot | disks [--restart-node] | node-env | wait-ready [SECONDS] | report [SECONDS]\n');
+      process.stderr.write('usage: oio-appliance first-boot | disks [--restart-node] | node-env | wait-ready [SECONDS] | report [SECONDS] | s3-tls [PORT]\n');
       return 2;
   }
 }

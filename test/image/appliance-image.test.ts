@@ -48,7 +48,7 @@ async function freeRange(count: number): Promise<number> {
 function sha(file: string): string { return createHash('sha256').update(fs.readFileSync(file)).digest('hex'); }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Ports { ssh: number; s3: number; ftp: number; nfs: number; pasv: number; pasvCount: number }
+interface Ports { ssh: number; s3: number; s3tls: number; ftp: number; nfs: number; pasv: number; pasvCount: number }
 
 class Vm {
   proc?: ChildProcess;
@@ -58,7 +58,7 @@ class Vm {
 
   start(): void {
     const fwd = [
-      `hostfwd=tcp:127.0.0.1:${this.ports.ssh}-:22`, `hostfwd=tcp:127.0.0.1:${this.ports.s3}-:6007`,
+      `hostfwd=tcp:127.0.0.1:${this.ports.ssh}-:22`, `hostfwd=tcp:127.0.0.1:${this.ports.s3}-:6007`, `hostfwd=tcp:127.0.0.1:${this.ports.s3tls}-:443`,
       `hostfwd=tcp:127.0.0.1:${this.ports.ftp}-:21`, `hostfwd=tcp:127.0.0.1:${this.ports.nfs}-:2049`,
       ...Array.from({ length: this.ports.pasvCount }, (_, i) => `hostfwd=tcp:127.0.0.1:${this.ports.pasv + i}-:${this.ports.pasv + i}`),
     ];
@@ -159,7 +159,7 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const disk = path.join(dir, 'disk.raw');
     execFileSync('cp', ['--sparse=always', RAW, disk]);
-    ports = { ssh: await freePort(), s3: await freePort(), ftp: await freePort(), nfs: await freePort(), pasv: await freeRange(8), pasvCount: 8 };
+    ports = { ssh: await freePort(), s3: await freePort(), s3tls: await freePort(), ftp: await freePort(), nfs: await freePort(), pasv: await freeRange(8), pasvCount: 8 };
     const seed = path.join(dir, 'seed.conf');
     fs.writeFileSync(seed, [
       'hostname=oio-image-test', `admin_key=${fs.readFileSync(key + '.pub', 'utf8').trim()}`, 'console_report=15',
@@ -208,6 +208,11 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     const back = path.join(dir, 's3-back.bin');
     await aws('s3', 'cp', 's3://imgtest/s3.bin', back);
     assert.equal(sha(back), sha(upFile));
+    // the same object over HTTPS on 443 (self-signed certificate made at first boot)
+    const tlsBack = path.join(dir, 's3-tls-back.bin');
+    await execFileP('aws', ['--endpoint-url', `https://127.0.0.1:${ports.s3tls}`, '--no-verify-ssl', 's3', 'cp', 's3://imgtest/s3.bin', tlsBack],
+      { env: { ...process.env, ...S3_ENV, PYTHONWARNINGS: 'ignore' }, timeout: 300_000 });
+    assert.equal(sha(tlsBack), sha(upFile));
   });
 
   it('FTP transfer with lftp', async () => {
