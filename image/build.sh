@@ -50,8 +50,10 @@ if [ "$USE_PACKER" = 1 ]; then
 VARS
   mkdir -p "$OUT/packer-home"
   HOME="$OUT/packer-home" PACKER_CACHE_DIR="$OUT/packer-home/cache" CHECKPOINT_DISABLE=1 PACKER_NO_COLOR=1 \
-    packer build -color=false -var-file="$OUT/packer-vars.json" "$REPO/packer/appliance-$ARCH.json" 2>&1 | tee "$OUT/packer.log" | grep -E '==>|provision:|error|Error' || true
-  [ "${PIPESTATUS[0]}" = 0 ] || { echo "packer failed: $OUT/packer.log" >&2; exit 1; }
+    packer build -color=false -var-file="$OUT/packer-vars.json" "$REPO/packer/appliance-$ARCH.json" > "$OUT/packer.log" 2>&1 &
+  PACKER_PID=$!
+  tail -n +1 -f --pid=$PACKER_PID "$OUT/packer.log" | grep --line-buffered -E 'provision:|Provisioning|rror' || true
+  wait $PACKER_PID || { echo "packer failed: $OUT/packer.log" >&2; tail -20 "$OUT/packer.log" >&2; exit 1; }
   [ -f "$OUT/packer-out/$NAME.raw" ] || { echo "packer made no disk: $OUT/packer.log" >&2; exit 1; }
   mv -f "$OUT/packer-out/$NAME.raw" "$OUT/$NAME.raw"
   fallocate --dig-holes "$OUT/$NAME.raw"

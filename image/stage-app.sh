@@ -23,6 +23,12 @@ rm -rf "$A/node_modules/better-sqlite3/deps" "$A/node_modules/better-sqlite3/src
        "$A/node_modules/better-sqlite3/build/Release/"*.a "$A/node_modules/better-sqlite3/build/Release/test_extension.node" \
        "$A/node_modules/better-sqlite3/build/Release/.deps" "$A/node_modules/better-sqlite3/build/deps" \
        "$A/node_modules/fuse-native/test" "$A/node_modules/fuse-native/example.js" "$A/node_modules/fuse-native/prebuilds/darwin-"*
+rm -rf "$A/node_modules/fuse-shared-library-linux/example" "$A/node_modules/ssh2/lib/protocol/crypto/build/Release/obj.target" \
+       "$A/node_modules/cpu-features/build/Release/obj.target"
+if [ -n "${OIO_NATIVE_ADDONS_DIR:-}" ]; then
+  # the host's builds of optional addons (ssh2 crypto, cpu-features) are for the host: drop them
+  rm -rf "$A/node_modules/ssh2/lib/protocol/crypto/build" "$A/node_modules/cpu-features/build"
+fi
 case "$ARCH" in
   amd64) rm -rf "$A/node_modules/fuse-native/prebuilds/linux-arm"* ; WANT=62 ;;   # EM_X86_64
   arm64) rm -rf "$A/node_modules/fuse-native/prebuilds/linux-x64" ; WANT=183 ;;   # EM_AARCH64

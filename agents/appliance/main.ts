@@ -125,6 +125,7 @@ export function nodeRssBytes(): number {
   let pids: string[] = [];
   try { pids = fs.readFileSync(P.nodeCgroup, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
   for (const pid of pids) {
+    if (Number(pid) === process.pid) continue; // wait-ready runs in the node's unit (ExecStartPost)
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) total += Number(m[1]) * 1024;
@@ -160,6 +161,7 @@ async function waitReady(timeoutS: number): Promise<number> {
       const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
       if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
       say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx}`);
+      writeAtomic(P.readyFlag, `${up}\n`);
       return 0;
     }
     await sleep(1000);

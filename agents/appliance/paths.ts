@@ -15,6 +15,8 @@ export const APPLIANCE_PATHS = {
   cmdline: env.OIO_APPLIANCE_CMDLINE ?? '/proc/cmdline',
   firstBootDone: env.OIO_APPLIANCE_FIRST_BOOT_DONE ?? '/var/lib/oio/.first-boot-done',
   consoleReport: env.OIO_APPLIANCE_CONSOLE_REPORT ?? '/etc/oio/console-report',
+  /** exists once the node was ready since boot: hot-plug passes wait for it (coldplug events) */
+  readyFlag: env.OIO_APPLIANCE_READY_FLAG ?? '/run/oio/ready',
   console: env.OIO_APPLIANCE_CONSOLE ?? '/dev/console',
   nodeCgroup: env.OIO_APPLIANCE_NODE_CGROUP ?? '/sys/fs/cgroup/system.slice/oio-node.service/cgroup.procs',
 };
