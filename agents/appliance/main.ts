@@ -171,6 +171,12 @@ async function waitReady(timeoutS: number): Promise<number> {
 }
 
 async function report(everyS: number): Promise<void> {
+  // once the boot is finished: where its time went (systemd-analyze), for the image benchmark
+  await run('systemctl', ['is-system-running', '--wait'], 600_000);
+  const total = await run('systemd-analyze', ['time']);
+  say(`oio: BOOT ${total.stdout.split('\n')[0]?.trim() ?? ''}`);
+  const blame = await run('systemd-analyze', ['blame', '--no-pager']);
+  for (const l of blame.stdout.split('\n').slice(0, 8)) if (l.trim()) say(`oio: BOOT blame ${l.trim()}`);
   for (;;) {
     say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)}`);
     await sleep(everyS * 1000);
