@@ -24,6 +24,7 @@ NEED=(
   "losetup mount"
   "mkfs.xfs xfsprogs"
   "wipefs util-linux"
+  "smbclient smbclient"
 )
 if [ "$ARCH" = arm64 ]; then
   NEED+=("qemu-aarch64-static qemu-user-static" "update-binfmts binfmt-support" "qemu-system-aarch64 qemu-system-arm" "arch-test arch-test")

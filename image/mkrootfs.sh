@@ -16,6 +16,7 @@ esac
 PACKAGES=(
   "$KERNEL" systemd-sysv systemd-boot-efi udev dbus kmod iproute2 mount util-linux e2fsprogs
   nodejs etcd-server libfuse2t64 fuse3 xfsprogs openssl
+  samba
 )
 # packer logs in over SSH to provision; finish.sh purges the server again
 [ "${OIO_IMAGE_SSHD:-1}" = 1 ] && PACKAGES+=(openssh-server)

@@ -25,4 +25,5 @@ console.log('provision: node', process.version, 'abi', process.versions.modules,
 "
 node bin/oio config reference >/dev/null
 systemctl enable oio-firstboot.service oio-disks.service oio-node.service oio-console-report.service oio-s3-tls.service
+[ -x /usr/sbin/smbd ] && systemctl enable oio-fuse.service smbd.service
 echo "provision: oio $VERSION installed"

@@ -10,6 +10,7 @@
  * - `report SECONDS`: prints the node's resident memory on the console every SECONDS;
  * - `s3-tls`: S3 over HTTPS on 443 (certificate made on first start).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -68,9 +69,22 @@ async function firstBoot(): Promise<void> {
     if (!have.includes(seed.admin_key.trim())) fs.appendFileSync(file, seed.admin_key.trim() + '\n', { mode: 0o600 });
     fs.chmodSync(file, 0o600);
   }
+  if (fs.existsSync('/usr/sbin/smbd')) await smbUser(loadConfig({ file: P.configFile, env: {} }));
   if (seed.console_report && Number(seed.console_report) > 0) writeAtomic(P.consoleReport, `${Number(seed.console_report)}\n`);
   writeAtomic(P.firstBootDone, new Date().toISOString() + '\n');
   log.info('first boot done', { namespace: cfg.namespace, grid: cfg['etcd.endpoints'] ?? 'single node', adminKey: Boolean(seed.admin_key) });
+}
+
+/** The S3 default user as the SMB user (Samba needs a Unix account; it never logs in). */
+async function smbUser(cfg: Config): Promise<void> {
+  const user = cfg['s3.access_key'];
+  const pass = cfg['s3.secret_key'];
+  if (!user || !/^[a-z_][a-z0-9_-]{0,31}$/i.test(user)) { log.warn('SMB: S3 access key is not a usable user name; no SMB user', { user }); return; }
+  await run('groupadd', ['-f', 'oio-smb']);
+  if ((await run('id', ['-u', user])).code !== 0) await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', 'oio-smb', user]);
+  const r = spawnSync('smbpasswd', ['-s', '-a', user], { input: `${pass}\n${pass}\n`, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`smbpasswd: ${r.stderr}`);
+  log.info('SMB user made', { user });
 }
 
 async function primaryAddress(): Promise<string> {
@@ -97,7 +111,7 @@ export function nodeVolumes(): string[] {
 async function nodeEnv(): Promise<void> {
   const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
   const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, `OIO_DATA_DIR=${P.dataDir}`];
-  if (!fileCfg.ip) lines.push(`OIO_IP=${await primaryAddress()}`);
+  lines.push(`OIO_IP=${typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress()}`);
   writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
   log.info('node environment written', { file: P.nodeEnv, env: lines });
 }
@@ -157,7 +171,7 @@ async function waitReady(timeoutS: number): Promise<number> {
       const up = uptimeS();
       const rss = nodeRssBytes();
       say(`oio: node ready ${up.toFixed(1)} s after boot: namespace ${cfg.namespace}, address ${ip}, ${wantRawx} rawx volumes (${cfg['rawx.volumes'].join(' ')})`);
-      say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>`);
+      say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>${fs.existsSync('/usr/sbin/smbd') ? `   SMB //${ip}/oio` : ''}`);
       const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
       if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
       say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx}`);

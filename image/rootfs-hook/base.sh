@@ -16,6 +16,8 @@ chroot "$R" systemctl enable systemd-networkd
 # The node runs its own etcd member (appliance/runtime/etcd-member.ts): not Debian's unit.
 chroot "$R" systemctl disable etcd.service || true
 chroot "$R" systemctl mask etcd.service
+# SMB only (no NetBIOS, no AD domain controller); smbd starts after the FUSE mount it shares
+for u in nmbd.service samba-ad-dc.service; do chroot "$R" systemctl mask "$u" || true; done
 # packer logs in as root with the build key; provision.sh removes key and sshd again.
 install -d -m 700 "$R/root/.ssh"
 install -m 600 "$PUBKEY" "$R/root/.ssh/authorized_keys"

@@ -21,7 +21,7 @@ const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const OUT = path.join(process.env.OIO_IMAGE_OUT ?? '/tmp/oio-image', 'amd64');
 const RAW = path.join(OUT, 'oio-appliance-amd64.raw');
-const TOOLS = ['qemu-system-x86_64', 'mcopy', 'aws', 'lftp', 'nfs-cp', 'ssh', 'ssh-keygen', 'mmdebstrap', 'packer', 'zstd'];
+const TOOLS = ['qemu-system-x86_64', 'mcopy', 'aws', 'lftp', 'nfs-cp', 'smbclient', 'ssh', 'ssh-keygen', 'mmdebstrap', 'packer', 'zstd'];
 const S3_ENV = { AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demosecretkey123', AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
 
 function freePort(): Promise<number> {
@@ -48,7 +48,7 @@ async function freeRange(count: number): Promise<number> {
 function sha(file: string): string { return createHash('sha256').update(fs.readFileSync(file)).digest('hex'); }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Ports { ssh: number; s3: number; s3tls: number; ftp: number; nfs: number; pasv: number; pasvCount: number }
+interface Ports { ssh: number; s3: number; s3tls: number; smb: number; ftp: number; nfs: number; pasv: number; pasvCount: number }
 
 class Vm {
   proc?: ChildProcess;
@@ -58,7 +58,7 @@ class Vm {
 
   start(): void {
     const fwd = [
-      `hostfwd=tcp:127.0.0.1:${this.ports.ssh}-:22`, `hostfwd=tcp:127.0.0.1:${this.ports.s3}-:6007`, `hostfwd=tcp:127.0.0.1:${this.ports.s3tls}-:443`,
+      `hostfwd=tcp:127.0.0.1:${this.ports.ssh}-:22`, `hostfwd=tcp:127.0.0.1:${this.ports.s3}-:6007`, `hostfwd=tcp:127.0.0.1:${this.ports.s3tls}-:443`, `hostfwd=tcp:127.0.0.1:${this.ports.smb}-:445`,
       `hostfwd=tcp:127.0.0.1:${this.ports.ftp}-:21`, `hostfwd=tcp:127.0.0.1:${this.ports.nfs}-:2049`,
       ...Array.from({ length: this.ports.pasvCount }, (_, i) => `hostfwd=tcp:127.0.0.1:${this.ports.pasv + i}-:${this.ports.pasv + i}`),
     ];
@@ -162,7 +162,7 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const disk = path.join(dir, 'disk.raw');
     execFileSync('cp', ['--sparse=always', RAW, disk]);
-    ports = { ssh: await freePort(), s3: await freePort(), s3tls: await freePort(), ftp: await freePort(), nfs: await freePort(), pasv: await freeRange(8), pasvCount: 8 };
+    ports = { ssh: await freePort(), s3: await freePort(), s3tls: await freePort(), smb: await freePort(), ftp: await freePort(), nfs: await freePort(), pasv: await freeRange(8), pasvCount: 8 };
     const seed = path.join(dir, 'seed.conf');
     fs.writeFileSync(seed, [
       'hostname=oio-image-test', `admin_key=${fs.readFileSync(key + '.pub', 'utf8').trim()}`, 'console_report=15',
@@ -232,6 +232,20 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     assert.equal(sha(back), sha(upFile));
   });
 
+  it('SMB transfer with smbclient (Samba over the FUSE mount)', async () => {
+    const back = path.join(dir, 'smb-back.bin');
+    const smb = (cmd: string) => execFileP('smbclient', [`//127.0.0.1/oio`, '-p', String(ports.smb), '-U', `${S3_ENV.AWS_ACCESS_KEY_ID}%${S3_ENV.AWS_SECRET_ACCESS_KEY}`,
+      '-m', 'SMB3', '-c', cmd], { cwd: dir, timeout: 300_000 });
+    // smbd starts once the FUSE mount is up, after the node: poll until it answers
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      try { await smb('ls'); break; } catch (e) { if (Date.now() > deadline) throw e; await sleep(3000); }
+    }
+    await smb(`put ${upFile} imgtest\\smb.bin`);
+    await smb(`get imgtest\\smb.bin ${back}`);
+    assert.equal(sha(back), sha(upFile));
+  });
+
   it('idle memory of the node', async () => {
     const from = vm!.log().length;
     const line = await vm!.waitFor(/OIO_RSS uptime_s=([\d.]+) rss_mib=([\d.]+)/, 120_000, from);
@@ -247,10 +261,10 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     results['reboot: QEMU start to all services healthy (s)'] = ready.seconds.toFixed(1);
     const boot = await vm.waitFor(/oio: BOOT (Startup finished[^\r\n]*)/, 300_000);
     results['reboot: systemd-analyze time'] = boot.m[1]!.replace(/\|/g, '/');
-    await sleep(3000);
+    await vm.waitFor(/oio: BOOT blame [^\r\n]+\r?\n(?:[^\r\n]*\r?\n){4}/, 120_000).catch(() => undefined);
     results['reboot: slowest units (systemd-analyze blame)'] = [...vm.log().matchAll(/oio: BOOT blame ([^\r\n]+)/g)].slice(0, 5).map((m) => m[1]!.trim()).join('; ');
     assert.equal(Number(ready.m[3]), 3);
-    for (const name of ['s3.bin', 'ftp.bin', 'nfs.bin']) {
+    for (const name of ['s3.bin', 'ftp.bin', 'nfs.bin', 'smb.bin']) {
       const back = path.join(dir, `after-reboot-${name}`);
       await aws('s3', 'cp', `s3://imgtest/${name}`, back);
       assert.equal(sha(back), sha(upFile), name);
