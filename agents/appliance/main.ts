@@ -133,11 +133,19 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Units whose memory makes the appliance's total: the node, the FUSE mount, TLS, Samba. */
+const APPLIANCE_UNITS = ['oio-node.service', 'oio-fuse.service', 'oio-s3-tls.service', 'smbd.service'];
+
+/** Resident memory of the whole appliance's services (bytes). */
+export function applianceRssBytes(): number {
+  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs')), 0);
+}
+
 /** Resident memory (bytes) of every process of the node's unit (node and its etcd). */
-export function nodeRssBytes(): number {
+export function nodeRssBytes(cgroupProcs = P.nodeCgroup): number {
   let total = 0;
   let pids: string[] = [];
-  try { pids = fs.readFileSync(P.nodeCgroup, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
+  try { pids = fs.readFileSync(cgroupProcs, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
   for (const pid of pids) {
     if (Number(pid) === process.pid) continue; // wait-ready runs in the node's unit (ExecStartPost)
     try {
@@ -192,7 +200,7 @@ async function report(everyS: number): Promise<void> {
   const blame = await run('systemd-analyze', ['blame', '--no-pager']);
   for (const l of blame.stdout.split('\n').slice(0, 8)) if (l.trim()) say(`oio: BOOT blame ${l.trim()}`);
   for (;;) {
-    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)}`);
+    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)} total_mib=${(applianceRssBytes() / 1048576).toFixed(1)}`);
     await sleep(everyS * 1000);
   }
 }
