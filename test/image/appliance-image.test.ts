@@ -3,8 +3,9 @@
  * amd64 image (image/build.sh), boots it under QEMU with TCG (this machine's /dev/kvm cannot
  * boot stock kernels) with two blank virtio disks and host-forwarded ports, then checks every
  * service is healthy, both disks formatted and served as rawx, S3 PUT/GET with awscli, FTP with
- * lftp, NFS with libnfs's nfs-cp, `oio cluster show` through the SSH console, and a reboot that
- * keeps the data. Measures build time, image sizes, seconds to healthy and the node's idle
+ * lftp, NFS with libnfs's nfs-cp, SMB with smbclient, HTTPS S3 on 443, `oio cluster show`
+ * through the SSH console, a disk hot-plugged while running (QEMU monitor) becoming a 4th rawx,
+ * and a reboot that keeps the data and the disks. Measures build time, image sizes, seconds to healthy and the node's idle
  * memory, written to image/bench-results.md.
  * OIO_IMAGE_SKIP_BUILD=1 boots the last built image instead of building it.
  */
@@ -247,6 +248,22 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     assert.equal(sha(back), sha(upFile));
   });
 
+  let hotplugged = '';
+  it('hot-plug: a blank disk added while running is formatted and served as a 4th rawx', async () => {
+    hotplugged = path.join(dir, 'data3.raw');
+    fs.writeFileSync(hotplugged, '');
+    fs.truncateSync(hotplugged, 4 * 2 ** 30);
+    const from = vm!.log().length;
+    const t0 = Date.now();
+    await vm!.monitor(`drive_add 0 if=none,id=hp3,file=${hotplugged},format=raw`);
+    await vm!.monitor('device_add virtio-blk-pci,drive=hp3,id=hpdev3');
+    await vm!.waitFor(/OIO_READY uptime_s=([\d.]+) rss_mib=([\d.]+) rawx=4/, 10 * 60_000, from);
+    results['hot-plug: disk added to node ready with it as rawx (s)'] = ((Date.now() - t0) / 1000).toFixed(1);
+    const list = await ssh('oio cluster list rawx --format json');
+    const disks = (JSON.parse(list) as Array<{ Volume: string; Score: number }>).filter((r) => /^\/srv\/oio\/oio-[0-9a-f]{8}$/.test(r.Volume));
+    assert.equal(disks.length, 3, list);
+  });
+
   it('idle memory of the node', async () => {
     const from = vm!.log().length;
     const line = await vm!.waitFor(/OIO_RSS uptime_s=([\d.]+) rss_mib=([\d.]+)/, 120_000, from);
@@ -256,15 +273,15 @@ describe('appliance image (amd64, QEMU TCG)', function () {
 
   it('reboots keeping the data and the disks', async () => {
     await vm!.powerdown(180_000);
-    vm = new Vm(dir, vm!.disks, ports, path.join(dir, 'serial-2.log'));
+    vm = new Vm(dir, [...vm!.disks, hotplugged], ports, path.join(dir, 'serial-2.log'));
     vm.start();
     const ready = await vm.waitFor(/OIO_READY uptime_s=([\d.]+) rss_mib=([\d.]+) rawx=(\d+)/, 15 * 60_000);
     results['reboot: QEMU start to all services healthy (s)'] = ready.seconds.toFixed(1);
+    assert.equal(Number(ready.m[3]), 4, 'boot disk + 2 data disks + the hot-plugged one');
     const boot = await vm.waitFor(/oio: BOOT (Startup finished[^\r\n]*)/, 300_000);
     results['reboot: systemd-analyze time'] = boot.m[1]!.replace(/\|/g, '/');
     await vm.waitFor(/oio: BOOT blame [^\r\n]+\r?\n(?:[^\r\n]*\r?\n){4}/, 120_000).catch(() => undefined);
     results['reboot: slowest units (systemd-analyze blame)'] = [...vm.log().matchAll(/oio: BOOT blame ([^\r\n]+)/g)].slice(0, 5).map((m) => m[1]!.trim()).join('; ');
-    assert.equal(Number(ready.m[3]), 3);
     for (const name of ['s3.bin', 'ftp.bin', 'nfs.bin', 'smb.bin']) {
       const back = path.join(dir, `after-reboot-${name}`);
       await aws('s3', 'cp', `s3://imgtest/${name}`, back);
