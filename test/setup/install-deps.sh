@@ -26,6 +26,12 @@ declare -A NEED=(
   [s3cmd]=s3cmd
   [rclone]=rclone
   [curl]=curl
+  [mkfs.ext4]=e2fsprogs
+  [sfdisk]=fdisk
+  [wipefs]=util-linux
+  [blkid]=util-linux
+  [lsblk]=util-linux
+  [findmnt]=util-linux
 )
 
 missing=()

@@ -1,0 +1,239 @@
+/**
+ * @module agents/appliance/main
+ * The appliance's system commands, run by its systemd units:
+ * - `first-boot`: applies the seed (hostname, /etc/oio/oio.json, admin SSH key) once;
+ * - `disks [--restart-node]`: one disk manager pass (boot, and udev hot-plug: restarts the
+ *   node when the volume list changed);
+ * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes);
+ * - `wait-ready`: waits until every service is up and scored, then prints on the console
+ *   how to reach the node (ExecStartPost of oio-node.service: the unit is active only then);
+ * - `report SECONDS`: prints the node's resident memory on the console every SECONDS;
+ * - `s3-tls`: S3 over HTTPS on 443 (certificate made on first start).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig, rootLogger, sleep, type Config } from '../../appliance/common';
+import { ObjectStorage } from '../../appliance/client/object-storage';
+import { runDiskManager, readDiskState, run } from '../disk-manager';
+import { APPLIANCE_PATHS as P } from './paths';
+import { startS3Tls } from './s3-tls';
+import { configFromSeed, parseCmdline, parseSeedFile, type Seed } from './seed';
+
+const log = rootLogger.child({ svc: 'agent', component: 'appliance' });
+
+function writeAtomic(file: string, text: string, mode = 0o644): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
+
+function say(line: string): void {
+  process.stdout.write(line + '\n');
+  try { fs.appendFileSync(P.console, line + '\r\n'); } catch { /* no console: the journal has it */ }
+}
+
+/** The seed: every seed file that exists, then the kernel command line. */
+export function readSeed(): Seed {
+  let seed: Seed = {};
+  for (const f of P.seedFiles) {
+    if (!fs.existsSync(f)) continue;
+    const { seed: s, unknown } = parseSeedFile(fs.readFileSync(f, 'utf8'));
+    if (unknown.length) log.warn('seed: unknown keys ignored', { file: f, keys: unknown });
+    seed = { ...seed, ...s, config: { ...seed.config, ...s.config } };
+  }
+  try { const c = parseCmdline(fs.readFileSync(P.cmdline, 'utf8')); seed = { ...seed, ...c, config: { ...seed.config, ...c.config } }; } catch { /* no /proc */ }
+  return seed;
+}
+
+async function firstBoot(): Promise<void> {
+  if (fs.existsSync(P.firstBootDone)) { log.info('first boot already done'); return; }
+  const seed = readSeed();
+  const cfg = configFromSeed(seed, P.dataDir);
+  if (!fs.existsSync(P.configFile)) {
+    writeAtomic(P.configFile, JSON.stringify(cfg, null, 2) + '\n');
+    loadConfig({ file: P.configFile, env: {} }); // invalid seed values stop here, naming the key
+  }
+  if (seed.hostname) {
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})$/.test(seed.hostname)) throw new Error(`seed hostname "${seed.hostname}" is not a host name`);
+    writeAtomic('/etc/hostname', seed.hostname + '\n');
+    await run('hostname', [seed.hostname]);
+  }
+  if (seed.admin_key) {
+    const dir = path.join(P.dataDir, 'admin-ssh');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, 'admin_keys');
+    const have = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (!have.includes(seed.admin_key.trim())) fs.appendFileSync(file, seed.admin_key.trim() + '\n', { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+  }
+  if (fs.existsSync('/usr/sbin/smbd')) await smbUser(loadConfig({ file: P.configFile, env: {} }));
+  if (seed.console_report && Number(seed.console_report) > 0) writeAtomic(P.consoleReport, `${Number(seed.console_report)}\n`);
+  writeAtomic(P.firstBootDone, new Date().toISOString() + '\n');
+  log.info('first boot done', { namespace: cfg.namespace, grid: cfg['etcd.endpoints'] ?? 'single node', adminKey: Boolean(seed.admin_key) });
+}
+
+/** The S3 default user as the SMB user (Samba needs a Unix account; it never logs in). */
+async function smbUser(cfg: Config): Promise<void> {
+  const user = cfg['s3.access_key'];
+  const pass = cfg['s3.secret_key'];
+  if (!user || !/^[a-z_][a-z0-9_-]{0,31}$/i.test(user)) { log.warn('SMB: S3 access key is not a usable user name; no SMB user', { user }); return; }
+  await run('groupadd', ['-f', 'oio-smb']);
+  if ((await run('id', ['-u', user])).code !== 0) await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '-G', 'oio-smb', user]);
+  const r = spawnSync('smbpasswd', ['-s', '-a', user], { input: `${pass}\n${pass}\n`, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`smbpasswd: ${r.stderr}`);
+  log.info('SMB user made', { user });
+}
+
+async function primaryAddress(): Promise<string> {
+  for (let i = 0; i < 60; i++) {
+    const r = await run('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global']);
+    if (r.code === 0) {
+      const ifs = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>;
+      const a = ifs.flatMap((i) => i.addr_info ?? []).find((x) => x.local);
+      if (a?.local) return a.local;
+    }
+    await sleep(1000);
+  }
+  log.warn('no global IPv4 address after 60 s: the node serves on 127.0.0.1 only');
+  return '127.0.0.1';
+}
+
+function rootVolume(): string { return path.join(P.dataDir, 'volumes', 'rawx-0'); }
+
+/** The node's rawx volumes: one on the boot disk, then one per data disk. */
+export function nodeVolumes(): string[] {
+  return [rootVolume(), ...readDiskState(P.diskState).volumes];
+}
+
+async function nodeEnv(): Promise<void> {
+  const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
+  const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, `OIO_DATA_DIR=${P.dataDir}`];
+  lines.push(`OIO_IP=${typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress()}`);
+  writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
+  log.info('node environment written', { file: P.nodeEnv, env: lines });
+}
+
+function nodeConfig(): Config {
+  const env: Record<string, string> = {};
+  if (fs.existsSync(P.nodeEnv)) {
+    for (const l of fs.readFileSync(P.nodeEnv, 'utf8').split('\n')) { const eq = l.indexOf('='); if (eq > 0) env[l.slice(0, eq)] = l.slice(eq + 1); }
+  }
+  return loadConfig({ file: P.configFile, env });
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: 2000 });
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => { s.destroy(); resolve(false); });
+  });
+}
+
+/** Units whose memory makes the appliance's total: the node, the FUSE mount, TLS, Samba. */
+const APPLIANCE_UNITS = ['oio-node.service', 'oio-fuse.service', 'oio-s3-tls.service', 'smbd.service'];
+
+/** Resident memory of the whole appliance's services (bytes). */
+export function applianceRssBytes(): number {
+  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs')), 0);
+}
+
+/** Resident memory (bytes) of every process of the node's unit (node and its etcd). */
+export function nodeRssBytes(cgroupProcs = P.nodeCgroup): number {
+  let total = 0;
+  let pids: string[] = [];
+  try { pids = fs.readFileSync(cgroupProcs, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue; // wait-ready runs in the node's unit (ExecStartPost)
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) total += Number(m[1]) * 1024;
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+function uptimeS(): number { return Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]); }
+
+async function waitReady(timeoutS: number): Promise<number> {
+  const cfg = nodeConfig();
+  const ip = cfg.ip;
+  const wantRawx = cfg['rawx.volumes'].length || cfg['rawx.count'];
+  const storage = new ObjectStorage({ proxy: `${ip}:${cfg['proxy.port']}`, account: 'default' });
+  const deadline = Date.now() + timeoutS * 1000;
+  const ports: Array<[string, number]> = [['s3', cfg['s3.port']], ['admin-ssh', cfg['admin_ssh.port']]];
+  if (cfg['node.services'].includes('ftp')) ports.push(['ftp', cfg['ftp.port']]);
+  if (cfg['node.services'].includes('nfs')) ports.push(['nfs', cfg['nfs.port']]);
+  let missing: string[] = [];
+  while (Date.now() < deadline) {
+    missing = [];
+    const list = await storage.clusterList().catch(() => []);
+    const scored = (t: string) => list.filter((s) => s.type === t && s.score > 0).length;
+    for (const t of ['meta0', 'meta1', 'meta2', 'account']) if (scored(t) < 1) missing.push(t);
+    if (scored('rawx') < wantRawx) missing.push(`rawx ${scored('rawx')}/${wantRawx}`);
+    for (const [name, port] of ports) if (!(await tcpOpen(ip, port))) missing.push(name);
+    if (missing.length === 0) {
+      const up = uptimeS();
+      const rss = nodeRssBytes();
+      say(`oio: node ready ${up.toFixed(1)} s after boot: namespace ${cfg.namespace}, address ${ip}, ${wantRawx} rawx volumes (${cfg['rawx.volumes'].join(' ')})`);
+      say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>${fs.existsSync('/usr/sbin/smbd') ? `   SMB //${ip}/oio` : ''}`);
+      const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
+      if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
+      say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx}`);
+      writeAtomic(P.readyFlag, `${up}\n`);
+      return 0;
+    }
+    await sleep(1000);
+  }
+  say(`oio: node NOT ready after ${timeoutS} s: missing ${missing.join(', ')} (journalctl -u oio-node)`);
+  return 1;
+}
+
+async function report(everyS: number): Promise<void> {
+  // once the boot is finished: where its time went (systemd-analyze), for the image benchmark
+  await run('systemctl', ['is-system-running', '--wait'], 600_000);
+  const total = await run('systemd-analyze', ['time']);
+  say(`oio: BOOT ${total.stdout.split('\n')[0]?.trim() ?? ''}`);
+  const blame = await run('systemd-analyze', ['blame', '--no-pager']);
+  for (const l of blame.stdout.split('\n').slice(0, 8)) if (l.trim()) say(`oio: BOOT blame ${l.trim()}`);
+  for (;;) {
+    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)} total_mib=${(applianceRssBytes() / 1048576).toFixed(1)}`);
+    await sleep(everyS * 1000);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  switch (argv[0]) {
+    case 'first-boot': await firstBoot(); return 0;
+    case 'disks': {
+      const rep = await runDiskManager({ mountRoot: P.mountRoot, stateFile: P.diskState, log: log.child({ component: 'disks' }) });
+      log.info('disk pass done', { volumes: rep.volumes, missing: rep.missing, changed: rep.changed });
+      if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx are no longer served`);
+      if (argv.includes('--restart-node') && rep.changed) await run('systemctl', ['--no-block', 'try-restart', 'oio-node.service']);
+      return 0;
+    }
+    case 'node-env': await nodeEnv(); return 0;
+    case 's3-tls': {
+      const cfg = nodeConfig();
+      await startS3Tls({ host: cfg.ip, port: Number(argv[1] ?? 443), s3Port: cfg['s3.port'], certFile: '/etc/oio/tls/s3.crt', keyFile: '/etc/oio/tls/s3.key', log: log.child({ component: 's3-tls' }) });
+      await new Promise<void>((resolve) => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve); });
+      return 0;
+    }
+    case 'wait-ready': return waitReady(Number(argv[1] ?? 300));
+    case 'report': await report(Number(argv[1] ?? (fs.existsSync(P.consoleReport) ? fs.readFileSync(P.consoleReport, 'utf8') : 60))); return 0;
+    default:
+      process.stderr.write('usage: oio-appliance first-boot | disks [--restart-node] | node-env | wait-ready [SECONDS] | report [SECONDS] | s3-tls [PORT]\n');
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    log.error('appliance command failed', { cmd: process.argv[2], err: e as Error });
+    process.stderr.write(`oio-appliance: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# image/native-addons.sh ARCH OUT_DIR: builds the project's native addons for ARCH in a Debian
+# trixie chroot of that architecture (qemu-user through binfmt for a foreign one), against
+# trixie's own nodejs headers, and copies the results into OUT_DIR laid out like node_modules
+# (stage-app.sh overlays them with OIO_NATIVE_ADDONS_DIR). Compilers stay in this builder
+# chroot, never in the image. Addons: better-sqlite3, @ronomon/reed-solomon, fuse-native
+# (linked to the system's libfuse2). ssh2's optional crypto binding is left out (ssh2 falls
+# back to Node's crypto).
+set -euo pipefail
+ARCH="$1"; OUTDIR="$2"
+HERE="$(cd "$(dirname "$0")" && pwd)"; REPO="$(cd "$HERE/.." && pwd)"
+B="${OIO_IMAGE_OUT:-/tmp/oio-image}/$ARCH/addon-builder"
+MIRROR="${OIO_IMAGE_MIRROR:-http://deb.debian.org/debian}"
+if [ "$ARCH" != "$(dpkg --print-architecture)" ]; then
+  mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  update-binfmts --enable "qemu-$( [ "$ARCH" = arm64 ] && echo aarch64 || echo "$ARCH")" || true
+  arch-test "$ARCH"
+fi
+if [ ! -x "$B/usr/bin/node" ] || [ ! -x "$B/usr/bin/node-gyp" ]; then
+  rm -rf "$B"
+  mmdebstrap --variant=minbase --arch="$ARCH" --include=nodejs,libnode-dev,node-gyp,build-essential,python3,libfuse-dev,pkgconf \
+    trixie "$B" "$MIRROR"
+fi
+rm -rf "$B/build"; mkdir -p "$B/build/node_modules/@ronomon"
+for m in better-sqlite3 @ronomon/reed-solomon fuse-native napi-macros node-gyp-build bindings file-uri-to-path; do
+  [ -d "$REPO/node_modules/$m" ] && cp -aL "$REPO/node_modules/$m" "$B/build/node_modules/$m"
+done
+rm -rf "$B/build/node_modules/better-sqlite3/build" "$B/build/node_modules/fuse-native/prebuilds" "$B/build/node_modules/fuse-native/build"
+rm -f "$B/build/node_modules/@ronomon/reed-solomon/binding.node"
+# fuse-native against the system libfuse2 instead of its bundled x86-64 copy
+cat > "$B/build/node_modules/fuse-native/binding.gyp" <<'GYP'
+{ "targets": [{ "target_name": "fuse",
+  "include_dirs": ["<!(node -e \"require('napi-macros')\")", "/usr/include/fuse"],
+  "libraries": ["-lfuse"], "defines": ["_FILE_OFFSET_BITS=64", "FUSE_USE_VERSION=29"],
+  "sources": ["fuse-native.c"], "cflags": ["-O2", "-Wall"] }] }
+GYP
+mount -t proc proc "$B/proc" 2>/dev/null || true
+trap 'umount "$B/proc" 2>/dev/null || true' EXIT
+for m in better-sqlite3 @ronomon/reed-solomon fuse-native; do
+  echo "native-addons: building $m for $ARCH"
+  chroot "$B" sh -c "cd /build/node_modules/$m && node-gyp rebuild --release --nodedir=/usr >/tmp/gyp.log 2>&1 || { tail -40 /tmp/gyp.log; exit 1; }"
+done
+rm -rf "$OUTDIR"; mkdir -p "$OUTDIR/better-sqlite3/build/Release" "$OUTDIR/@ronomon/reed-solomon" "$OUTDIR/fuse-native/prebuilds/linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)"
+cp "$B/build/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$OUTDIR/better-sqlite3/build/Release/"
+cp "$B/build/node_modules/@ronomon/reed-solomon/build/Release/binding.node" "$OUTDIR/@ronomon/reed-solomon/binding.node"
+cp "$B/build/node_modules/fuse-native/build/Release/fuse.node" "$OUTDIR/fuse-native/prebuilds/linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)/node.napi.node"
+echo "native-addons: $OUTDIR"; find "$OUTDIR" -name '*.node'
