@@ -4,6 +4,7 @@
  * (usually the master), and replicas that timed out or were unreachable lately last, so a
  * dead or paused replica costs one timeout, not one per request.
  */
+import { isRetryable, toOioError } from '../../common';
 
 const SUSPECT_MS = 10_000;
 
@@ -21,6 +22,23 @@ export class ReplicaOrder {
     return [...first.filter((a) => !suspect(a)), ...first.filter(suspect)];
   }
 
+  /**
+   * Calls `fn` on each replica in this order until one answers; a non-retryable error is the
+   * answer. When every replica failed, `exhausted` sees the last error, which is thrown.
+   */
+  async first<T>(addrs: string[], fn: (addr: string) => Promise<T>, opts: { preferred?: string; exhausted?: (last: unknown) => void } = {}): Promise<{ value: T; addr: string }> {
+    let last: unknown;
+    for (const addr of this.order(addrs, opts.preferred)) {
+      try {
+        const value = await fn(addr);
+        this.answered(addr);
+        return { value, addr };
+      } catch (e) { last = e; this.failed(addr, e); if (!isRetryable(e)) throw e; }
+    }
+    opts.exhausted?.(last);
+    throw last;
+  }
+
   /** A replica answered (whatever the answer). */
   answered(addr: string): void {
     this.suspects.delete(addr);
@@ -28,7 +46,7 @@ export class ReplicaOrder {
 
   /** A call failed: a timeout or an unreachable replica makes it a suspect for a while. */
   failed(addr: string, e: unknown): void {
-    const code = (e as { code?: string }).code;
+    const code = toOioError(e).code;
     if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE') { this.answered(addr); return; }
     if (this.suspects.size > 10_000) this.suspects.clear();
     this.suspects.set(addr, Date.now() + this.suspectMs);
@@ -37,6 +55,6 @@ export class ReplicaOrder {
 
 /** True when an error says the replicas were out of reach, not that the reference is wrong. */
 export function isReachError(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
+  const code = toOioError(e).code;
   return code === 'TIMEOUT' || code === 'UNAVAILABLE' || code === 'NOT_MASTER';
 }

@@ -50,16 +50,10 @@ export class Resolver {
 
   private async onMeta1<T>(cid: string, reqId: string | undefined, fn: (c: Meta1Client) => Promise<T>): Promise<T> {
     const addrs = await this.meta1For(cid, reqId);
-    let last: unknown;
-    for (const addr of this.replicas.order(addrs)) {
-      try {
-        const out = await fn(new Meta1Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, META1_TIMEOUT_MS));
-        this.replicas.answered(addr);
-        return out;
-      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
-    }
-    if (!isReachError(last)) this.prefixes.delete(prefixOf(cid));
-    throw last;
+    const { value } = await this.replicas.first(addrs, (addr) => fn(new Meta1Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, META1_TIMEOUT_MS)), {
+      exhausted: (last) => { if (!isReachError(last)) this.prefixes.delete(prefixOf(cid)); },
+    });
+    return value;
   }
 
   /** The reference of a container (CONTAINER_NOT_FOUND when it has none). */

@@ -8,7 +8,8 @@
  * done) and POST /v1/account/container/update on the account service; a failure is retried
  * with exponential backoff, the row stays until the send succeeded.
  */
-import { callJson, isNotFound, Logger, request, sleep, toOioError } from '../../common';
+import { callJson, isNotFound, Logger, request, sleep } from '../../common';
+import { isReachError } from '../../client/resolver';
 import type { WriteTx } from '../../sqliterepo';
 import type { Meta2Backend } from './backend';
 
@@ -56,10 +57,10 @@ export interface EventDrainerOptions {
   /** pause between two passes, ms (meta2.event_interval) */
   intervalMs: number;
   /**
-   * where the account service answers (host:port, or its replicas in order: each is tried
-   * until one takes the update); undefined: not known yet (retried)
+   * where the account service answers: its replicas (host:port) in order, each tried until one
+   * takes the update; empty: not known yet (retried)
    */
-  resolveAccount: () => Promise<string | string[] | undefined>;
+  resolveAccount: () => Promise<string[]>;
   log: Logger;
   /** maximum delay between two attempts of one event, ms; default 60 s */
   maxBackoffMs?: number;
@@ -105,8 +106,7 @@ export class EventDrainer {
       if (rows.length === 0) continue;
       if (!accountResolved && rows.some((r) => r.type === CONTAINER_USAGE)) {
         accountResolved = true;
-        const resolved = await this.opts.resolveAccount().catch(() => undefined);
-        accountAddrs = resolved === undefined ? [] : Array.isArray(resolved) ? resolved : [resolved];
+        accountAddrs = await this.opts.resolveAccount().catch(() => []);
       }
       const queue = [...rows];
       const done: number[] = [];
@@ -158,7 +158,7 @@ export class EventDrainer {
           return;
         } catch (e) {
           last = e;
-          if (!['UNAVAILABLE', 'TIMEOUT', 'NOT_MASTER'].includes(toOioError(e).code)) throw e;
+          if (!isReachError(e)) throw e;
         }
       }
       throw last;

@@ -21,7 +21,7 @@ export interface Meta2ServiceOptions {
   /** account service host:port (wins over resolveAccount and the conscience) */
   accountAddr?: string;
   /** finds the account service; default: asks the conscience */
-  resolveAccount?: () => Promise<string | string[] | undefined>;
+  resolveAccount?: () => Promise<string[]>;
   /** open bases kept in the LRU; default 256 */
   maxOpenBases?: number;
   /** fsync every commit; default true */
@@ -88,14 +88,15 @@ export class Meta2Service implements Service {
     log.info('meta2 started', { addr: this.boundAddr });
   }
 
-  private accountResolver(ctx: ServiceContext): () => Promise<string | string[] | undefined> {
+  private accountResolver(ctx: ServiceContext): () => Promise<string[]> {
     const fixed = this.opts.accountAddr;
-    if (fixed) return () => Promise.resolve(fixed);
+    if (fixed) return () => Promise.resolve([fixed]);
     if (this.opts.resolveAccount) return this.opts.resolveAccount;
     const conscience = new ConscienceClient(ctx.conscienceAddrs);
     return async () => {
       const list = await conscience.conscienceList('account');
-      return (list.find((s) => s.score > 0) ?? list[0])?.addr;
+      const addr = (list.find((s) => s.score > 0) ?? list[0])?.addr;
+      return addr ? [addr] : [];
     };
   }
 

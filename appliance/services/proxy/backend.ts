@@ -4,7 +4,7 @@
  * calls on meta1/meta2/account through the resolver's caches, and answers `prepare` with
  * rawx targets chosen locally from the cached score bulletin. Data never flows through here.
  */
-import { ConflictError, InvalidArgumentError, Logger, OioError, PEERS_HEADER, cidOf, isNotFound, isRetryable, newChunkId, validateName } from '../../common';
+import { ConflictError, InvalidArgumentError, Logger, OioError, PEERS_HEADER, cidOf, isNotFound, newChunkId, validateName } from '../../common';
 import type { ContentInfo, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 import { LoadBalancer, dataSecurityCount, parseDataSecurity } from '../../client/lb';
 import { ReplicaOrder, Resolver, isReachError } from '../../client/resolver';
@@ -65,35 +65,22 @@ export class ProxyBackend {
     let addrs: string[];
     try { addrs = await this.resolver.servicesOf(cid, 'meta2', reqId); }
     catch (e) { if (isNotFound(e)) throw new OioError('CONTAINER_NOT_FOUND', 'no such container'); throw e; }
-    let last: unknown;
-    // The replica that answered last for this container first (usually its master).
-    // A replica that does not answer in time (dead, paused) is skipped for the next one, and
-    // tried last by the next requests for a while.
-    for (const addr of this.replicas.order(addrs, this.lastReplica.get(cid))) {
-      try {
-        const out = await fn(new Meta2Client(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }, DIRECTORY_TIMEOUT_MS));
-        if (addrs.length > 1) this.rememberReplica(cid, addr);
-        this.replicas.answered(addr);
-        return out;
-      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
-    }
-    // Replicas out of reach do not make the cached reference wrong (meta1 would be asked
-    // again for nothing, through the same dead master); anything else may.
-    if (!isReachError(last)) this.resolver.forget(cid);
-    throw last;
+    // The replica that answered last for this container first (usually its master); one that
+    // does not answer in time (dead, paused) is skipped for the next one, and tried last by
+    // the next requests for a while. Replicas out of reach do not make the cached reference
+    // wrong (meta1 would be asked again for nothing, through the same dead master).
+    const { value, addr } = await this.replicas.first(addrs, (a) => fn(new Meta2Client(a, reqId, { [PEERS_HEADER]: addrs.join(',') }, DIRECTORY_TIMEOUT_MS)), {
+      preferred: this.lastReplica.get(cid),
+      exhausted: (last) => { if (!isReachError(last)) this.resolver.forget(cid); },
+    });
+    if (addrs.length > 1) this.rememberReplica(cid, addr);
+    return value;
   }
 
   private async account<T>(reqId: string, fn: (a: AccountClient) => Promise<T>): Promise<T> {
-    let last: unknown = new OioError('UNAVAILABLE', 'no account service registered');
     const addrs = this.accountAddrs();
-    for (const addr of this.replicas.order(addrs)) {
-      try {
-        const out = await fn(new AccountClient(addr, reqId, { [PEERS_HEADER]: addrs.join(',') }));
-        this.replicas.answered(addr);
-        return out;
-      } catch (e) { last = e; this.replicas.failed(addr, e); if (!isRetryable(e)) throw e; }
-    }
-    throw last;
+    if (!addrs.length) throw new OioError('UNAVAILABLE', 'no account service registered');
+    return (await this.replicas.first(addrs, (addr) => fn(new AccountClient(addr, reqId, { [PEERS_HEADER]: addrs.join(',') })))).value;
   }
 
   checkPolicy(policy: string | undefined): void {

@@ -159,7 +159,7 @@ describe('meta2 service', function () {
     rec.failing = false;
     rec.calls = [];
     // Second life: the account found through resolveAccount.
-    await startMeta2({ resolveAccount: () => Promise.resolve(rec.addr) });
+    await startMeta2({ resolveAccount: () => Promise.resolve([rec.addr]) });
     await until('chunk delete after restart', () => rec.deletes().includes('/OLD1'), 10_000);
     await until('usage after restart', () => rec.usages(name).some((x) => x.objects === 0 && x.bytes === 0), 10_000);
   });
