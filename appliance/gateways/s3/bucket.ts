@@ -149,9 +149,8 @@ export async function putBucketCors(r: S3Request): Promise<void> {
 
 /** GET /bucket?cors */
 export async function getBucketCors(r: S3Request): Promise<void> {
-  const raw = (await bucketInfo(r)).properties[BUCKET_PROP.cors];
-  if (!raw) throw new S3Error('NoSuchCORSConfiguration', 'The CORS configuration does not exist', { BucketName: r.bucket! });
-  const rules = JSON.parse(raw) as CorsRule[];
+  const rules = corsRulesOf((await bucketInfo(r)).properties);
+  if (!rules) throw new S3Error('NoSuchCORSConfiguration', 'The CORS configuration does not exist', { BucketName: r.bucket! });
   sendXml(r, 200, doc('CORSConfiguration', ...rules.map((c) => el('CORSRule', txt('ID', c.id),
     ...c.origins.map((o) => txt('AllowedOrigin', o)), ...c.methods.map((m) => txt('AllowedMethod', m)), ...c.headers.map((h) => txt('AllowedHeader', h)),
     ...c.expose.map((h) => txt('ExposeHeader', h)), txt('MaxAgeSeconds', c.maxAge)))));
@@ -178,16 +177,25 @@ function originMatches(pattern: string, origin: string): boolean {
 export async function corsHeaders(r: S3Request): Promise<void> {
   const origin = r.header('origin');
   if (origin === undefined || r.bucket === undefined) return;
-  const raw = (await bucketInfo(r).catch(() => undefined))?.properties[BUCKET_PROP.cors];
-  if (!raw) return;
+  const info = await bucketInfo(r).catch(() => undefined);
+  const rules = info && corsRulesOf(info.properties);
+  if (!rules) return;
   const method = r.req.method ?? 'GET';
-  const rule = (JSON.parse(raw) as CorsRule[]).find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
+  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
   if (!rule) return;
-  r.res.setHeader('access-control-allow-origin', rule.origins.includes('*') ? '*' : origin);
-  r.res.setHeader('access-control-allow-methods', rule.methods.join(', '));
-  if (rule.expose.length) r.res.setHeader('access-control-expose-headers', rule.expose.join(', '));
-  if (rule.maxAge !== undefined) r.res.setHeader('access-control-max-age', String(rule.maxAge));
-  r.res.setHeader('vary', 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method');
+  for (const [k, v] of Object.entries(ruleHeaders(rule, origin))) r.res.setHeader(k, v);
+}
+
+/** The CORS headers a matching rule grants to `origin` (simple requests and preflights). */
+function ruleHeaders(rule: CorsRule, origin: string): Record<string, string> {
+  const h: Record<string, string> = {
+    'access-control-allow-origin': rule.origins.includes('*') ? '*' : origin,
+    'access-control-allow-methods': rule.methods.join(', '),
+    vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+  };
+  if (rule.expose.length) h['access-control-expose-headers'] = rule.expose.join(', ');
+  if (rule.maxAge !== undefined) h['access-control-max-age'] = String(rule.maxAge);
+  return h;
 }
 
 /** GET /bucket?acl */
@@ -228,15 +236,9 @@ export function corsPreflight(rules: CorsRule[] | undefined, req: { origin?: str
   if (!rule) {
     throw new S3Error('AccessForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.', { Method: method, ResourceType: 'OBJECT' });
   }
-  const h: Record<string, string> = {
-    'access-control-allow-origin': rule.origins.includes('*') ? '*' : origin,
-    'access-control-allow-methods': rule.methods.join(', '),
-    vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
-  };
+  const h = ruleHeaders(rule, origin);
   if (!rule.origins.includes('*')) h['access-control-allow-credentials'] = 'true';
   if (wanted.length) h['access-control-allow-headers'] = wanted.join(', ');
-  if (rule.expose.length) h['access-control-expose-headers'] = rule.expose.join(', ');
-  if (rule.maxAge !== undefined) h['access-control-max-age'] = String(rule.maxAge);
   return h;
 }
 

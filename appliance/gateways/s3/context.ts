@@ -136,13 +136,18 @@ export function checkKey(key: string): void {
 }
 
 /** The bucket's settings (cached for 2 s per gateway; changes made here invalidate it). */
-export async function bucketInfo(r: S3Request, bucket = r.bucket!): Promise<ContainerInfo> {
-  const k = `${r.storage.account}/${bucket}`;
-  const hit = r.gw.bucketCache.get(k);
+export function bucketInfo(r: S3Request, bucket = r.bucket!): Promise<ContainerInfo> {
+  return cachedBucketInfo(r.gw, r.storage, bucket);
+}
+
+/** A bucket of `storage`'s account through the gateway's bucket cache (2 s). */
+export async function cachedBucketInfo(gw: GatewayState, storage: ObjectStorage, bucket: string): Promise<ContainerInfo> {
+  const k = `${storage.account}/${bucket}`;
+  const hit = gw.bucketCache.get(k);
   if (hit && hit.expires > Date.now()) return hit.info;
-  const info = await r.storage.containerShow(bucket);
-  r.gw.bucketCache.set(k, { info, expires: Date.now() + 2000 });
-  if (r.gw.bucketCache.size > 10_000) r.gw.bucketCache.clear();
+  const info = await storage.containerShow(bucket);
+  gw.bucketCache.set(k, { info, expires: Date.now() + 2000 });
+  if (gw.bucketCache.size > 10_000) gw.bucketCache.clear();
   return info;
 }
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, isNotFound } from '../../common';
 import { authenticate, queryPairs, UserLookup } from './auth';
-import { GatewayState, S3Request } from './context';
+import { GatewayState, S3Request, cachedBucketInfo } from './context';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
@@ -32,6 +32,12 @@ export interface S3ServiceOptions {
 export interface S3StartContext { log: Logger; config?: { access_log?: boolean } }
 
 const USER_TTL_MS = 5000;
+
+/** A request header as one string (repeated headers joined with commas). */
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
 
 /** The S3 gateway. */
 export class S3Service {
@@ -76,15 +82,9 @@ export class S3Service {
     if (!this.accounts || this.accounts.expires < Date.now()) {
       this.accounts = { list: [...new Set((await this.base.userList()).map((u) => u.account))].sort(), expires: Date.now() + USER_TTL_MS };
     }
-    const cache = this.gw!.bucketCache;
     for (const account of this.accounts.list) {
-      const k = `${account}/${bucket}`;
-      const hit = cache.get(k);
-      const info = hit && hit.expires > Date.now() ? hit.info
-        : await this.base.forAccount(account).containerShow(bucket).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
-      if (!info) continue;
-      if (!hit) cache.set(k, { info, expires: Date.now() + 2000 });
-      return corsRulesOf(info.properties);
+      const info = await cachedBucketInfo(this.gw!, this.base.forAccount(account), bucket).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
+      if (info) return corsRulesOf(info.properties);
     }
     throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
   }
@@ -124,8 +124,7 @@ export class S3Service {
       }
       const target = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
       if (req.method === 'OPTIONS') {
-        const h = (n: string) => { const v = req.headers[n]; return Array.isArray(v) ? v.join(',') : v; };
-        const preflight = { origin: h('origin'), method: h('access-control-request-method'), headers: h('access-control-request-headers') };
+        const preflight = { origin: headerOf(req, 'origin'), method: headerOf(req, 'access-control-request-method'), headers: headerOf(req, 'access-control-request-headers') };
         if (preflight.origin && preflight.method && target.bucket === undefined) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
         const rules = preflight.origin && preflight.method ? await this.bucketCors(target.bucket!) : undefined;
         res.writeHead(200, { ...corsPreflight(rules, preflight), 'content-length': 0 });
@@ -139,7 +138,7 @@ export class S3Service {
         req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth,
         storage: this.base.forAccount(auth.account, reqId),
         bucket: target.bucket, key: target.key, query, op: 'Unknown',
-        header: (name) => { const v = req.headers[name]; return Array.isArray(v) ? v.join(',') : v; },
+        header: (name) => headerOf(req, name),
       };
       await dispatch(r);
       status = res.statusCode;
