@@ -38,17 +38,21 @@ export class EtcdElection implements Election {
   private readonly client: Etcd3;
   private lease: Lease | undefined;
   private readonly lost: Array<() => void> = [];
+  /** when etcd last acknowledged a keepalive of the current lease */
+  private lastKeepAlive = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: EtcdElectionOptions) {
     this.self = opts.self;
     this.client = etcdClient(opts.endpoints);
   }
 
-  private get ttlMs(): number { return (this.opts.ttlSec ?? 4) * 1000; }
+  private get ttlSec(): number { return this.opts.ttlSec ?? 4; }
+  private get ttlMs(): number { return this.ttlSec * 1000; }
 
   private currentLease(): Lease {
     if (!this.lease) {
-      const lease = this.client.lease(this.opts.ttlSec ?? 4, { autoKeepAlive: true });
+      const lease = this.client.lease(this.ttlSec, { autoKeepAlive: true });
       lease.on('lost', (err) => this.dropLease(lease, err as Error));
       // Our own clock on the lease: etcd expires it `ttl` after the last keepalive it
       // received, and the client library reports the loss only once it reaches etcd again
@@ -62,9 +66,6 @@ export class EtcdElection implements Election {
     }
     return this.lease;
   }
-
-  private lastKeepAlive = 0;
-  private watchdog: NodeJS.Timeout | undefined;
 
   private checkLease(): void {
     const lease = this.lease;

@@ -8,6 +8,11 @@
  */
 import { InvalidArgumentError, isReservedName } from '../../appliance/common';
 
+/** st_mode of an entry: its type bits (S_IFDIR, S_IFLNK, S_IFREG) and permission bits. */
+export function stModeOf(a: { type: 'file' | 'dir' | 'symlink'; mode: number }): number {
+  return (a.type === 'dir' ? 0o040000 : a.type === 'symlink' ? 0o120000 : 0o100000) | (a.mode & 0o7777);
+}
+
 /** Longest file name (bytes), as most local file systems. */
 export const NAME_MAX = 255;
 

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { OioError } from '../../appliance/common';
-import { ROOT_INO, type Attr, type BridgeFs, type Ino } from '../core';
+import { ROOT_INO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
 
 /** What ftp-srv's LIST/STAT/MDTM/SIZE read from a file entry (fs.Stats-like). */
 export interface FtpStat {
@@ -26,9 +26,8 @@ export interface FtpStat {
 }
 
 function statOf(a: Attr, name: string): FtpStat {
-  const typeBits = a.type === 'dir' ? 0o040000 : a.type === 'symlink' ? 0o120000 : 0o100000;
   return {
-    name, size: a.size, mtime: new Date(a.mtimeMs), mode: typeBits | a.mode, uid: a.uid, gid: a.gid, ino: a.ino, dev: 1,
+    name, size: a.size, mtime: new Date(a.mtimeMs), mode: stModeOf(a), uid: a.uid, gid: a.gid, ino: a.ino, dev: 1,
     isDirectory: () => a.type === 'dir', isFile: () => a.type === 'file', isSymbolicLink: () => a.type === 'symlink',
   };
 }

@@ -8,7 +8,7 @@
  * mount see spooled bytes at once. Kernel caching: attributes and entries for `cacheSeconds`,
  * auto_cache (page cache kept while size and mtime do not change), big_writes.
  */
-import { ROOT_INO, errnoOf, ERRNO, type Attr, type BridgeFs, type Ino } from '../core';
+import { ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
 import { forceUnmount, newFuse, prepareNative, type Cb, type FuseHandle, type FuseOps } from './native';
 
 export interface FuseMountOptions {
@@ -38,13 +38,11 @@ export interface FuseMount {
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 const UNCHANGED = 0xffffffff;
 
 function toStat(a: Attr): Record<string, unknown> {
-  const type = a.type === 'dir' ? S_IFDIR : a.type === 'symlink' ? S_IFLNK : S_IFREG;
   return {
-    mode: type | (a.mode & 0o7777), uid: a.uid, gid: a.gid, size: a.size, nlink: a.nlink, ino: a.ino,
+    mode: stModeOf(a), uid: a.uid, gid: a.gid, size: a.size, nlink: a.nlink, ino: a.ino,
     blksize: 131072, blocks: Math.ceil(a.size / 512),
     atime: new Date(a.atimeMs), mtime: new Date(a.mtimeMs), ctime: new Date(a.ctimeMs),
   };

@@ -57,11 +57,6 @@ export class BridgePaths {
   }
 }
 
-/** Type and permission bits as st_mode. */
-export function modeOf(a: Attr): number {
-  return (a.type === 'dir' ? 0o040000 : a.type === 'symlink' ? 0o120000 : 0o100000) | (a.mode & 0o7777);
-}
-
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `ls -l`-style line (what OpenSSH's sftp-server sends as longname). */

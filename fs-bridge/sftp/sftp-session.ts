@@ -9,8 +9,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import { InvalidArgumentError, OioError, toOioError, type Logger } from '../../appliance/common';
-import type { Attr, BridgeFs, Ino, SetAttr } from '../core';
-import { BridgePaths, longName, modeOf, normalizePath } from './bridge-paths';
+import { stModeOf, type Attr, type BridgeFs, type Ino, type SetAttr } from '../core';
+import { BridgePaths, longName, normalizePath } from './bridge-paths';
 import { sftpStatusOf } from './status';
 import { OPEN_FLAG, SftpStatus, asSftpWire, sendExitStatus, type SftpWire, type WireAttrs, type WireName } from './wire';
 
@@ -53,7 +53,7 @@ export interface SftpCounters { bytesRead: number; bytesWritten: number; request
 
 /** Wire attributes of a bridge attribute record. */
 export function wireAttrsOf(a: Attr): WireAttrs {
-  return { mode: modeOf(a), size: a.size, uid: a.uid, gid: a.gid, atime: Math.floor(a.atimeMs / 1000), mtime: Math.floor(a.mtimeMs / 1000) };
+  return { mode: stModeOf(a), size: a.size, uid: a.uid, gid: a.gid, atime: Math.floor(a.atimeMs / 1000), mtime: Math.floor(a.mtimeMs / 1000) };
 }
 
 /** Bridge changes asked by wire attributes (only the fields present). */
