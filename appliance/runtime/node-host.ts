@@ -114,7 +114,9 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       });
       membership.start();
     }
-    if (wanted.has('conscience')) await startOne(new ConscienceService({ host: ip, port: config['conscience.port'] }), 'conscience');
+    // In a grid, two registration rounds of every agent before it places anything.
+    const warmupMs = grid ? 2 * config['agent.interval'] + 500 : 0;
+    if (wanted.has('conscience')) await startOne(new ConscienceService({ host: ip, port: config['conscience.port'], warmupMs }), 'conscience');
     if (wanted.has('meta0')) await startOne(new Meta0Service({ host: ip, port: config['meta0.port'] }), 'meta0');
     if (wanted.has('meta1')) await startOne(new Meta1Service({ host: ip, port: config['meta1.port'] }), 'meta1');
     if (wanted.has('account')) await startOne(new AccountService({ host: ip, port: config['account.port'] }), 'account');

@@ -4,7 +4,7 @@
  * (CID -> linked meta2 ...), with a TTL cache of both answers (OpenIO's proxy caches).
  * A cached entry that led to an error is dropped with `forget()` so the next call asks again.
  */
-import { NotFoundError, PEERS_HEADER, isRetryable, prefixOf } from '../../common';
+import { NotFoundError, OioError, PEERS_HEADER, isRetryable, prefixOf } from '../../common';
 import { Meta0Client } from '../remote/meta0';
 import { Meta1Client } from '../remote/meta1';
 import { ReplicaOrder, isReachError } from './replica-order';
@@ -43,7 +43,12 @@ export class Resolver {
         if (!r.meta1.length) throw new NotFoundError('SERVICE_NOT_FOUND', `no meta1 for prefix ${prefix}`);
         this.prefixes.set(prefix, { value: r.meta1, expires: Date.now() + this.ttlMs });
         return r.meta1;
-      } catch (e) { last = e; if (!isRetryable(e)) throw e; }
+      } catch (e) {
+        last = e;
+        // A meta0 not initialized (a node that joined after `oio cluster bootstrap`) or one
+        // that cannot be reached: the next one may know.
+        if (!isRetryable(e) && (e as OioError).code !== 'SERVICE_NOT_FOUND') throw e;
+      }
     }
     throw last;
   }

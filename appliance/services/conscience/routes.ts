@@ -11,6 +11,11 @@ import type { ConscienceBackend } from './backend';
 export interface RouteHooks {
   /** called after a lock, unlock or deregister (to persist locks) */
   onLocksChanged?: () => Promise<void>;
+  /**
+   * resolves once the registry may be trusted for placement (a restarted conscience of a
+   * grid waits for every live agent's registration): list, bulletin and choose wait for it
+   */
+  warm?: () => Promise<void>;
 }
 
 function str(body: Record<string, unknown>, name: string): string {
@@ -22,6 +27,7 @@ function str(body: Record<string, unknown>, name: string): string {
 /** Installs the conscience's routes on `http`. */
 export function conscienceRoutes(http: HttpService, backend: ConscienceBackend, hooks: RouteHooks = {}): void {
   const changed = async () => { if (hooks.onLocksChanged) await hooks.onLocksChanged(); };
+  const warm = async () => { if (hooks.warm) await hooks.warm(); };
 
   /**
    * POST /v1/conscience/register — body `ServiceRegistration[]` → 204.
@@ -40,12 +46,14 @@ export function conscienceRoutes(http: HttpService, backend: ConscienceBackend, 
   });
 
   /** GET /v1/conscience/list?type= — `ServiceInfo[]` (all types when absent), effective scores. */
-  http.route('GET', '/v1/conscience/list', function conscienceList(ctx: RouteCtx) {
+  http.route('GET', '/v1/conscience/list', async function conscienceList(ctx: RouteCtx) {
+    await warm();
     return backend.list(ctx.query.get('type') || undefined);
   });
 
   /** GET /v1/conscience/bulletin — `Bulletin`: every service with its scores. */
-  http.route('GET', '/v1/conscience/bulletin', function conscienceBulletin() {
+  http.route('GET', '/v1/conscience/bulletin', async function conscienceBulletin() {
+    await warm();
     return backend.bulletin();
   });
 
@@ -79,6 +87,7 @@ export function conscienceRoutes(http: HttpService, backend: ConscienceBackend, 
    * pool's warn_dist). POLICY_NOT_SATISFIABLE, BAD_REQUEST (unknown policy, no pool/type).
    */
   http.route('POST', '/v1/lb/choose', async function lbChoose(ctx: RouteCtx) {
+    await warm();
     const choice = backend.choose(await ctx.json());
     if (choice.warning) ctx.log.warn('placement below warn_dist', { distance: choice.distance, ids: choice.services.map((s) => s.id) });
     ctx.res.setHeader('x-oio-lb-distance', String(choice.distance));

@@ -18,6 +18,12 @@ export interface ConscienceServiceOptions {
   port: number;
   /** clock in epoch ms (tests) */
   now?: () => number;
+  /**
+   * ms after start during which list, bulletin and placement wait: a grid's agents register
+   * with every conscience each `agent.interval`, so a conscience restarted in a running grid
+   * knows only part of it at first and would place on too few nodes. 0 (default): none.
+   */
+  warmupMs?: number;
 }
 
 const LOCKS_FILE = 'locks.json';
@@ -60,7 +66,12 @@ export class ConscienceService implements Service {
     }
     this.backendValue = backend;
     const http = new HttpService(this.log, { accessLog: ctx.config.access_log });
-    conscienceRoutes(http, backend, { onLocksChanged: () => this.saveLocks() });
+    const warmUntil = Date.now() + (this.opts.warmupMs ?? 0);
+    const warm = () => {
+      const left = warmUntil - Date.now();
+      return left > 0 ? new Promise<void>((resolve) => setTimeout(resolve, left)) : Promise.resolve();
+    };
+    conscienceRoutes(http, backend, { onLocksChanged: () => this.saveLocks(), warm });
     this.port = await http.listen(this.opts.host, this.opts.port);
     this.http = http;
     this.log.info('conscience started', { addr: this.addr, ns: backend.info.ns });

@@ -36,7 +36,7 @@ export class Meta1Service implements Service {
     const conscience = new ConscienceClient(ctx.conscienceAddrs);
     this.backend = new Meta1Backend(ctx.dataDir, {
       maxOpenBases: this.opts.maxOpenBases,
-      chooser: (type) => this.choose(conscience, type, ctx.config['ns.directory_replicas']),
+      chooser: (type) => chooseReplicaSet(conscience, type, ctx.config['ns.directory_replicas']),
     });
     const log = ctx.log.child({ svc: 'meta1' });
     const backend = this.backend;
@@ -52,29 +52,38 @@ export class Meta1Service implements Service {
     log.info('meta1 started', { addr: this.addr });
   }
 
-  /**
-   * Chooses `replicas` services of `type` on distinct nodes (a replica set, comma-joined in
-   * one link as OpenIO does), or fewer down to one when the grid has fewer nodes.
-   */
-  private async choose(conscience: ConscienceClient, type: string, replicas: number): Promise<string> {
-    let last: unknown;
-    for (let n = Math.max(1, replicas); n >= 1; n--) {
-      try {
-        const chosen = await conscience.lbChoose({ type, count: n });
-        return chosen.map((s) => s.addr).join(',') || firstAddr(type, chosen);
-      } catch (e) {
-        last = e;
-        if ((e as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e;
-      }
-    }
-    throw last;
-  }
-
   async stop(): Promise<void> {
     await this.http?.close();
     await this.election?.close();
     this.backend?.close();
     this.http = undefined;
     this.backend = undefined;
+  }
+}
+
+/**
+ * Chooses `replicas` services of `type` on distinct nodes (a replica set, comma-joined in
+ * one link as OpenIO does). Fewer, down to one, only when the grid has fewer nodes with a
+ * service of that type: a node that is down still counts (its services stay listed with
+ * score 0), so a base is never created with fewer replicas than the grid would give it
+ * (no quorum would survive one more fault, and nothing rebalances it later).
+ * @throws OioError UNAVAILABLE when enough nodes exist but not enough can take the base
+ */
+export async function chooseReplicaSet(conscience: ConscienceClient, type: string, replicas: number): Promise<string> {
+  const want = Math.max(1, replicas);
+  try {
+    const chosen = await conscience.lbChoose({ type, count: want });
+    return chosen.map((s) => s.addr).join(',') || firstAddr(type, chosen);
+  } catch (e) {
+    if ((e as OioError).code !== 'POLICY_NOT_SATISFIABLE') throw e;
+    const listed = await conscience.conscienceList(type);
+    const hosts = (list: typeof listed) => new Set(list.map((s) => s.addr.replace(/:\d+$/, ''))).size;
+    const nodes = hosts(listed);
+    if (nodes >= want) {
+      const up = hosts(listed.filter((s) => s.score > 0));
+      throw new OioError('UNAVAILABLE', `${want} ${type} replicas wanted on distinct nodes: ${nodes} nodes have one, only ${up} can take a base now`);
+    }
+    if (nodes === 0) throw e;
+    return chooseReplicaSet(conscience, type, nodes);
   }
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConscienceService } from '../../../appliance/services/conscience';
+import { chooseReplicaSet } from '../../../appliance/services/meta1';
 import { ConscienceClient } from '../../../appliance/client/remote/conscience';
 import { LoadBalancer } from '../../../appliance/client/lb';
 import { loadConfig } from '../../../appliance/common/config';
@@ -136,5 +137,44 @@ describe('conscience (integration)', function () {
     const bad = new ConscienceService({ host: '127.0.0.1', port: 0 });
     const config = loadConfig({ overrides: { 'ns.score_expr': { rawx: { put: 'root(3', get: '1' } } } });
     await assert.rejects(bad.start({ config, log: rootLogger, signal: abort.signal, dataDir, conscienceAddrs: [] }), /ns\.score_expr \(rawx\.put\)/);
+  });
+
+  it('after a start with a warm-up, waits for it before it lists or places', async () => {
+    const warming = new ConscienceService({ host: '127.0.0.1', port: 0, warmupMs: 800 });
+    const config = loadConfig({ overrides: { namespace: 'ITEST' } });
+    const t0 = Date.now();
+    await warming.start({ config, log: rootLogger, signal: abort.signal, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'oio-conscience-')), conscienceAddrs: [] });
+    try {
+      const c = new ConscienceClient([warming.addr]);
+      // Registrations are taken at once; the answers wait until the whole grid had its turn.
+      await c.conscienceRegister([1, 2, 3].map((i) => rawx(i)));
+      const list = await c.conscienceList('rawx');
+      assert.ok(Date.now() - t0 >= 790, `answered ${Date.now() - t0} ms after start`);
+      assert.equal(list.length, 3);
+      const t1 = Date.now();
+      await c.lbChoose({ type: 'rawx', count: 1 });
+      assert.ok(Date.now() - t1 < 500, 'no wait once warm');
+    } finally {
+      await warming.stop();
+    }
+  });
+
+  it('gives a directory base fewer replicas only when the grid has fewer nodes', async () => {
+    const m2 = (host: string, up = true): ServiceRegistration => ({ type: 'meta2', addr: `${host}:6120`, loc: host, tags: { 'tag.up': up, 'stat.cpu': 50, 'stat.io': 50, 'stat.space': 50 } });
+    const only = new ConscienceService({ host: '127.0.0.1', port: 0 });
+    await only.start({ config: loadConfig({ overrides: { namespace: 'ITEST', 'ns.score_variation_bound': 100 } }), log: rootLogger, signal: abort.signal, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'oio-conscience-')), conscienceAddrs: [] });
+    try {
+      const c = new ConscienceClient([only.addr]);
+      await c.conscienceRegister([m2('127.9.0.1'), m2('127.9.0.2')]);
+      // Two nodes in the grid: two replicas.
+      assert.equal((await chooseReplicaSet(c, 'meta2', 3)).split(',').length, 2);
+      // A third node, down: three nodes exist, two can take a base, so none is created.
+      await c.conscienceRegister([m2('127.9.0.3', false)]);
+      await assert.rejects(chooseReplicaSet(c, 'meta2', 3), (e: unknown) => e instanceof OioError && e.code === 'UNAVAILABLE' && /3 nodes have one, only 2/.test(e.message));
+      await c.conscienceRegister([m2('127.9.0.3')]);
+      assert.deepEqual((await chooseReplicaSet(c, 'meta2', 3)).split(',').sort(), ['127.9.0.1:6120', '127.9.0.2:6120', '127.9.0.3:6120']);
+    } finally {
+      await only.stop();
+    }
   });
 });

@@ -37,7 +37,7 @@ describe('grid of nodes', function () {
   afterEach(function () {
     if (this.currentTest?.state === 'failed') for (const n of grid.nodes) process.stderr.write(`\n--- ${n.ip} ---\n${n.logs()}\n`);
   });
-  after(async () => { etcd?.close(); await grid?.stop(); });
+  after(async function () { this.timeout(60_000); etcd?.close(); await grid?.stop(); });
 
   /** The master of a container's meta2 base, from its etcd election key. */
   async function meta2Master(account: string, container: string): Promise<string> {
@@ -144,12 +144,21 @@ describe('grid of nodes', function () {
     paused.main.proc.kill('SIGSTOP');
     try {
       // The majority elects another master once the paused one's lease expires.
-      const deadline = Date.now() + 90_000;
+      const pausedAt = Date.now();
+      const deadline = pausedAt + 90_000;
       let ok = false;
+      const errors: string[] = [];
       while (!ok && Date.now() < deadline) {
-        try { await other.client('acct').objectPut('pause', 'during', Buffer.from('d')); ok = true; } catch { await sleep(200); }
+        try {
+          await other.client('acct').objectPut('pause', 'during', Buffer.from('d'));
+          ok = true;
+        } catch (e) {
+          errors.push(`${Date.now() - pausedAt} ms: ${(e as Error).message}`);
+          await sleep(200);
+        }
       }
-      assert.ok(ok, 'the majority accepted a write while the old master was paused');
+      process.stderr.write(`      paused master: first write accepted ${Date.now() - pausedAt} ms after SIGSTOP (${errors.length} failed attempts${errors.length ? `, last: ${errors[errors.length - 1]}` : ''})\n`);
+      assert.ok(ok, `the majority accepted a write while the old master was paused; errors:\n${errors.slice(-10).join('\n')}`);
     } finally {
       paused.main.proc.kill('SIGCONT');
     }
