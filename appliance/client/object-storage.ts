@@ -246,6 +246,9 @@ export class ObjectStorage {
       highWaterMark: 1024 * 1024,
       transform(chunk: Buffer, _enc, cb) { md5?.update(chunk); seen += chunk.length; opts.onProgress?.(seen); cb(null, chunk); },
     });
+    // The tap's errors reach the upload through whoever reads it (the chunk splitter or the
+    // replica writer); one that comes when nobody reads any more must not become uncaught.
+    tap.on('error', () => undefined);
     input.on('error', (e) => tap.destroy(e));
     // pipe() does not pass on a close without end (a client gone mid-upload): abort then.
     input.on('close', () => { if (!input.readableEnded && !tap.destroyed) tap.destroy(new InvalidArgumentError('BAD_REQUEST', 'source closed before its end')); });
@@ -288,8 +291,6 @@ export class ObjectStorage {
       };
       return await proxy.contentCreate({ ...b, content });
     } catch (e) {
-      // The upload is over: the tap's own abort (from the source's close) has no reader left.
-      tap.on('error', () => undefined);
       input.destroy();
       // Nothing of a failed upload stays behind (best effort: a crash leaves orphans for the crawler).
       await Promise.allSettled(written.map((c) => rawxDelete(c.url)));

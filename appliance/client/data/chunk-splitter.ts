@@ -83,6 +83,9 @@ class MetachunkStream extends Readable {
 
   constructor(private readonly puller: Puller, private readonly limit: number) {
     super({ highWaterMark: AHEAD_BYTES });
+    // Its error is seen by its reader and by splitChunks (`errored`); one that comes after the
+    // reader gave up (an upload already failed) must not become an uncaught exception.
+    this.on('error', () => undefined);
     if (limit === 0) { this.completed = true; this.push(null); }
   }
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { MetachunkReplicas, readRange, splitChunks, writeReplicas } from '../../../appliance/client/data';
 import { rawxDelete, rawxHead } from '../../../appliance/client/remote';
 import { ChunkPutMeta, newChunkId, readAll, setLogLevel } from '../../../appliance/common';
@@ -213,6 +213,27 @@ describe('client data path', function () {
       await assert.rejects((async () => {
         for await (const mc of splitChunks(src, 2000)) await readAll(mc.stream as unknown as http.IncomingMessage);
       })(), /boom/);
+    });
+
+    it('lets a source fail after the reader of its metachunk gave up, with no uncaught error', async function () {
+      const src = new PassThrough();
+      const uncaught: unknown[] = [];
+      const onUncaught = (e: unknown) => { uncaught.push(e); };
+      process.on('uncaughtException', onUncaught);
+      try {
+        const it = splitChunks(src, 10_000)[Symbol.asyncIterator]();
+        const mc = (await it.next()).value!;
+        src.write(Buffer.alloc(100));
+        // The reader stops (its upload failed elsewhere) while the metachunk waits for bytes.
+        await new Promise<void>((resolve) => { mc.stream.once('data', () => resolve()); });
+        mc.stream.pause();
+        mc.stream.read(0);
+        src.destroy(new Error('source gone'));
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(uncaught, []);
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
     });
   });
 

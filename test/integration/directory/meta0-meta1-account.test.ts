@@ -6,51 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { AddressInfo } from 'node:net';
 import { cidOf, isCid, loadConfig, OioError, prefixOf, rootLogger, setLogLevel } from '../../../appliance/common';
-import { AccountClient, Meta0Client, Meta1Client } from '../../../appliance/client/remote';
+import { AccountClient, ConscienceClient, Meta0Client, Meta1Client } from '../../../appliance/client/remote';
+import { ConscienceService } from '../../../appliance/services/conscience';
 import { Meta0Service } from '../../../appliance/services/meta0';
 import { Meta1Service } from '../../../appliance/services/meta1';
 import { AccountService } from '../../../appliance/services/account';
 import type { Service, ServiceContext } from '../../../appliance/runtime/service';
-
-/**
- * STAND-IN for the conscience, only until the real one lands: answers POST /v1/lb/choose
- * with the first `count` services of the asked type from a fixed list, and counts calls.
- */
-class StandInConscience {
-  calls = 0;
-  private server: http.Server | undefined;
-  constructor(private readonly services: Record<string, string[]>) {}
-
-  async start(): Promise<string> {
-    this.server = http.createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (b: Buffer) => parts.push(b));
-      req.on('end', () => {
-        if (req.method !== 'POST' || req.url !== '/v1/lb/choose') { res.writeHead(404).end(); return; }
-        this.calls++;
-        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { type: string; count?: number };
-        const addrs = (this.services[body.type] ?? []).slice(0, body.count ?? 1);
-        if (addrs.length === 0) {
-          res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'POLICY_NOT_SATISFIABLE', message: `no ${body.type}` }));
-          return;
-        }
-        const out = addrs.map((addr) => ({ type: body.type, addr, id: addr, loc: '', slots: [body.type], tags: {}, score: 100, scoreGet: 100, locked: false, mtime: Date.now() }));
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out));
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => { this.server?.closeAllConnections(); this.server?.close(() => resolve()); });
-  }
-}
 
 function ctxFor(dataDir: string, conscienceAddrs: string[]): ServiceContext {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -63,13 +27,15 @@ function ctxFor(dataDir: string, conscienceAddrs: string[]): ServiceContext {
   };
 }
 
+const META2 = { type: 'meta2', addr: '127.0.0.1:6120', tags: { 'tag.up': true, 'stat.cpu': 90, 'stat.io': 90, 'stat.space': 90 } };
+
 async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof OioError && e.code === code);
 }
 
 describe('directory services: meta0, meta1, account', function () {
   let tmp: string;
-  let conscience: StandInConscience;
+  let conscience: ConscienceService;
   let conscienceAddr: string;
   const running: Service[] = [];
 
@@ -87,8 +53,11 @@ describe('directory services: meta0, meta1, account', function () {
   before(async () => {
     setLogLevel('warn');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oio-dir-'));
-    conscience = new StandInConscience({ meta2: ['127.0.0.1:6120', '127.0.0.1:6121'] });
-    conscienceAddr = await conscience.start();
+    // The real conscience, with one meta2 registered (its address is only a name here).
+    conscience = new ConscienceService({ host: '127.0.0.1', port: 0 });
+    await conscience.start(ctxFor(path.join(tmp, 'conscience'), []));
+    conscienceAddr = conscience.addr;
+    await new ConscienceClient([conscienceAddr]).conscienceRegister([META2]);
   });
 
   after(async () => {
@@ -147,12 +116,17 @@ describe('directory services: meta0, meta1, account', function () {
       const c = new Meta1Client(svc.addr, 'req-test-1');
       const cid = cidOf('acct', 'bucket-1');
       await rejectsWithCode(c.meta1Show(cid), 'CONTAINER_NOT_FOUND');
-      const before = conscience.calls;
       const ref = await c.meta1Link({ cid, account: 'acct', container: 'bucket-1', type: 'meta2' });
       assert.deepEqual(ref, { cid, account: 'acct', container: 'bucket-1', services: [{ type: 'meta2', addr: '127.0.0.1:6120', seq: 1 }] });
-      assert.equal(conscience.calls, before + 1);
-      assert.deepEqual(await c.meta1Link({ cid, account: 'acct', container: 'bucket-1', type: 'meta2' }), ref, 'link is idempotent');
-      assert.equal(conscience.calls, before + 1, 'no second choice when already linked');
+      // With the only meta2 locked to 0 no new choice can be made: the link is answered as is.
+      await new ConscienceClient([conscienceAddr]).conscienceLock('meta2', '127.0.0.1:6120', 0);
+      try {
+        assert.deepEqual(await c.meta1Link({ cid, account: 'acct', container: 'bucket-1', type: 'meta2' }), ref, 'link is idempotent, no second choice');
+        await rejectsWithCode(c.meta1Link({ cid: cidOf('acct', 'bucket-2'), account: 'acct', container: 'bucket-2', type: 'meta2' }), 'UNAVAILABLE');
+      } finally {
+        await new ConscienceClient([conscienceAddr]).conscienceUnlock('meta2', '127.0.0.1:6120');
+        await new ConscienceClient([conscienceAddr]).conscienceRegister([META2]);
+      }
       assert.deepEqual(await c.meta1Show(cid), ref);
       assert.ok(fs.existsSync(path.join(tmp, 'meta1', `${prefixOf(cid)}.meta1`)), 'one base per prefix');
 
