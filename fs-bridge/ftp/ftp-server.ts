@@ -110,8 +110,8 @@ interface AuthThis {
 /**
  * ftp-srv 4.6.3 answers AUTH TLS with 234 and wraps the command socket only when that reply
  * has been written: a client's ClientHello arriving first is read as a command (curl then
- * fails with "wrong version number" on a busy server). The socket is paused before the reply
- * here, so the hello waits in the kernel until the TLS socket owns it.
+ * fails with "wrong version number", or its login gets a 502, on a busy server). The socket
+ * is paused before the reply here, and the hello it may have buffered goes to TLS only.
  */
 function patchAuthTls(): void {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -125,8 +125,15 @@ function patchAuthTls(): void {
     const plain = this.commandSocket;
     plain.pause();
     return this.reply(234).then(() => {
+      // A ClientHello that came before the wrap waits in the plain socket's buffer: the TLS
+      // socket takes it, and the plain socket also emits it as 'data', which ftp-srv would
+      // parse as a command (a 502 that curl reads as the answer to its login). ftp-srv's data
+      // handlers now hear only the TLS socket; its other handlers still hear the plain one.
+      const listeners = plain.listeners('data') as Array<(...a: unknown[]) => void>;
+      plain.removeAllListeners('data');
       const secureSocket = new tlsModule.TLSSocket(plain, { isServer: true, secureContext: tlsModule.createSecureContext(this.server.options.tls as import('node:tls').SecureContextOptions) });
-      for (const event of ['data', 'timeout', 'end', 'close', 'drain', 'error']) {
+      secureSocket.on('data', (...args: unknown[]) => { for (const l of listeners) l.apply(plain, args); });
+      for (const event of ['timeout', 'end', 'close', 'drain', 'error']) {
         secureSocket.on(event, (...args: unknown[]) => plain.emit(event, ...args));
       }
       this.commandSocket = secureSocket as unknown as import('node:net').Socket;
