@@ -8,6 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import tlsModule from 'node:tls';
 import path from 'node:path';
 import { OioError, type Logger } from '../../appliance/common';
@@ -81,22 +82,75 @@ function ftpLogger(log?: Logger): unknown {
 
 let passivePatched = false;
 
+interface PassiveThis {
+  connection: { secure?: boolean; commandSocket: import('node:net').Socket; reply(code: number, msg?: string): Promise<unknown>; close(): unknown };
+  server: { options: { tls: import('node:tls').SecureContextOptions }; url: { hostname: string }; getNextPasvPort(): Promise<number>; emit(ev: string, data: unknown): void } | undefined;
+  dataServer: import('node:net').Server | null;
+  dataSocket: (import('node:net').Socket & { connected?: boolean }) | null;
+  log: { trace(...a: unknown[]): void; debug(...a: unknown[]): void; error(...a: unknown[]): void };
+  closeServer(): void;
+  end(): void;
+}
+
+const bareIp = (a: string | undefined) => (a ?? '').replace(/^::ffff:/, '');
+
 /**
- * ftp-srv 4.6.3 makes its passive TLS data server with pauseOnConnect, so after PROT P the
- * TLS handshake never runs and every transfer ends in 425. The data server is made here
- * without the pause for secure sessions (the handshake itself holds the data back).
+ * ftp-srv 4.6.3 serves passive TLS data connections from a tls.Server whose handler runs
+ * after the handshake, and sends its 150 reply only then; it also pauses them before the
+ * handshake. lftp handshakes on a data connection only after that 150 (curl at once), so
+ * every lftp transfer under PROT P waited until its timeout. Secure sessions get a plain
+ * server here whose sockets are wrapped in TLS at once and count as connected: the 150 goes
+ * out, writes wait inside the TLS socket until its handshake is done, and reads start then.
  */
 function patchPassiveTls(): void {
   if (passivePatched) return;
   passivePatched = true;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const Passive = require(require.resolve('ftp-srv/src/connector/passive')) as { prototype: { setupServer(this: { connection: { secure?: boolean } }): Promise<{ pauseOnConnect: boolean }> } };
+  const Passive = require(require.resolve('ftp-srv/src/connector/passive')) as { prototype: { setupServer(this: PassiveThis): Promise<unknown> } };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const Bluebird = require(require.resolve('bluebird', { paths: [require.resolve('ftp-srv')] })) as { resolve<T>(v: T | Promise<T>): Promise<T> };
   const setup = Passive.prototype.setupServer;
-  Passive.prototype.setupServer = function (this: { connection: { secure?: boolean } }) {
-    return setup.call(this).then((server) => {
-      if (this.connection.secure) server.pauseOnConnect = false;
-      return server;
-    });
+  Passive.prototype.setupServer = function (this: PassiveThis) {
+    if (!this.connection.secure) return setup.call(this);
+    this.closeServer();
+    const server = this.server!;
+    return Bluebird.resolve((async () => {
+      const port = await server.getNextPasvPort();
+      this.dataSocket = null;
+      // TLS 1.2 on data connections: a TLS 1.3 server sends its session tickets after the
+      // handshake, an uploading client (lftp) never reads them, and its close then resets the
+      // connection (RST), which drops the end of the upload still unread on this side.
+      const secureContext = tlsModule.createSecureContext({ ...server.options.tls, maxVersion: 'TLSv1.2' });
+      let idle: NodeJS.Timeout | undefined;
+      const dataServer = net.createServer((raw) => {
+        if (bareIp(this.connection.commandSocket.remoteAddress) !== bareIp(raw.remoteAddress)) {
+          this.log.error({ pasv_connection: raw.remoteAddress }, 'Connecting addresses do not match');
+          raw.destroy();
+          void this.connection.reply(550, 'Remote addresses do not match').then(() => this.connection.close());
+          return;
+        }
+        clearTimeout(idle);
+        const socket = new tlsModule.TLSSocket(raw, { isServer: true, secureContext }) as import('node:net').Socket & { connected?: boolean };
+        socket.on('error', (err) => this.server?.emit('client-error', { connection: this.connection, context: 'dataSocket', error: err }));
+        socket.once('close', () => this.closeServer());
+        socket.connected = true;
+        this.dataSocket = socket;
+      });
+      dataServer.maxConnections = 1;
+      dataServer.on('error', (err) => this.server?.emit('client-error', { connection: this.connection, context: 'dataServer', error: err }));
+      dataServer.once('close', () => this.end());
+      this.dataServer = dataServer;
+      await new Promise<void>((resolve, reject) => {
+        dataServer.once('error', reject);
+        dataServer.listen(port, server.url.hostname, () => {
+          dataServer.off('error', reject);
+          idle = setTimeout(() => this.closeServer(), 30_000);
+          this.log.debug({ port }, 'Passive TLS connection listening');
+          resolve();
+        });
+      });
+      return dataServer;
+    })());
   };
 }
 

@@ -99,4 +99,20 @@ describe('fs-bridge FTP service with lftp', function () {
     // Without AUTH TLS the server still answers (TLS is offered, not forced).
     await run('curl', ['-sS', `${base}/share/`]);
   });
+
+  it('lftp over explicit TLS (PROT P): mirror -R of a tree with a large file, then mirror back', async function () {
+    // lftp handshakes on a data connection only after the 150 reply, and never reads what the
+    // server sends on an upload: both used to break every lftp transfer under TLS.
+    const tree = path.join(work, 'tls-tree');
+    fs.mkdirSync(path.join(tree, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(tree, 'sub', 'large.bin'), Buffer.alloc(3 * 1024 * 1024 + 17, 7).map((_, i) => (i * 31) & 0xff));
+    fs.writeFileSync(path.join(tree, 'small.txt'), 'small over TLS');
+    const { stdout } = await run('lftp', ['-u', 'AKIDFTP,s3cr3t', '-e', [
+      'set net:max-retries 1', 'set net:timeout 20', 'set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no',
+      'mirror -R tls-tree /share/tls-tree', 'mirror /share/tls-tree tls-back', 'cls -l /share/tls-tree/sub', 'quit',
+    ].join('; '), url], { cwd: work, maxBuffer: 32 * 1024 * 1024 });
+    assert.match(stdout, /large\.bin/);
+    assert.equal((await node.client('ftpacct').objectHead('share', 'tls-tree/sub/large.bin')).size, 3 * 1024 * 1024 + 17);
+    await run('diff', ['-r', tree, path.join(work, 'tls-back')]);
+  });
 });
