@@ -97,6 +97,32 @@ export function metachunksOf(content: ContentInfo): Array<{ pos: number; size: n
 
 const hostOf = (url: string): string => url.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
 
+/**
+ * rawx services that did not answer an upload lately (timeout, refused), shared by every
+ * client of this process: placements avoid them until the conscience's scores catch up
+ * (a paused node keeps its scores until `ns.score_timeout`).
+ */
+const SUSPECT_RAWX_MS = 20_000;
+const suspectRawx = new Map<string, number>();
+
+function markUnreachable(urls: string[]): void {
+  const until = Date.now() + SUSPECT_RAWX_MS;
+  if (suspectRawx.size > 1000) suspectRawx.clear();
+  for (const u of urls) suspectRawx.set(hostOf(u), until);
+}
+
+function suspects(): string[] {
+  const now = Date.now();
+  for (const [a, until] of suspectRawx) if (until <= now) suspectRawx.delete(a);
+  return [...suspectRawx.keys()];
+}
+
+/** The rawx URLs an upload error says were out of reach. */
+function unreachableOf(e: unknown): string[] {
+  const d = (e as OioError | undefined)?.details as { unreachable?: unknown } | undefined;
+  return Array.isArray(d?.unreachable) ? d.unreachable.filter((u): u is string => typeof u === 'string') : [];
+}
+
 export class ObjectStorage {
   readonly account: string;
   private readonly proxyAddr: string;
@@ -209,6 +235,18 @@ export class ObjectStorage {
    * quorum (the chunks already written are deleted), HASH_MISMATCH, NO_SPACE, QUOTA_EXCEEDED.
    */
   async objectPut(container: string, name: string, source: Readable | Buffer | string, opts: PutOptions = {}): Promise<ContentInfo> {
+    try {
+      return await this.putOnce(container, name, source, opts);
+    } catch (e) {
+      // A buffer or a file can be sent again: once, elsewhere, when rawx were out of reach.
+      if (Buffer.isBuffer(source) || typeof source === 'string') {
+        if ((e as OioError).code === 'UNAVAILABLE' && unreachableOf(e).length > 0) return this.putOnce(container, name, source, opts);
+      }
+      throw e;
+    }
+  }
+
+  private async putOnce(container: string, name: string, source: Readable | Buffer | string, opts: PutOptions): Promise<ContentInfo> {
     const b = this.base(container);
     validateName('object', name);
     let size = opts.size;
@@ -230,7 +268,12 @@ export class ObjectStorage {
     const version = nextVersionMicros();
     const contentId = newContentId();
     const policy = opts.policy ?? await this.autoPolicy(b.container, size);
-    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0 });
+    const avoid = suspects();
+    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0, ...(avoid.length ? { avoid } : {}) }).catch((e: unknown) => {
+      // Too few rawx left without the suspects: place among all of them.
+      if (avoid.length && (e as OioError).code === 'POLICY_NOT_SATISFIABLE') return proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0 });
+      throw e;
+    });
     if (sourceError !== undefined || (input.destroyed && !input.readableEnded)) {
       throw sourceError ?? new InvalidArgumentError('BAD_REQUEST', 'source closed before its end');
     }
@@ -265,6 +308,7 @@ export class ObjectStorage {
       if (single) {
         const res = await writeReplicas(prepared.chunks[0]!.urls.map((url) => ({ url })), tap, chunkMeta(0), { quorum: prepared.quorum, size });
         written.push(...res.chunks);
+        markUnreachable(res.failures.filter((f) => f.code === 'TIMEOUT' || f.code === 'UNAVAILABLE').map((f) => f.url));
         hash = res.hash;
       } else {
         for await (const part of splitChunks(tap, prepared.chunkSize)) {
@@ -279,6 +323,7 @@ export class ObjectStorage {
             : await writeReplicas(target.urls.map((url) => ({ url })), part.stream, chunkMeta(pos), { quorum: prepared.quorum });
           written.push(...res.chunks);
           for (const f of res.failures) failed.add(hostOf(f.url));
+          markUnreachable(res.failures.filter((f) => f.code === 'TIMEOUT' || f.code === 'UNAVAILABLE').map((f) => f.url));
         }
         hash = md5!.digest('hex').toUpperCase();
       }
@@ -291,6 +336,7 @@ export class ObjectStorage {
       };
       return await proxy.contentCreate({ ...b, content });
     } catch (e) {
+      markUnreachable(unreachableOf(e));
       input.destroy();
       // Nothing of a failed upload stays behind (best effort: a crash leaves orphans for the crawler).
       await Promise.allSettled(written.map((c) => rawxDelete(c.url)));

@@ -66,6 +66,30 @@ describe('node: faults', function () {
       assert.equal((await oio.objectList('c2')).objects.length, 0);
     });
 
+    it('puts of a buffer go on when a rawx hangs (SIGSTOP): sent again elsewhere, then placed elsewhere', async function () {
+      this.timeout(120_000);
+      const oio = node.client();
+      await oio.containerCreate('c4', { policy: 'SINGLE' });
+      rawx[1]!.proc.kill('SIGSTOP');
+      try {
+        const slow: number[] = [];
+        const stored = new Map<string, Buffer>();
+        for (let i = 0; i < 12; i++) {
+          const data = randomBytes(1000 + i);
+          const t0 = Date.now();
+          const put = await oio.objectPut('c4', `o${i}`, data);
+          if (Date.now() - t0 > 5000) slow.push(i);
+          assert.ok(!put.chunks.some((c) => c.url.includes(':6201/')), `o${i} is not on the hung rawx`);
+          stored.set(`o${i}`, data);
+        }
+        // At most the first put that met the hung rawx waited for its timeout; later ones avoid it.
+        assert.ok(slow.length <= 1, `puts that waited: ${slow.join(',')}`);
+        for (const [name, data] of stored) assert.ok((await readAll((await oio.objectGet('c4', name)).stream)).equals(data), name);
+      } finally {
+        rawx[1]!.proc.kill('SIGCONT');
+      }
+    });
+
     it('reads fail over to another replica when a rawx is stopped', async () => {
       const oio = node.client();
       await oio.containerCreate('c3', { policy: 'TWOCOPIES' });
