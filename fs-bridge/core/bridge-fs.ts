@@ -79,7 +79,47 @@ interface OpenFile {
   unlinked: boolean;
 }
 
-interface ReadAhead { version: number; start: number; buf: Buffer; window: number; next?: { start: number; p: Promise<Buffer> } }
+interface ReadAhead { version: number; start: number; buf: Rope; window: number; next?: { start: number; p: Promise<Rope> } }
+
+/**
+ * The bytes of a read-ahead window as the buffers they arrived in: joining a window of up
+ * to `raMax` into one buffer cost a copy of every byte into freshly faulted memory (most of
+ * the CPU of a sequential NFS read); a read copies its own range out instead.
+ */
+class Rope {
+  readonly length: number;
+  private readonly offsets: number[] = [];
+
+  constructor(private readonly parts: Buffer[]) {
+    let n = 0;
+    for (const b of parts) { this.offsets.push(n); n += b.length; }
+    this.length = n;
+  }
+
+  /** A new buffer with bytes [from, to) (clamped to the rope). */
+  copyOut(from: number, to: number): Buffer {
+    const a = Math.max(0, from);
+    const b = Math.min(this.length, to);
+    const out = Buffer.allocUnsafe(Math.max(0, b - a));
+    if (b <= a) return out;
+    // The last part starting at or before `a`.
+    let lo = 0;
+    let hi = this.parts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.offsets[mid]! <= a) lo = mid; else hi = mid - 1;
+    }
+    let written = 0;
+    for (let i = lo; i < this.parts.length && a + written < b; i++) {
+      const part = this.parts[i]!;
+      const off = this.offsets[i]!;
+      const s = Math.max(0, a + written - off);
+      const e = Math.min(part.length, b - off);
+      if (e > s) written += part.copy(out, written, s, e);
+    }
+    return out;
+  }
+}
 
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
@@ -697,7 +737,7 @@ class Bridge implements LocalBridgeFs {
       this.ra.set(ino, ra);
       if (end > start + got.buf.length) end = start + got.buf.length;
     }
-    const out = ra.buf.subarray(start - ra.start, end - ra.start);
+    const out = ra.buf.copyOut(start - ra.start, end - ra.start);
     // A quarter into the buffer while reading sequentially: fetch the next window now.
     const bufEnd = ra.start + ra.buf.length;
     if (!ra.next && ra.window >= 512 * 1024 && end - ra.start > ra.buf.length / 4) {
@@ -709,14 +749,14 @@ class Bridge implements LocalBridgeFs {
         r.next = { start: bufEnd, p };
       }
     }
-    return Buffer.from(out);
+    return out;
   }
 
-  private async fetchRange(loc: Loc, version: number | undefined, start: number, endExcl: number): Promise<{ buf: Buffer; version: number }> {
+  private async fetchRange(loc: Loc, version: number | undefined, start: number, endExcl: number): Promise<{ buf: Rope; version: number }> {
     const got = await this.s.objectGet(loc.ctr, loc.path, { start, end: endExcl - 1, version });
     const parts: Buffer[] = [];
     for await (const chunk of got.stream) parts.push(chunk as Buffer);
-    return { buf: Buffer.concat(parts), version: got.content.version };
+    return { buf: new Rope(parts), version: got.content.version };
   }
 
   async write(ino: Ino, offset: number, data: Buffer): Promise<number> {

@@ -90,6 +90,18 @@ describe('fs-bridge/core on a real node', function () {
     assert.equal(createHash('sha256').update(all).digest('hex'), createHash('sha256').update(big).digest('hex'));
     assert.deepEqual(await bfs.read(a.ino, 3_000_001, 10), big.subarray(3_000_001, 3_000_011));
     assert.equal((await bfs.read(a.ino, big.length + 5, 10)).length, 0);
+    // Odd sizes, so reads straddle the buffers a window arrived in, several in flight at once
+    // (as the kernel and NFS clients send them), and random jumps.
+    const odd: Array<Promise<Buffer>> = [];
+    for (let off = 0; off < big.length; off += 77_777) odd.push(bfs.read(a.ino, off, 77_777));
+    assert.ok(Buffer.concat(await Promise.all(odd)).equals(big));
+    let seed = 7;
+    for (let i = 0; i < 40; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const off = seed % big.length;
+      const len = 1 + (seed % 300_000);
+      assert.ok((await bfs.read(a.ino, off, len)).equals(big.subarray(off, Math.min(big.length, off + len))), `read ${off}+${len}`);
+    }
   });
 
   it('refuses rmdir of a non-empty directory, unlinks, rmdirs', async () => {
