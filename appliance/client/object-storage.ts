@@ -18,7 +18,7 @@ import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReq
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
 import { ProxyClient, type AccountInfo, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
-import { ecMetachunksOf, readEcRange, readRange, splitChunks, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
+import { ecMetachunksOf, readEcRange, readRange, splitChunks, unreachableUrls, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
 import { defaultCell, EC_ALGOS, ecMethodFor, isEcMethod, parseEcMethod, preferredAlgo, type EcAlgo, type EcParams } from './ec';
 import { AUTO_POLICIES_PROPERTY, parseAutoPolicies, parseDataSecurity, pickAutoPolicy } from './lb';
 
@@ -308,7 +308,7 @@ export class ObjectStorage {
       if (single) {
         const res = await writeReplicas(prepared.chunks[0]!.urls.map((url) => ({ url })), tap, chunkMeta(0), { quorum: prepared.quorum, size });
         written.push(...res.chunks);
-        markUnreachable(res.failures.filter((f) => f.code === 'TIMEOUT' || f.code === 'UNAVAILABLE').map((f) => f.url));
+        markUnreachable(unreachableUrls(res.failures));
         hash = res.hash;
       } else {
         for await (const part of splitChunks(tap, prepared.chunkSize)) {
@@ -323,7 +323,7 @@ export class ObjectStorage {
             : await writeReplicas(target.urls.map((url) => ({ url })), part.stream, chunkMeta(pos), { quorum: prepared.quorum });
           written.push(...res.chunks);
           for (const f of res.failures) failed.add(hostOf(f.url));
-          markUnreachable(res.failures.filter((f) => f.code === 'TIMEOUT' || f.code === 'UNAVAILABLE').map((f) => f.url));
+          markUnreachable(unreachableUrls(res.failures));
         }
         hash = md5!.digest('hex').toUpperCase();
       }

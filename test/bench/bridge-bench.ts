@@ -7,7 +7,6 @@
  * Run: node dist/test/bench/bridge-bench.js        (SIZE_MIB=1024 by default)
  */
 import { execFile } from 'node:child_process';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { OIO_MAIN, startNode } from '../helpers/grid';
 import { tmpDir } from '../helpers/tmp';
 import { BRIDGE_NODE_CONFIG, makeTree } from '../integration/fs-bridge/helpers';
 import { presign } from '../e2e/s3/sigv4-client';
+import { presignedRequest } from './presigned-http';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -30,18 +30,9 @@ const secs = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const rate = (t0: bigint) => Math.round((SIZE_MIB / secs(t0)) * 10) / 10;
 const sh = (cmd: string, env?: NodeJS.ProcessEnv) => run('bash', ['-c', cmd], { env: env ?? process.env, maxBuffer: 64 * MiB });
 
-/** One presigned S3 request (the default user), the body streamed from a file or drained. */
-function s3Http(host: string, method: 'PUT' | 'GET', key: string, file?: string): Promise<void> {
-  const url = presign({ accessKey: 'demo', secretKey: 'demosecretkey123' }, host, method, key);
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: file ? { 'content-length': fs.statSync(file).size } : {} }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`S3 ${method} ${key}: HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    if (file) fs.createReadStream(file, { highWaterMark: MiB }).pipe(req); else req.end();
-  });
-}
+/** One presigned S3 request as the default user; `file` is streamed as the body. */
+const s3Http = (host: string, method: 'PUT' | 'GET', key: string, file?: string): Promise<void> =>
+  presignedRequest(presign({ accessKey: 'demo', secretKey: 'demosecretkey123' }, host, method, key), method, file !== undefined ? { file } : undefined);
 
 async function timed<T>(fn: () => Promise<T>): Promise<number> {
   const t0 = process.hrtime.bigint();

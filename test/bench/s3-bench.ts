@@ -12,9 +12,9 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import http from 'node:http';
 import { startS3Node } from '../e2e/s3/s3-env';
 import { presign } from '../e2e/s3/sigv4-client';
+import { presignedRequest } from './presigned-http';
 
 const MiB = 1024 * 1024;
 const sink = () => new Writable({ write(_c, _e, cb) { cb(); } });
@@ -28,18 +28,6 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => { while (next < n) await fn(next++); }));
-}
-
-/** A presigned request with a light HTTP client (no SDK): the gateway's own cost. */
-function rawHttp(url: string, method: 'PUT' | 'GET', body?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: body ? { 'content-length': body.length } : {} }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function main(): Promise<void> {
@@ -66,8 +54,8 @@ async function main(): Promise<void> {
       const libGet = await timed(() => pool(count, 4, async (i) => { const g = await lib.objectGet('benchlib', `o${i}`); await pipeline(g.stream, sink()); }));
       const s3Get = await timed(() => pool(count, 4, async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: `o${i}` })); await pipeline(g.Body as Readable, sink()); }));
       const mb = (count * size) / MiB;
-      const rawPut = await timed(() => pool(count, 4, (i) => rawHttp(presign(creds, host, 'PUT', `/benchs3/r${i}`), 'PUT', data)));
-      const rawGet = await timed(() => pool(count, 4, (i) => rawHttp(presign(creds, host, 'GET', `/benchs3/r${i}`), 'GET')));
+      const rawPut = await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'PUT', `/benchs3/r${i}`), 'PUT', data)));
+      const rawGet = await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'GET', `/benchs3/r${i}`), 'GET')));
       rows.push([`${label} PUT MiB/s`, (mb / libPut).toFixed(0), `${(mb / s3Put).toFixed(0)} / ${(mb / rawPut).toFixed(0)}`, `${Math.round((libPut / s3Put) * 100)}% / ${Math.round((libPut / rawPut) * 100)}%`]);
       rows.push([`${label} GET MiB/s`, (mb / libGet).toFixed(0), `${(mb / s3Get).toFixed(0)} / ${(mb / rawGet).toFixed(0)}`, `${Math.round((libGet / s3Get) * 100)}% / ${Math.round((libGet / rawGet) * 100)}%`]);
     }

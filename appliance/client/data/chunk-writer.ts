@@ -44,6 +44,16 @@ export interface WriteReplicasResult {
 
 const SOFT_CODES: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TIMEOUT']);
 
+/** Whether a replica's failure code says its rawx was out of reach (timeout, refused), not that it refused the data. */
+export function isUnreachableCode(code: string): boolean {
+  return SOFT_CODES.has(code);
+}
+
+/** The URLs of the replicas out of reach among `failures`. */
+export function unreachableUrls(failures: ReadonlyArray<{ url: string; code: string }>): string[] {
+  return failures.filter((f) => SOFT_CODES.has(f.code)).map((f) => f.url);
+}
+
 /**
  * Streams one metachunk from `source` to every target in parallel and resolves once all
  * replicas settled with at least `quorum` stored. Otherwise rejects — with the first "real"

@@ -16,7 +16,7 @@ import { ChunkPutMeta, InvalidArgumentError, OioError, toOioError, UnavailableEr
 import type { ChunkInfo } from '../../common/model';
 import { codecFor, CELL_TRAILER_BYTES, type EcParams } from '../ec';
 import { rawxDelete, rawxPutOpen, type RawxUpload } from '../remote';
-import type { ReplicaFailure } from './chunk-writer';
+import { isUnreachableCode, type ReplicaFailure } from './chunk-writer';
 
 export interface WriteEcOptions {
   /** fragments that must be stored (k..k+m) */
@@ -34,7 +34,6 @@ export interface WriteEcResult {
   failures: ReplicaFailure[];
 }
 
-const SOFT_CODES: ReadonlySet<string> = new Set(['UNAVAILABLE', 'TIMEOUT']);
 
 interface Fragment {
   index: number;
@@ -165,7 +164,7 @@ export async function writeEcMetachunk(urls: string[], source: Readable, meta: C
 
 function quorumError(frags: Fragment[], quorum: number): OioError {
   const failed = frags.filter((f) => f.error);
-  const real = failed.find((f) => !SOFT_CODES.has(f.error!.code))?.error;
+  const real = failed.find((f) => !isUnreachableCode(f.error!.code))?.error;
   const detail = failed.map((f) => `fragment ${f.index} ${f.url}: ${f.error!.code}`).join(', ');
   const msg = `${frags.length - failed.length} of ${frags.length} fragments stored, quorum ${quorum} not reached (${detail})`;
   if (real) return new OioError(real.code, msg, { cause: real, details: { failures: detail } });
