@@ -4,12 +4,46 @@
  * `time level svc id component reqId msg`. Child loggers per component; debug output
  * enabled by namespace through OIO_DEBUG (e.g. `OIO_DEBUG=meta2:*`).
  */
+import { writeSync } from 'node:fs';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LogSink { write(line: string): void }
 
-let sink: LogSink = { write: (line) => process.stdout.write(line) };
+/**
+ * stdout, one write per event-loop turn: a file or a pipe (journald) is written synchronously
+ * by Node, and a busy node logs an access line per request. What is still pending when the
+ * process exits (even on an uncaught exception) is written then.
+ */
+function stdoutSink(): LogSink {
+  let pending: string[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    bytes = 0;
+    process.stdout.write(text);
+  };
+  process.on('exit', () => {
+    if (pending.length === 0) return;
+    try { writeSync(1, pending.join('')); } catch { /* stdout gone */ }
+    pending = [];
+  });
+  return {
+    write(line) {
+      pending.push(line);
+      bytes += line.length;
+      if (bytes >= 64 * 1024) flush();
+      else if (!scheduled) { scheduled = true; setImmediate(flush); }
+    },
+  };
+}
+
+let sink: LogSink = stdoutSink();
 let minLevel: number = LEVELS[(process.env.OIO_LOG_LEVEL as LogLevel) ?? 'info'] ?? LEVELS.info;
 const debugPatterns = (process.env.OIO_DEBUG ?? '').split(',').filter(Boolean)
   .map((p) => new RegExp('^' + p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'));

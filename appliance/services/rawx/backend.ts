@@ -23,6 +23,8 @@ const TAIL_GUESS = 4096;
 const MAX_META_BYTES = 1024 * 1024;
 /** With fsync on, written data is flushed in the background every this many bytes. */
 const SYNC_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Chunk files live in `data/XXX/` by the first 3 hex digits of their id. */
+const PREFIX_DIRS = 16 ** 3;
 
 export interface ChunkStoreOptions {
   /** the volume's root folder */
@@ -73,13 +75,33 @@ export class ChunkStore {
     this.fsync = opts.fsync !== false;
   }
 
-  /** Creates the folders and removes temp files left by a crash. */
+  /**
+   * Creates the folders (the 4,096 chunk-prefix folders at once, so that a PUT never pays
+   * a mkdir and a second folder fsync) and removes temp files left by a crash.
+   */
   async init(): Promise<void> {
     await fsp.mkdir(this.dataDir, { recursive: true });
     await fsp.mkdir(this.tmpDir, { recursive: true });
     for (const name of await fsp.readdir(this.tmpDir)) {
       await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
     }
+    const have = new Set(await fsp.readdir(this.dataDir));
+    const missing: string[] = [];
+    for (let i = 0; i < PREFIX_DIRS; i++) {
+      const d = i.toString(16).toUpperCase().padStart(3, '0');
+      if (have.has(d)) this.knownDirs.add(path.join(this.dataDir, d));
+      else missing.push(d);
+    }
+    if (missing.length === 0) return;
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < missing.length) {
+        const dir = path.join(this.dataDir, missing[next++]!);
+        await fsp.mkdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+        this.knownDirs.add(dir);
+      }
+    }));
+    if (this.fsync) await syncDir(this.dataDir);
   }
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
@@ -112,7 +134,7 @@ export class ChunkStore {
     let linked = false;
     try {
       fh = await fsp.open(tmpPath, 'wx');
-      const size = await receive(source, fh, hash, this.fsync ? SYNC_AHEAD_BYTES : 0);
+      const { size, tail } = await receive(source, fh, hash, this.fsync ? SYNC_AHEAD_BYTES : 0);
       this.stats.bytesIn += size;
       const chunkHash = hash.digest('hex').toUpperCase();
       const expectedHash = typeof expect.expectedHash === 'function' ? expect.expectedHash() : expect.expectedHash;
@@ -123,7 +145,8 @@ export class ChunkStore {
         throw new InvalidArgumentError('BAD_REQUEST', `chunk ${id}: expected ${expect.expectedSize} bytes, got ${size}`);
       }
       const meta: ChunkMeta = { ...putMeta, chunkId: id, chunkSize: size, chunkHash, mtime: Date.now() };
-      await writeAll(fh, [encodeTrailer(meta)], size);
+      // The last bytes of the body and the metadata in one write (all of a small chunk).
+      await writeAll(fh, [...tail, encodeTrailer(meta)], size - tail.reduce((n, b) => n + b.length, 0));
       if (this.fsync) await fh.sync();
       await fh.close();
       fh = undefined;
@@ -304,10 +327,11 @@ async function syncDir(dir: string): Promise<void> {
  * Pumps `source` into the file: buffers are batched up to IO_BLOCK and written with one
  * writev while the next batch fills (one write in flight; the source is paused when the next
  * batch is full, so memory stays ~2 blocks). On a write error (ENOSPC) the rest of the body is
- * still drained, so the HTTP client can read the error answer. Resolves with the byte count
- * when the source ended; rejects on a write error or if the source closed before its end.
+ * still drained, so the HTTP client can read the error answer. Resolves when the source ended
+ * with the byte count and the last batch, not yet written (`size - tail bytes` are on disk);
+ * rejects on a write error or if the source closed before its end.
  */
-function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof createHash>, syncEvery: number): Promise<number> {
+function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof createHash>, syncEvery: number): Promise<{ size: number; tail: Buffer[] }> {
   let syncing: Promise<void> | undefined;
   let unsynced = 0;
   // Flushes written data to the disk in the background while the body still arrives, so
@@ -319,7 +343,7 @@ function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof c
     unsynced = 0;
     syncing = fh.datasync().catch(() => undefined).finally(() => { syncing = undefined; });
   };
-  const received = new Promise<number>((resolve, reject) => {
+  const received = new Promise<{ size: number; tail: Buffer[] }>((resolve, reject) => {
     let batch: Buffer[] = [];
     let batchLen = 0;
     let pos = 0;
@@ -332,11 +356,12 @@ function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof c
     const finish = (): void => {
       if (settled || writing) return;
       if (failed !== undefined) { settled = true; cleanup(); reject(failed); return; }
-      if (ended && batchLen === 0) { settled = true; cleanup(); resolve(size); }
+      if (ended) { settled = true; cleanup(); resolve({ size, tail: batch }); }
     };
     const flush = (): void => {
       if (writing || failed !== undefined) return;
-      if (batchLen === 0 || (batchLen < IO_BLOCK && !ended)) return;
+      // The last batch is left to the caller, which writes it with the metadata.
+      if (ended || batchLen < IO_BLOCK) return;
       const bufs = batch;
       const at = pos;
       pos += batchLen;
@@ -370,7 +395,7 @@ function receive(source: Readable, fh: fsp.FileHandle, hash: ReturnType<typeof c
         else flush();
       }
     };
-    const onEnd = (): void => { ended = true; flush(); finish(); };
+    const onEnd = (): void => { ended = true; finish(); };
     const onAbort = (e?: unknown): void => {
       if (ended) return;
       if (failed === undefined || !isNoSpace(failed)) {

@@ -19,6 +19,7 @@ export interface RawxRouteDeps {
 
 const DEFAULT_LIST_LIMIT = 1000;
 const MAX_LIST_LIMIT = 10_000;
+const SMALL_BODY_BYTES = 256 * 1024;
 
 /** Registers every rawx route on `http` (fixed routes first: `/:chunkId` matches any one segment). */
 export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void {
@@ -65,7 +66,10 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
     const id = ctx.params.chunkId!;
     store.chunkPath(id);
     const putMeta = putMetaFromHeaders(req.headers);
-    await store.assertAbsent(id);
+    // A large body is refused before it is read when the chunk exists; a small one is not
+    // worth the extra lookup (the final link refuses it just the same).
+    const length = Number(req.headers['content-length'] ?? NaN);
+    if (!(length <= SMALL_BODY_BYTES)) await store.assertAbsent(id);
     const sizeHeader = req.headers[CHUNK_SIZE_HEADER];
     const expectedSize = typeof sizeHeader === 'string' && sizeHeader !== '' ? Number(sizeHeader) : undefined;
     if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
