@@ -125,6 +125,20 @@ const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
 
 const sameLoc = (a: Loc, b: Loc) => a.ctr === b.ctr && a.path === b.path;
+/** Files up to this size are uploaded from a buffer rather than streamed from their spool. */
+const SMALL_UPLOAD_BYTES = 1024 * 1024;
+
+/** The first `size` bytes of a file. */
+async function readAll(fh: fs.promises.FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (bytesRead === 0) throw new OioError('INTERNAL', `spool file shorter than ${size} bytes`);
+    off += bytesRead;
+  }
+  return buf;
+}
 
 /** Creates the bridge over one container or a whole account. */
 export function createBridgeFs(opts: BridgeFsOptions): LocalBridgeFs {
@@ -798,10 +812,11 @@ class Bridge implements LocalBridgeFs {
     if (f.dirty || !f.committed) {
       const gen = f.gen;
       if (!f.fh) await this.spool(f);
-      await f.fh!.datasync().catch(() => undefined);
+      // A small file is sent from memory (one read of the spool), a large one streamed from it.
+      const source = f.size <= SMALL_UPLOAD_BYTES ? await readAll(f.fh!, f.size) : f.spoolPath!;
       const props = takeProps();
       const loc = f.loc;
-      const c = await this.s.objectPut(loc.ctr, loc.path, f.spoolPath!, { size: f.size, properties: props });
+      const c = await this.s.objectPut(loc.ctr, loc.path, source, { size: f.size, properties: props });
       if (f.unlinked) {
         await this.s.objectDelete(loc.ctr, loc.path, c.version).catch(() => undefined);
         return;
