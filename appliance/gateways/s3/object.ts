@@ -3,7 +3,7 @@
  * Object handlers: PutObject (streamed, verified, never held in memory), GetObject and
  * HeadObject (ranges, conditional headers, response overrides), DeleteObject and
  * DeleteObjects, CopyObject (chunks linked inside a bucket, streamed across buckets),
- * object tagging.
+ * object tagging, GetObjectAttributes.
  */
 import { pipeline } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
@@ -15,7 +15,7 @@ import {
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
-import { child, childText, children, doc, el, txt } from './xml';
+import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** A byte range of an object (inclusive), or undefined when the header asks for the whole. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
@@ -383,6 +383,59 @@ export async function copyObject(r: S3Request): Promise<void> {
 }
 
 /** GET /bucket/key?tagging */
+const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
+const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
+
+/**
+ * GET /bucket/key?attributes — GetObjectAttributes: the attributes named by
+ * `x-amz-object-attributes` (ETag, Checksum, ObjectParts, StorageClass, ObjectSize) without
+ * the data; parts paged by `x-amz-max-parts` / `x-amz-part-number-marker`.
+ */
+export async function getObjectAttributes(r: S3Request): Promise<void> {
+  const wanted = (r.header('x-amz-object-attributes') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (wanted.length === 0) throw new S3Error('InvalidArgument', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty', { ArgumentName: 'x-amz-object-attributes' });
+  for (const a of wanted) {
+    if (!(ATTRIBUTES as readonly string[]).includes(a)) throw new S3Error('InvalidArgument', `Invalid attribute name specified: ${a}`, { ArgumentName: 'x-amz-object-attributes', ArgumentValue: a });
+  }
+  const maxParts = intHeader(r, 'x-amz-max-parts', 1000);
+  const marker = intHeader(r, 'x-amz-part-number-marker', 0);
+  const versionId = r.query.get('versionId');
+  const c = await resolveVersion(r, r.bucket!, r.key!, versionId);
+  const versioned = versioningOf(await bucketInfo(r)) !== undefined;
+  if (c.deleted) {
+    const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(c), 'last-modified': new Date(c.mtime).toUTCString() };
+    if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
+    throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
+  }
+  const has = (a: string) => wanted.includes(a);
+  const sums = Object.entries(c.properties).filter(([k]) => k.startsWith(PROP.checksum) && CHECKSUM_XML[k.slice(PROP.checksum.length)]);
+  let parts: string | undefined;
+  const count = c.properties[PROP.partsCount];
+  if (has('ObjectParts') && count !== undefined) {
+    const sizes = (c.properties[PROP.partSizes] ?? '').split(',').filter(Boolean).map(Number);
+    const page = sizes.map((size, i) => ({ n: i + 1, size })).filter((p) => p.n > marker).slice(0, maxParts);
+    const truncated = page.length > 0 && page[page.length - 1]!.n < sizes.length;
+    parts = el('ObjectParts', txt('PartsCount', count), txt('PartNumberMarker', marker), txt('NextPartNumberMarker', page.length ? page[page.length - 1]!.n : marker),
+      txt('MaxParts', maxParts), txt('IsTruncated', truncated), ...page.map((p) => el('Part', txt('PartNumber', p.n), txt('Size', p.size))));
+  }
+  const body = doc('GetObjectAttributesResponse',
+    has('ETag') ? txt('ETag', etagOf(c).replace(/"/g, '')) : undefined,
+    has('Checksum') && sums.length > 0 ? el('Checksum', ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v))) : undefined,
+    parts,
+    has('StorageClass') ? txt('StorageClass', 'STANDARD') : undefined,
+    has('ObjectSize') ? txt('ObjectSize', c.size) : undefined);
+  const headers: Record<string, string> = { 'last-modified': new Date(c.mtime).toUTCString() };
+  if (versioned) headers['x-amz-version-id'] = versionIdOf(c);
+  sendXml(r, 200, body, headers);
+}
+
+function intHeader(r: S3Request, name: string, dflt: number): number {
+  const v = r.header(name);
+  if (v === undefined) return dflt;
+  if (!/^\d{1,9}$/.test(v.trim())) throw new S3Error('InvalidArgument', `${name} must be a non-negative integer`, { ArgumentName: name, ArgumentValue: v });
+  return Number(v.trim());
+}
+
 export async function getObjectTagging(r: S3Request): Promise<void> {
   const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
   if (c.deleted) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
@@ -393,8 +446,12 @@ export async function getObjectTagging(r: S3Request): Promise<void> {
 
 /** Parses a <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging> body; MalformedXML, InvalidTag. */
 export async function readTagging(r: S3Request, max: number): Promise<Array<[string, string]>> {
-  const x = await readXml(r);
-  const set = x!.name === 'Tagging' ? child(x!, 'TagSet') : undefined;
+  return tagsOfXml((await readXml(r))!, max);
+}
+
+/** The tags of a parsed <Tagging> document; MalformedXML, InvalidTag. */
+export function tagsOfXml(x: XmlNode, max: number): Array<[string, string]> {
+  const set = x.name === 'Tagging' ? child(x, 'TagSet') : undefined;
   if (!set) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   const tags = children(set, 'Tag').map((t): [string, string] => {
     const k = childText(t, 'Key');

@@ -39,7 +39,7 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
 
 const BUCKET_UNSUPPORTED = ['policy', 'lifecycle', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock', 'ownershipControls',
   'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'publicAccessBlock', 'policyStatus'];
-const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore', 'attributes'];
+const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore'];
 
 const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
 const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.'); };
@@ -87,7 +87,9 @@ export async function dispatch(r: S3Request): Promise<string> {
         return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
         if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));
-        return notImplemented('POST object (browser form upload)');
+        // A browser form upload (multipart/form-data, no signature) is served before routing
+        // (post-object.ts); a signed POST to the bucket is not an S3 operation.
+        return methodNotAllowed();
       default: return methodNotAllowed();
     }
   }
@@ -103,6 +105,7 @@ export async function dispatch(r: S3Request): Promise<string> {
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
       if (q.has('tagging')) return run(r, 'GetObjectTagging', () => o.getObjectTagging(r));
       if (q.has('acl')) return run(r, 'GetObjectAcl', () => o.getObjectAcl(r));
+      if (q.has('attributes')) return run(r, 'GetObjectAttributes', () => o.getObjectAttributes(r));
       return run(r, 'GetObject', () => o.getObject(r, false));
     case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
     case 'PUT':

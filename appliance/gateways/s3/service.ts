@@ -10,8 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, isNotFound } from '../../common';
-import { authenticate, queryPairs, UserLookup } from './auth';
-import { GatewayState, S3Request, cachedBucketInfo } from './context';
+import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
+import { GatewayState, S3Request, cachedBucketInfo, checkBucketName } from './context';
+import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
@@ -132,15 +133,20 @@ export class S3Service {
         req.resume();
         return;
       }
-      const auth = await authenticate(req, rawPath, rawQuery, this.lookup, Date.now());
       const query = new Map(queryPairs(rawQuery));
-      r = {
+      const request = (auth: AuthResult): S3Request => ({
         req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth,
         storage: this.base.forAccount(auth.account, reqId),
         bucket: target.bucket, key: target.key, query, op: 'Unknown',
         header: (name) => headerOf(req, name),
-      };
-      await dispatch(r);
+      });
+      if (isBrowserPost(req, target.bucket, target.key, rawQuery)) {
+        checkBucketName(target.bucket!);
+        r = await postObject(req, target.bucket!, this.lookup, (auth) => (r = request(auth)));
+      } else {
+        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now()));
+        await dispatch(r);
+      }
       status = res.statusCode;
     } catch (e) {
       const op = r?.op ?? 'Unknown';

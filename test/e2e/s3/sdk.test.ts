@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
   DeleteObjectCommand, DeleteObjectsCommand, GetBucketCorsCommand, GetBucketLocationCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
-  GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsCommand,
+  GetObjectAttributesCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsCommand,
   ListObjectsV2Command, ListPartsCommand, PutBucketCorsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
   S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -194,6 +194,42 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads?.length ?? 0, 0);
     assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents?.map((c) => c.Key), ['mp']);
     await rejects(s3.send(new ListPartsCommand({ Bucket: b, Key: 'mp', UploadId: id })), 'NoSuchUpload', 404);
+  });
+
+  it('answers GetObjectAttributes: ETag, checksum, size, storage class and the parts of a multipart object', async () => {
+    const b = await newBucket();
+    const data = randomBytes(3000);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: data, ChecksumAlgorithm: 'SHA256' }));
+    const one = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'one', ObjectAttributes: ['ETag', 'Checksum', 'ObjectSize', 'StorageClass', 'ObjectParts'] }));
+    assert.equal(one.ETag, md5(data));
+    assert.equal(one.ObjectSize, data.length);
+    assert.equal(one.StorageClass, 'STANDARD');
+    assert.equal(one.Checksum?.ChecksumSHA256, createHash('sha256').update(data).digest('base64'));
+    assert.equal(one.ObjectParts, undefined);
+    assert.ok(one.LastModified instanceof Date);
+    // Only what was asked for.
+    const sizeOnly = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'one', ObjectAttributes: ['ObjectSize'] }));
+    assert.equal(sizeOnly.ObjectSize, data.length);
+    assert.equal(sizeOnly.ETag, undefined);
+    const p1 = randomBytes(5 * MiB);
+    const p2 = randomBytes(1234);
+    const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }))).UploadId!;
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: id, PartNumber: 1, Body: p1 }))).ETag!;
+    const e2 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: id, PartNumber: 2, Body: p2 }))).ETag!;
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }));
+    const mp = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'mp', ObjectAttributes: ['ETag', 'ObjectParts', 'ObjectSize'], MaxParts: 1 }));
+    assert.equal(`"${mp.ETag}"`, done.ETag);
+    assert.equal(mp.ObjectSize, p1.length + p2.length);
+    assert.equal(mp.ObjectParts?.TotalPartsCount, 2);
+    assert.equal(mp.ObjectParts?.IsTruncated, true);
+    assert.deepEqual(mp.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]), [[1, p1.length]]);
+    const rest = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'mp', ObjectAttributes: ['ObjectParts'], PartNumberMarker: mp.ObjectParts?.NextPartNumberMarker }));
+    assert.equal(rest.ObjectParts?.IsTruncated, false);
+    assert.deepEqual(rest.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]), [[2, p2.length]]);
+    await rejects(s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'absent', ObjectAttributes: ['ETag'] })), 'NoSuchKey', 404);
+    const bad = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}/one`, query: { attributes: '' }, headers: { 'x-amz-object-attributes': 'ETag,Colour' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /<Code>InvalidArgument<\/Code>/);
   });
 
   it('refuses small non-last parts (EntityTooSmall), aborts leaving nothing, copies part ranges', async () => {

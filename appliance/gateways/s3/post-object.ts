@@ -1,0 +1,311 @@
+/**
+ * @module gateways/s3/post-object
+ * Browser-based uploads (POST Object, SigV4): an HTML form posts `multipart/form-data` to
+ * the bucket's URL. The fields before the file carry the key, the metadata and a signed
+ * policy (`policy` = base64 JSON signed with the user's SigV4 signing key); the file is
+ * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
+ * the policy holds (expiration, every field covered by a condition, `content-length-range`).
+ */
+import type { IncomingMessage } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { isNotFound, OioError } from '../../common';
+import type { ContentInfo } from '../../common/model';
+import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
+import { checkKey, encodeTags, etagOf, MAX_META_BYTES, MAX_PUT_BYTES, PROP, STORED_HEADERS, type S3Request } from './context';
+import { S3Error } from './errors';
+import { nullProps, settleVersion, tagsOfXml } from './object';
+import { doc, parseXml, txt } from './xml';
+
+/** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
+const MAX_PRE_DATA = 64 * 1024;
+const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING'];
+/** Fields a policy need not name. */
+const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file']);
+
+/** True when a request is a browser form upload to a bucket (no header or query signature). */
+export function isBrowserPost(req: IncomingMessage, bucket: string | undefined, key: string | undefined, rawQuery: string): boolean {
+  return req.method === 'POST' && bucket !== undefined && key === undefined && rawQuery === ''
+    && req.headers.authorization === undefined && /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '');
+}
+
+const malformed = (why: string) => new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${why}`);
+const denied = (why: string) => new S3Error('AccessDenied', `Invalid according to Policy: ${why}`);
+
+interface Form {
+  /** fields by lower-case name (the first of a repeated name) */
+  fields: Map<string, string>;
+  /** the file part's filename */
+  filename: string;
+  /** the file's bytes, streamed; ends at the part's end */
+  file: AsyncIterable<Buffer> & { rest(): Promise<void> };
+}
+
+function boundaryOf(contentType: string): string {
+  const m = /boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
+  if (!m) throw malformed('no boundary');
+  return (m[1] ?? m[2])!;
+}
+
+/**
+ * Reads the form up to the start of the file part: fields (bounded), then a reader of the
+ * file's bytes that stops at the next boundary (the fields after the file are ignored, as
+ * S3 does).
+ */
+async function readForm(req: IncomingMessage, boundary: string): Promise<Form> {
+  const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const delim = Buffer.from(`\r\n--${boundary}`);
+  // A leading CRLF lets the first boundary be found like the others.
+  let buf: Buffer = Buffer.from('\r\n');
+  let ended = false;
+  const more = async (): Promise<boolean> => {
+    if (ended) return false;
+    const n = await it.next();
+    if (n.done) { ended = true; return false; }
+    buf = buf.length === 0 ? n.value : Buffer.concat([buf, n.value]);
+    return true;
+  };
+  const need = async (pred: () => number): Promise<number> => {
+    for (;;) {
+      const i = pred();
+      if (i >= 0) return i;
+      if (buf.length > MAX_PRE_DATA) throw new S3Error('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
+      if (!(await more())) throw malformed('the body ended before the file');
+    }
+  };
+  const fields = new Map<string, string>();
+  let start = await need(() => buf.indexOf(delim));
+  for (;;) {
+    buf = buf.subarray(start + delim.length);
+    const eol = await need(() => (buf.length >= 2 ? 0 : -1));
+    if (buf.subarray(eol, 2).toString() === '--') throw malformed('no file field');
+    const headEnd = await need(() => buf.indexOf('\r\n\r\n'));
+    const head = buf.subarray(0, headEnd).toString('utf8');
+    buf = buf.subarray(headEnd + 4);
+    const disp = /^content-disposition:\s*form-data\s*;(.*)$/im.exec(head);
+    if (!disp) throw malformed('a part without Content-Disposition: form-data');
+    const name = /(?:^|;)\s*name="([^"]*)"/i.exec(disp[1]!)?.[1];
+    if (name === undefined) throw malformed('a part without a name');
+    const filename = /(?:^|;)\s*filename="([^"]*)"/i.exec(disp[1]!)?.[1];
+    if (name.toLowerCase() === 'file') {
+      return { fields, filename: filename ?? '', file: fileReader() };
+    }
+    const end = await need(() => buf.indexOf(delim));
+    const lower = name.toLowerCase();
+    if (!fields.has(lower)) fields.set(lower, buf.subarray(0, end).toString('utf8'));
+    start = end;
+  }
+
+  function fileReader(): Form['file'] {
+    let done = false;
+    const gen = async function* (): AsyncGenerator<Buffer> {
+      for (;;) {
+        const i = buf.indexOf(delim);
+        if (i >= 0) {
+          if (i > 0) yield buf.subarray(0, i);
+          buf = buf.subarray(i);
+          done = true;
+          return;
+        }
+        // Everything but what could be the start of the boundary can go.
+        const keep = Math.min(buf.length, delim.length - 1);
+        if (buf.length > keep) {
+          const out = buf.subarray(0, buf.length - keep);
+          buf = buf.subarray(buf.length - keep);
+          yield out;
+        }
+        if (!(await more())) throw new S3Error('IncompleteBody', 'The request body terminated unexpectedly');
+      }
+    };
+    const g = gen();
+    return {
+      [Symbol.asyncIterator]: () => g,
+      async rest() {
+        if (!done) return;
+        while (await more()) buf = Buffer.alloc(0);
+      },
+    };
+  }
+}
+
+/** Verifies the policy's signature; the user's account and a SigV4 result for the request. */
+async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
+  const policy = f.get('policy');
+  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) {
+    throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign policies with AWS Signature Version 4');
+  }
+  const sig = f.get('x-amz-signature');
+  if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
+  const algorithm = f.get('x-amz-algorithm');
+  const cred = f.get('x-amz-credential');
+  const amzDate = f.get('x-amz-date');
+  if (algorithm !== ALGORITHM) throw new S3Error('InvalidArgument', 'x-amz-algorithm must be AWS4-HMAC-SHA256', { ArgumentName: 'x-amz-algorithm', ArgumentValue: algorithm ?? '' });
+  const parts = (cred ?? '').split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1]!)) {
+    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"', { ArgumentName: 'x-amz-credential', ArgumentValue: cred ?? '' });
+  }
+  if (amzDate === undefined || Number.isNaN(parseAmzDate(amzDate)) || !amzDate.startsWith(parts[1]!)) {
+    throw new S3Error('InvalidArgument', 'x-amz-date is missing, malformed or not the credential\'s date', { ArgumentName: 'x-amz-date', ArgumentValue: amzDate ?? '' });
+  }
+  const [accessKey, date, region, service] = parts as [string, string, string, string];
+  const user = await lookup(accessKey);
+  const signingKey = deriveSigningKey(user.secret, date, region, service);
+  if (!sameSignature(signHex(signingKey, policy), sig)) {
+    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', { AWSAccessKeyId: accessKey, StringToSign: policy });
+  }
+  return { accessKey, account: user.account, signingKey, amzDate, scope: `${date}/${region}/${service}/aws4_request`, signature: sig, payload: { kind: 'unsigned' }, presigned: false };
+}
+
+/**
+ * Checks the decoded policy against the form (S3's rules): not expired; every condition
+ * holds; every field but policy, x-amz-signature, file and x-ignore-* is named by a
+ * condition. Returns the content-length-range, if any.
+ */
+export function checkPolicy(policyB64: string, fields: Map<string, string>, bucket: string, now: number): { min: number; max: number } | undefined {
+  let p: { expiration?: unknown; conditions?: unknown };
+  try {
+    p = JSON.parse(Buffer.from(policyB64, 'base64').toString('utf8')) as typeof p;
+  } catch {
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+  }
+  if (typeof p !== 'object' || p === null) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
+  if (typeof p.expiration !== 'string' || Number.isNaN(Date.parse(p.expiration))) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (!Array.isArray(p.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
+  if (Date.parse(p.expiration) < now) throw denied('Policy expired.');
+  const value = (name: string): string | undefined => (name === 'bucket' ? bucket : fields.get(name));
+  const covered = new Set<string>(['bucket']);
+  let range: { min: number; max: number } | undefined;
+  const fail = (c: unknown) => denied(`Policy Condition failed: ${JSON.stringify(c)}`);
+  for (const c of p.conditions as unknown[]) {
+    if (Array.isArray(c)) {
+      const op = String(c[0]).toLowerCase();
+      if (op === 'content-length-range') {
+        const [min, max] = [Number(c[1]), Number(c[2])];
+        if (c.length !== 3 || !Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid content-length-range condition: ${JSON.stringify(c)}`);
+        range = { min, max };
+        continue;
+      }
+      if (c.length !== 3 || typeof c[1] !== 'string' || !c[1].startsWith('$') || typeof c[2] !== 'string' || (op !== 'eq' && op !== 'starts-with')) {
+        throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid condition: ${JSON.stringify(c)}`);
+      }
+      const name = c[1].slice(1).toLowerCase();
+      covered.add(name);
+      const v = value(name) ?? '';
+      if (op === 'eq' ? v !== c[2] : !v.startsWith(c[2])) throw fail(c);
+    } else if (typeof c === 'object' && c !== null) {
+      for (const [k, want] of Object.entries(c)) {
+        const name = k.replace(/^\$/, '').toLowerCase();
+        covered.add(name);
+        if (value(name) !== String(want)) throw fail(c);
+      }
+    } else {
+      throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid condition: ${JSON.stringify(c)}`);
+    }
+  }
+  for (const name of fields.keys()) {
+    if (UNCHECKED.has(name) || name.startsWith('x-ignore-') || covered.has(name)) continue;
+    throw denied(`Extra input fields: ${name}`);
+  }
+  return range;
+}
+
+/** Counts the file's bytes against the policy's range (nothing is stored when it fails). */
+class SizeCheck extends Transform {
+  n = 0;
+  constructor(private readonly min: number, private readonly max: number) { super(); }
+  override _transform(b: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.n += b.length;
+    if (this.n > this.max) { cb(new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(this.max) })); return; }
+    cb(null, b);
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.n < this.min) cb(new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { MinSizeAllowed: String(this.min) }));
+    else cb();
+  }
+}
+
+/**
+ * POST /bucket (multipart/form-data): authenticates by the form's signed policy, then
+ * stores the file under the form's key (`${filename}` replaced). `request(auth)` makes the
+ * S3Request once the user is known. Answers 204 (or success_action_status 200 / 201 with a
+ * PostResponse document, or a 303 to success_action_redirect).
+ */
+export async function postObject(req: IncomingMessage, bucket: string, lookup: UserLookup, request: (auth: AuthResult) => S3Request): Promise<S3Request> {
+  const form = await readForm(req, boundaryOf(req.headers['content-type'] ?? ''));
+  const f = form.fields;
+  const auth = await verifySignature(f, lookup);
+  const r = request(auth);
+  r.op = 'PostObject';
+  const range = checkPolicy(f.get('policy')!, f, bucket, Date.now());
+  const keyField = f.get('key');
+  if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
+  const key = keyField.replace(/\$\{filename\}/g, form.filename);
+  if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
+  checkKey(key);
+  r.key = key;
+  const acl = f.get('acl');
+  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
+  const sc = f.get('x-amz-storage-class');
+  if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
+  const properties: Record<string, string> = {};
+  let metaBytes = 0;
+  for (const [k, v] of f) {
+    if (k.startsWith('x-amz-meta-')) { properties[k] = v; metaBytes += k.length - 11 + Buffer.byteLength(v); }
+    else if ((STORED_HEADERS as readonly string[]).includes(k)) properties[k] = v;
+  }
+  if (metaBytes > MAX_META_BYTES) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
+  const tagging = f.get('tagging');
+  if (tagging !== undefined) {
+    let x;
+    try { x = parseXml(tagging); } catch { throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'); }
+    properties[PROP.tagging] = encodeTags(tagsOfXml(x, 10));
+  }
+  const mime = f.get('content-type') ?? 'binary/octet-stream';
+  properties[PROP.contentType] = mime;
+  Object.assign(properties, await nullProps(r, bucket));
+
+  const check = new SizeCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES));
+  const pump = (async () => {
+    try {
+      for await (const b of form.file) {
+        if (check.destroyed) return;
+        if (!check.write(b)) await new Promise((res) => { check.once('drain', res); check.once('close', res); });
+      }
+      check.end();
+    } catch (e) { check.destroy(e as Error); }
+  })();
+  let content: ContentInfo;
+  try {
+    content = await r.storage.objectPut(bucket, key, check, { mime, properties });
+  } catch (e) {
+    check.destroy();
+    const own = (check as unknown as { errored?: unknown }).errored;
+    if (own instanceof S3Error) throw own;
+    if (isNotFound(e) && (e as OioError).code === 'CONTAINER_NOT_FOUND') throw new S3Error('NoSuchBucket', 'The specified bucket does not exist');
+    throw e;
+  } finally {
+    await pump;
+  }
+  await form.file.rest();
+  const etag = etagOf(content);
+  const headers: Record<string, string> = { etag, ...(await settleVersion(r, bucket, content)) };
+  const host = req.headers.host ?? 'localhost';
+  const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  headers.location = location;
+  const redirect = f.get('success_action_redirect') ?? f.get('redirect');
+  if (redirect !== undefined && /^https?:\/\//i.test(redirect)) {
+    const q = `bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}&etag=${encodeURIComponent(etag)}`;
+    r.res.writeHead(303, { ...headers, location: `${redirect}${redirect.includes('?') ? '&' : '?'}${q}`, 'content-length': 0 });
+    r.res.end();
+    return r;
+  }
+  const status = f.get('success_action_status');
+  if (status === '201') {
+    const body = Buffer.from(doc('PostResponse', txt('Location', location), txt('Bucket', bucket), txt('Key', key), txt('ETag', etag)));
+    r.res.writeHead(201, { ...headers, 'content-type': 'application/xml', 'content-length': body.length });
+    r.res.end(body);
+  } else {
+    r.res.writeHead(status === '200' ? 200 : 204, { ...headers, 'content-length': 0 });
+    r.res.end();
+  }
+  return r;
+}
