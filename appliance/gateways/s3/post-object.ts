@@ -40,7 +40,7 @@ interface Form {
   file: AsyncIterable<Buffer> & { rest(): Promise<void> };
 }
 
-function boundaryOf(contentType: string): string {
+export function boundaryOf(contentType: string): string {
   const m = /boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
   if (!m) throw malformed('no boundary');
   return (m[1] ?? m[2])!;
@@ -51,7 +51,7 @@ function boundaryOf(contentType: string): string {
  * file's bytes that stops at the next boundary (the fields after the file are ignored, as
  * S3 does).
  */
-async function readForm(req: IncomingMessage, boundary: string): Promise<Form> {
+export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Promise<Form> {
   const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const delim = Buffer.from(`\r\n--${boundary}`);
   // A leading CRLF lets the first boundary be found like the others.
