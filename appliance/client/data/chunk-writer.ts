@@ -165,6 +165,6 @@ function quorumError(uploads: RawxUpload[], failures: Map<RawxUpload, OioError>,
   const msg = `${uploads.length - failures.size} of ${uploads.length} replicas stored, quorum ${quorum} not reached (${detail})`;
   if (real) return new OioError(real.code, msg, { cause: real, details: { failures: detail } });
   // The replicas out of reach (timeout, refused): a caller may place the data elsewhere.
-  const unreachable = [...failures.entries()].filter(([, e]) => SOFT_CODES.has(e.code)).map(([u]) => u.url);
+  const unreachable = unreachableUrls([...failures.entries()].map(([u, e]) => ({ url: u.url, code: e.code })));
   return new UnavailableError('UNAVAILABLE', msg, { details: { failures: detail, unreachable } });
 }

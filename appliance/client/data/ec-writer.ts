@@ -16,7 +16,7 @@ import { ChunkPutMeta, InvalidArgumentError, OioError, toOioError, UnavailableEr
 import type { ChunkInfo } from '../../common/model';
 import { codecFor, CELL_TRAILER_BYTES, type EcParams } from '../ec';
 import { rawxDelete, rawxPutOpen, type RawxUpload } from '../remote';
-import { isUnreachableCode, type ReplicaFailure } from './chunk-writer';
+import { isUnreachableCode, unreachableUrls, type ReplicaFailure } from './chunk-writer';
 
 export interface WriteEcOptions {
   /** fragments that must be stored (k..k+m) */
@@ -168,5 +168,7 @@ function quorumError(frags: Fragment[], quorum: number): OioError {
   const detail = failed.map((f) => `fragment ${f.index} ${f.url}: ${f.error!.code}`).join(', ');
   const msg = `${frags.length - failed.length} of ${frags.length} fragments stored, quorum ${quorum} not reached (${detail})`;
   if (real) return new OioError(real.code, msg, { cause: real, details: { failures: detail } });
-  return new UnavailableError('UNAVAILABLE', msg, { details: { failures: detail } });
+  // The fragments' rawx out of reach (timeout, refused): a caller may place the data elsewhere.
+  const unreachable = unreachableUrls(failed.map((f) => ({ url: f.url, code: f.error!.code })));
+  return new UnavailableError('UNAVAILABLE', msg, { details: { failures: detail, unreachable } });
 }

@@ -12,9 +12,11 @@ import {
   errorFromResponse, InvalidArgumentError, OioError, readAll, REQ_ID_HEADER, toOioError,
 } from '../../common';
 
-/** Default idle timeout of a rawx call (socket inactivity), ms. */
-export /** A rawx silent this long is taken as dead (a paused node accepts connections but never answers). */
-const RAWX_TIMEOUT_MS = 10_000;
+/**
+ * Default idle timeout of a rawx call (socket inactivity), ms: a rawx silent this long is
+ * taken as dead (a paused node accepts connections but never answers).
+ */
+export const RAWX_TIMEOUT_MS = 10_000;
 
 export interface RawxCallOptions {
   reqId?: string;

@@ -272,6 +272,29 @@ describe('ec: rawx processes killed', function () {
     }
   });
 
+  it('puts of a buffer go on when rawx hang (SIGSTOP): a missed EC quorum is sent again elsewhere', async function () {
+    this.timeout(180_000);
+    const oio = node.client();
+    await lockScores(oio, 9);
+    await oio.containerCreate('hang', { policy: 'EC42' });
+    const stopped = [1, 4, 7];
+    const stoppedPorts = new Set(stopped.map((i) => RAWX_PORT + i));
+    for (const i of stopped) rawx[i]!.proc.kill('SIGSTOP');
+    try {
+      // 6 of the 9 rawx per put, quorum 5: a put placed on two stopped rawx misses it.
+      const stored = new Map<string, Buffer>();
+      for (let i = 0; i < 6; i++) {
+        const data = randomBytes(CHUNK + 1000 * i);
+        const put = await oio.objectPut('hang', `o${i}`, data);
+        assert.ok(put.chunks.filter((c) => stoppedPorts.has(Number(new URL(c.url).port))).length === 0, `o${i} has no fragment on a hung rawx`);
+        stored.set(`o${i}`, data);
+      }
+      for (const [name, data] of stored) assert.ok((await readAll((await oio.objectGet('hang', name)).stream)).equals(data), name);
+    } finally {
+      for (const i of stopped) rawx[i]!.proc.kill('SIGCONT');
+    }
+  });
+
   it('writes through rawx deaths down to the K+1 quorum, reads with m down, fails naming fragments with m+1', async () => {
     const oio = node.client();
     await lockScores(oio, 9);
