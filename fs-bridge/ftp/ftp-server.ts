@@ -95,6 +95,56 @@ interface PassiveThis {
 const bareIp = (a: string | undefined) => (a ?? '').replace(/^::ffff:/, '');
 
 /**
+ * TLS 1.2 on data connections: a TLS 1.3 server sends its session tickets after the
+ * handshake, an uploading client (lftp) never reads them, and its close then resets the
+ * connection (RST), which drops the end of the upload still unread on this side.
+ */
+function dataSecureContext(tls: import('node:tls').SecureContextOptions): import('node:tls').SecureContext {
+  return tlsModule.createSecureContext({ ...tls, maxVersion: 'TLSv1.2' });
+}
+
+interface ActiveThis {
+  connection: { secure?: boolean; commandSocket: import('node:net').Socket };
+  server: { options: { tls: import('node:tls').SecureContextOptions }; emit(ev: string, data: unknown): void } | undefined;
+  dataSocket: (import('node:net').Socket & { connected?: boolean }) | null;
+}
+
+/**
+ * Active mode (PORT/EPRT) of a secure session: ftp-srv 4.6.3 wraps the connection it makes in
+ * TLS with the command channel's options, so TLS 1.3, and lftp uploads were cut short as on
+ * passive connections. The same connection, with the data connections' TLS 1.2.
+ */
+function patchActiveTls(): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const Active = require(require.resolve('ftp-srv/src/connector/active')) as { prototype: { setupConnection(this: ActiveThis, host: string, port: number, family?: number): Promise<unknown> }; patched?: boolean };
+  if (Active.patched) return;
+  Active.patched = true;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { SocketError } = require(require.resolve('ftp-srv/src/errors')) as { SocketError: new (msg: string, code: number) => Error };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const Bluebird = require(require.resolve('bluebird', { paths: [require.resolve('ftp-srv')] })) as { resolve<T>(v: T | Promise<T>): Promise<T> };
+  const setup = Active.prototype.setupConnection;
+  Active.prototype.setupConnection = function (this: ActiveThis, host: string, port: number, family = 4) {
+    if (!this.connection.secure) return setup.call(this, host, port, family);
+    return Bluebird.resolve((async () => {
+      this.dataSocket?.destroy();
+      if (bareIp(this.connection.commandSocket.remoteAddress) !== bareIp(host)) throw new SocketError('The given address is not yours', 500);
+      const onError = (err: Error) => this.server?.emit('client-error', { connection: this.connection, context: 'dataSocket', error: err });
+      const raw = new net.Socket() as import('node:net').Socket & { connected?: boolean };
+      raw.on('error', onError);
+      this.dataSocket = raw;
+      raw.connect({ host, port, family }, () => {
+        raw.pause();
+        const socket = new tlsModule.TLSSocket(raw, { isServer: true, secureContext: dataSecureContext(this.server!.options.tls) }) as import('node:net').Socket & { connected?: boolean };
+        socket.on('error', onError);
+        socket.connected = true;
+        this.dataSocket = socket;
+      });
+    })());
+  };
+}
+
+/**
  * ftp-srv 4.6.3 serves passive TLS data connections from a tls.Server whose handler runs
  * after the handshake, and sends its 150 reply only then; it also pauses them before the
  * handshake. lftp handshakes on a data connection only after that 150 (curl at once), so
@@ -117,10 +167,7 @@ function patchPassiveTls(): void {
     return Bluebird.resolve((async () => {
       const port = await server.getNextPasvPort();
       this.dataSocket = null;
-      // TLS 1.2 on data connections: a TLS 1.3 server sends its session tickets after the
-      // handshake, an uploading client (lftp) never reads them, and its close then resets the
-      // connection (RST), which drops the end of the upload still unread on this side.
-      const secureContext = tlsModule.createSecureContext({ ...server.options.tls, maxVersion: 'TLSv1.2' });
+      const secureContext = dataSecureContext(server.options.tls);
       let idle: NodeJS.Timeout | undefined;
       const dataServer = net.createServer((raw) => {
         if (bareIp(this.connection.commandSocket.remoteAddress) !== bareIp(raw.remoteAddress)) {
@@ -202,6 +249,7 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerH
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { FtpSrv } = require('ftp-srv') as { FtpSrv: new (o: Record<string, unknown>) => FtpSrvLike };
   patchPassiveTls();
+  patchActiveTls();
   patchAuthTls();
   const tls = opts.tlsDir ? await ensureCertificate(opts.tlsDir, opts.host) : false;
   const server = new FtpSrv({

@@ -115,4 +115,17 @@ describe('fs-bridge FTP service with lftp', function () {
     assert.equal((await node.client('ftpacct').objectHead('share', 'tls-tree/sub/large.bin')).size, 3 * 1024 * 1024 + 17);
     await run('diff', ['-r', tree, path.join(work, 'tls-back')]);
   });
+
+  it('lftp in active mode (PORT) over explicit TLS: upload, list and download', async function () {
+    const data = Buffer.alloc(2 * 1024 * 1024 + 5).map((_, i) => (i * 7) & 0xff);
+    fs.writeFileSync(path.join(work, 'active.bin'), data);
+    await node.client('ftpacct').containerCreate('share').catch(() => undefined);
+    const { stdout } = await run('lftp', ['-u', 'AKIDFTP,s3cr3t', '-e', [
+      'set net:max-retries 1', 'set net:timeout 20', 'set ftp:passive-mode off', 'set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no',
+      'put active.bin -o /share/active.bin', 'cls -l /share/active.bin', 'get /share/active.bin -o active-back.bin', 'quit',
+    ].join('; '), url], { cwd: work, maxBuffer: 32 * 1024 * 1024 });
+    assert.match(stdout, /active\.bin/);
+    assert.equal((await node.client('ftpacct').objectHead('share', 'active.bin')).size, data.length);
+    assert.ok(fs.readFileSync(path.join(work, 'active-back.bin')).equals(data));
+  });
 });
