@@ -1,14 +1,14 @@
 /**
  * @module gateways/s3/checksum
- * The additional checksums of S3 (`x-amz-checksum-crc32|crc32c|sha1|sha256`), computed
- * incrementally and given in base64 as S3 does. CRC32 uses zlib's; CRC32C (Castagnoli) has
- * its own table here.
+ * The additional checksums of S3 (`x-amz-checksum-crc32|crc32c|crc64nvme|sha1|sha256`),
+ * computed incrementally and given in base64 as S3 does. CRC32 uses zlib's; CRC32C
+ * (Castagnoli) and CRC64/NVME have their own tables here.
  */
 import { createHash, Hash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { S3Error } from './errors';
 
-export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'sha1', 'sha256'] as const;
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
 export type ChecksumAlgorithm = typeof CHECKSUM_ALGORITHMS[number];
 
 const CRC32C_TABLE = (() => {
@@ -28,6 +28,38 @@ export function crc32c(data: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
+/** CRC-64/NVME (reflected polynomial 0x9A6C9329AC4BC9B5), as 32-bit halves: [hi, lo] per byte. */
+const CRC64_TABLE = (() => {
+  const hi = new Uint32Array(256);
+  const lo = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let h = 0;
+    let l = n;
+    for (let k = 0; k < 8; k++) {
+      const bit = l & 1;
+      l = ((l >>> 1) | ((h & 1) << 31)) >>> 0;
+      h >>>= 1;
+      if (bit) { h = (h ^ 0x9a6c9329) >>> 0; l = (l ^ 0xac4bc9b5) >>> 0; }
+    }
+    hi[n] = h;
+    lo[n] = l;
+  }
+  return { hi, lo };
+})();
+
+/** CRC-64/NVME of `data` continuing from `crc` ([hi, lo] of the previous result; [0, 0] to start). */
+export function crc64nvme(data: Uint8Array, crc: [number, number] = [0, 0]): [number, number] {
+  let h = ~crc[0] >>> 0;
+  let l = ~crc[1] >>> 0;
+  const { hi, lo } = CRC64_TABLE;
+  for (let i = 0; i < data.length; i++) {
+    const idx = (l ^ data[i]!) & 0xff;
+    l = (((l >>> 8) | ((h & 0xff) << 24)) ^ lo[idx]!) >>> 0;
+    h = ((h >>> 8) ^ hi[idx]!) >>> 0;
+  }
+  return [~h >>> 0, ~l >>> 0];
+}
+
 /** An incremental checksum; `digest()` gives base64 as in the x-amz-checksum-* headers. */
 export interface Checksummer { update(b: Buffer): void; digest(): string }
 
@@ -37,6 +69,10 @@ export function checksummer(algo: ChecksumAlgorithm): Checksummer {
   switch (algo) {
     case 'crc32': { let c = 0; return { update: (b) => { c = zlib.crc32(b, c); }, digest: () => u32(c) }; }
     case 'crc32c': { let c = 0; return { update: (b) => { c = crc32c(b, c); }, digest: () => u32(c) }; }
+    case 'crc64nvme': {
+      let c: [number, number] = [0, 0];
+      return { update: (b) => { c = crc64nvme(b, c); }, digest: () => { const out = Buffer.alloc(8); out.writeUInt32BE(c[0], 0); out.writeUInt32BE(c[1], 4); return out.toString('base64'); } };
+    }
     default: { const h: Hash = createHash(algo); return { update: (b) => { h.update(b); }, digest: () => h.digest('base64') }; }
   }
 }

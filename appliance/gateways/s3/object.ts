@@ -384,7 +384,7 @@ export async function copyObject(r: S3Request): Promise<void> {
 
 /** GET /bucket/key?tagging */
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
-const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
+const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', crc64nvme: 'ChecksumCRC64NVME', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
 
 /**
  * GET /bucket/key?attributes — GetObjectAttributes: the attributes named by

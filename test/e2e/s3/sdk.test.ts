@@ -206,6 +206,16 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal(one.StorageClass, 'STANDARD');
     assert.equal(one.Checksum?.ChecksumSHA256, createHash('sha256').update(data).digest('base64'));
     assert.equal(one.ObjectParts, undefined);
+    // CRC-64/NVME, computed by the SDK, verified and kept by the gateway.
+    const crcData = randomBytes(70_000);
+    const put64 = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'crc64', Body: crcData, ChecksumAlgorithm: 'CRC64NVME' }));
+    assert.ok(put64.ChecksumCRC64NVME);
+    const head64 = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'crc64', ChecksumMode: 'ENABLED' }));
+    assert.equal(head64.ChecksumCRC64NVME, put64.ChecksumCRC64NVME);
+    const attrs64 = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'crc64', ObjectAttributes: ['Checksum'] }));
+    assert.equal(attrs64.Checksum?.ChecksumCRC64NVME, put64.ChecksumCRC64NVME);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'crc64-bad', Body: crcData, ChecksumCRC64NVME: 'AAAAAAAAAAA=' })), 'BadDigest', 400);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'crc64-bad' })), 'NotFound', 404);
     assert.ok(one.LastModified instanceof Date);
     // Only what was asked for.
     const sizeOnly = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'one', ObjectAttributes: ['ObjectSize'] }));

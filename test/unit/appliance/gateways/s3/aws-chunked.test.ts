@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { AuthResult, deriveSigningKey } from '../../../../../appliance/gateways/s3/auth';
 import { S3Body, BodyOptions } from '../../../../../appliance/gateways/s3/aws-chunked';
-import { crc32c } from '../../../../../appliance/gateways/s3/checksum';
+import { checksummer, crc32c, crc64nvme } from '../../../../../appliance/gateways/s3/checksum';
 import { S3Error } from '../../../../../appliance/gateways/s3/errors';
 
 const SIGNED: BodyOptions['auth'] = {
@@ -91,5 +91,12 @@ describe('s3/aws-chunked: streamed bodies', () => {
   it('computes CRC32C (Castagnoli) as the iSCSI check value', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
     assert.equal(crc32c(Buffer.from('56789'), crc32c(Buffer.from('1234'))), 0xe3069283);
+    // CRC-64/NVME check value, whole and in pieces, and as the header's base64.
+    assert.deepEqual(crc64nvme(Buffer.from('123456789')), [0xae8b1486, 0x0a799888]);
+    assert.deepEqual(crc64nvme(Buffer.from('56789'), crc64nvme(Buffer.from('1234'))), [0xae8b1486, 0x0a799888]);
+    const sum = checksummer('crc64nvme');
+    sum.update(Buffer.from('123'));
+    sum.update(Buffer.from('456789'));
+    assert.equal(sum.digest(), Buffer.from('ae8b14860a799888', 'hex').toString('base64'));
   });
 });
