@@ -5,3 +5,4 @@ export { createBridgeFs, type BridgeFsOptions, type LocalBridgeFs } from './brid
 export { InodeTable, type Loc } from './inode-table';
 export * from './path-map';
 export { withRetry } from './retry';
+export { BridgePaths, normalizePath } from './bridge-paths';

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { OioError } from '../../appliance/common';
-import { ROOT_INO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
+import { BridgePaths, normalizePath, ROOT_INO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
 
 /** What ftp-srv's LIST/STAT/MDTM/SIZE read from a file entry (fs.Stats-like). */
 export interface FtpStat {
@@ -38,33 +38,20 @@ export class BridgeFileSystem {
   /** the last error thrown, for the reply code table (ftp-srv answers 550 by itself) */
   lastError: unknown;
 
-  constructor(readonly connection: unknown, private readonly b: BridgeFs) {}
+  private readonly paths: BridgePaths;
+
+  constructor(readonly connection: unknown, private readonly b: BridgeFs) { this.paths = new BridgePaths(b); }
 
   get root(): string { return '/'; }
 
   /** Absolute, normalized client path (never above '/'). */
   private abs(p = '.'): string {
-    const joined = path.posix.isAbsolute(p) ? p : path.posix.join(this.cwd, p);
-    const n = path.posix.normalize(joined.replace(/\\/g, '/'));
-    return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+    return normalizePath((path.posix.isAbsolute(p) ? p : path.posix.join(this.cwd, p)).replace(/\\/g, '/'));
   }
 
-  private async resolve(abs: string): Promise<Attr> {
-    let a = await this.b.getattr(ROOT_INO);
-    for (const part of abs.split('/')) {
-      if (part === '') continue;
-      a = await this.b.lookup(a.ino, part);
-    }
-    return a;
-  }
+  private resolve(abs: string): Promise<Attr> { return this.paths.resolve(abs); }
 
-  private async parentOf(abs: string): Promise<{ parent: Ino; name: string }> {
-    if (abs === '/') throw new OioError('NOT_ALLOWED', 'the root cannot be changed');
-    const dir = path.posix.dirname(abs);
-    const p = await this.resolve(dir);
-    if (p.type !== 'dir') throw new OioError('BAD_REQUEST', 'not a directory');
-    return { parent: p.ino, name: path.posix.basename(abs) };
-  }
+  private parentOf(abs: string): Promise<{ parent: Ino; name: string }> { return this.paths.parentOf(abs); }
 
   private async track<T>(fn: () => Promise<T>): Promise<T> {
     try { return await fn(); } catch (e) { this.lastError = e; throw e; }

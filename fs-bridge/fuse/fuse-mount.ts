@@ -8,7 +8,7 @@
  * mount see spooled bytes at once. Kernel caching: attributes and entries for `cacheSeconds`,
  * auto_cache (page cache kept while size and mtime do not change), big_writes.
  */
-import { ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
+import { BridgePaths, ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
 import { forceUnmount, newFuse, prepareNative, type Cb, type FuseHandle, type FuseOps } from './native';
 
 export interface FuseMountOptions {
@@ -48,11 +48,6 @@ function toStat(a: Attr): Record<string, unknown> {
   };
 }
 
-function splitParent(p: string): { dir: string; name: string } {
-  const i = p.lastIndexOf('/');
-  return { dir: i <= 0 ? '/' : p.slice(0, i), name: p.slice(i + 1) };
-}
-
 /** Mounts a bridge; resolves once the kernel sees the mount. */
 export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
   const b = opts.bridge;
@@ -61,18 +56,9 @@ export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
   const pending = new Set<Promise<unknown>>();
   const releases = new ReleaseQueue(b, opts.releaseDelayMs ?? 30, opts.releaseConcurrency ?? 8, (ino, p, e) => opts.onError?.('release', p, e));
 
-  async function resolve(p: string): Promise<Ino> {
-    let ino = ROOT_INO;
-    for (const part of p.split('/')) {
-      if (part === '') continue;
-      ino = (await b.lookup(ino, part)).ino;
-    }
-    return ino;
-  }
-  async function parentOf(p: string): Promise<{ parent: Ino; name: string }> {
-    const { dir, name } = splitParent(p);
-    return { parent: await resolve(dir), name };
-  }
+  const paths = new BridgePaths(b);
+  const resolve = async (p: string): Promise<Ino> => (p === '/' ? ROOT_INO : (await paths.resolve(p)).ino);
+  const parentOf = (p: string): Promise<{ parent: Ino; name: string }> => paths.parentOf(p);
 
   /** Runs an async handler and answers libfuse: 0/value, or -errno. */
   function run<T>(op: string, p: string, cb: Cb, fn: () => Promise<T>, reply: (v: T) => unknown[] = () => []): void {

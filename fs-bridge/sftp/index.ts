@@ -3,5 +3,5 @@ export { createFileFront, type FileFront, type FileFrontOptions, type FileSessio
 export { serveSftp, wireAttrsOf, setAttrOf, type SftpSessionOptions, type SftpCounters } from './sftp-session';
 export { runScp, parseScpArgs, type ScpChannel, type ScpOptions } from './scp';
 export { SFTP_STATUS_OF_CODE, sftpStatusOf } from './status';
-export { normalizePath, longName, BridgePaths } from './bridge-paths';
+export { longName } from './long-name';
 export { SftpStatus, OPEN_FLAG, asSftpWire, sendExitStatus, type SftpWire, type WireAttrs, type WireName } from './wire';

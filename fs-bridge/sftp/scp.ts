@@ -10,8 +10,7 @@
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgumentError, OioError, toOioError, type Logger } from '../../appliance/common';
-import type { BridgeFs, Ino } from '../core';
-import { BridgePaths, normalizePath } from './bridge-paths';
+import { BridgePaths, normalizePath, type BridgeFs, type Ino } from '../core';
 import { sftpStatusOf } from './status';
 
 /** The exec channel (ssh2's server channel): reads the client's bytes, writes ours. */

@@ -9,8 +9,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import { InvalidArgumentError, OioError, toOioError, type Logger } from '../../appliance/common';
-import { stModeOf, type Attr, type BridgeFs, type Ino, type SetAttr } from '../core';
-import { BridgePaths, longName, normalizePath } from './bridge-paths';
+import { BridgePaths, normalizePath, stModeOf, type Attr, type BridgeFs, type Ino, type SetAttr } from '../core';
+import { longName } from './long-name';
 import { sftpStatusOf } from './status';
 import { OPEN_FLAG, SftpStatus, asSftpWire, sendExitStatus, type SftpWire, type WireAttrs, type WireName } from './wire';
 

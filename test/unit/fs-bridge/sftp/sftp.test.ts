@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, OioError, type ErrorCode } from '../../../../appliance/common';
-import { ROOT_INO, type Attr, type BridgeFs } from '../../../../fs-bridge/core';
+import { ROOT_INO, normalizePath, type Attr, type BridgeFs } from '../../../../fs-bridge/core';
 import {
-  OPEN_FLAG, SFTP_STATUS_OF_CODE, SftpStatus, longName, normalizePath, parseScpArgs, serveSftp, setAttrOf, sftpStatusOf, wireAttrsOf,
+  OPEN_FLAG, SFTP_STATUS_OF_CODE, SftpStatus, longName, parseScpArgs, serveSftp, setAttrOf, sftpStatusOf, wireAttrsOf,
 } from '../../../../fs-bridge/sftp';
 import { MemoryBridgeFs } from '../nfs/memory-bridge-fs';
 

@@ -1,12 +1,12 @@
 /**
- * @module fs-bridge/sftp/bridge-paths
- * Client paths onto the bridge's inodes for SFTP and scp: POSIX normalization against the
- * root (`..` and absolute paths stop at '/'; the home directory is '/', the account's list
- * of containers), component-by-component lookups, and the long `ls -l` line of an entry.
+ * @module fs-bridge/core/bridge-paths
+ * Client paths onto the bridge's inodes, for the path-based front ends (FUSE, FTP, SFTP and
+ * scp): POSIX normalization against the root (`..` and absolute paths stop at '/'),
+ * component-by-component lookups, parent folders, symbolic links followed.
  */
 import path from 'node:path';
 import { InvalidArgumentError, OioError, isNotFound } from '../../appliance/common';
-import { ROOT_INO, type Attr, type BridgeFs, type Ino } from '../core';
+import { ROOT_INO, type Attr, type BridgeFs, type Ino } from './types';
 
 /** Absolute, normalized path of a client path (relative ones start at '/'). */
 export function normalizePath(p: string): string {
@@ -21,13 +21,13 @@ export class BridgePaths {
 
   /** Attributes of an absolute path (symbolic links in the path are not followed). */
   async resolve(abs: string): Promise<Attr> {
-    let a = await this.fs.getattr(ROOT_INO);
+    let a: Attr | undefined;
     for (const part of abs.split('/')) {
       if (part === '') continue;
-      if (a.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
-      a = await this.fs.lookup(a.ino, part);
+      if (a && a.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
+      a = await this.fs.lookup(a?.ino ?? ROOT_INO, part);
     }
-    return a;
+    return a ?? this.fs.getattr(ROOT_INO);
   }
 
   /** Like resolve, undefined when the path does not exist. */
@@ -55,19 +55,4 @@ export class BridgePaths {
     }
     return { abs: cur, attr: a };
   }
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `ls -l`-style line (what OpenSSH's sftp-server sends as longname). */
-export function longName(a: Attr, name: string, nowMs = Date.now()): string {
-  const bits = a.mode & 0o777;
-  let perms = a.type === 'dir' ? 'd' : a.type === 'symlink' ? 'l' : '-';
-  for (let i = 8; i >= 0; i--) perms += bits & (1 << i) ? 'rwxrwxrwx'[8 - i] : '-';
-  const d = new Date(a.mtimeMs);
-  const recent = Math.abs(nowMs - a.mtimeMs) < 182 * 86_400_000;
-  const when = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${recent
-    ? `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
-    : String(d.getUTCFullYear()).padStart(5)}`;
-  return `${perms} ${String(a.nlink).padStart(4)} ${String(a.uid).padEnd(8)} ${String(a.gid).padEnd(8)} ${String(a.size).padStart(8)} ${when} ${name}`;
 }
