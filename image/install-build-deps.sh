@@ -25,6 +25,7 @@ NEED=(
   "mkfs.xfs xfsprogs"
   "wipefs util-linux"
   "smbclient smbclient"
+  "cc gcc"
 )
 if [ "$ARCH" = arm64 ]; then
   NEED+=("qemu-aarch64-static qemu-user-static" "update-binfmts binfmt-support" "qemu-system-aarch64 qemu-system-arm" "arch-test arch-test")

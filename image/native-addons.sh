@@ -27,6 +27,10 @@ for m in better-sqlite3 @ronomon/reed-solomon fuse-native napi-macros node-gyp-b
 done
 rm -rf "$B/build/node_modules/better-sqlite3/build" "$B/build/node_modules/fuse-native/prebuilds" "$B/build/node_modules/fuse-native/build"
 rm -f "$B/build/node_modules/@ronomon/reed-solomon/binding.node"
+# fuse-native's utimens fixes (fs-bridge/fuse/native.ts: C_FIXES), applied to the source built here
+[ -f "$REPO/dist/fs-bridge/fuse/native.js" ] || (cd "$REPO" && npx tsc -p tsconfig.json)
+node -e "const fs = require('fs'); const f = process.argv[2]; const fixed = require(process.argv[1]).fixedFuseNativeSource(fs.readFileSync(f, 'utf8')); if (fixed) fs.writeFileSync(f, fixed)" \
+  "$REPO/dist/fs-bridge/fuse/native.js" "$B/build/node_modules/fuse-native/fuse-native.c"
 # fuse-native against the system libfuse2 instead of its bundled x86-64 copy
 cat > "$B/build/node_modules/fuse-native/binding.gyp" <<'GYP'
 { "targets": [{ "target_name": "fuse",
@@ -44,4 +48,6 @@ rm -rf "$OUTDIR"; mkdir -p "$OUTDIR/better-sqlite3/build/Release" "$OUTDIR/@rono
 cp "$B/build/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$OUTDIR/better-sqlite3/build/Release/"
 cp "$B/build/node_modules/@ronomon/reed-solomon/build/Release/binding.node" "$OUTDIR/@ronomon/reed-solomon/binding.node"
 cp "$B/build/node_modules/fuse-native/build/Release/fuse.node" "$OUTDIR/fuse-native/prebuilds/linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)/node.napi.node"
+# the corrected source goes along, so that the runtime sees the prebuild is already fixed
+cp "$B/build/node_modules/fuse-native/fuse-native.c" "$OUTDIR/fuse-native/fuse-native.c"
 echo "native-addons: $OUTDIR"; find "$OUTDIR" -name '*.node'

@@ -15,8 +15,13 @@ for d in appliance agents fs-bridge; do cp -a "$REPO/dist/$d" "$A/dist/"; done
 # production modules only, dereferencing the shared node_modules symlink
 node "$HERE/prod-modules.js" "$REPO" > "$STAGE/modules.txt"
 (cd "$REPO" && while read -r m; do mkdir -p "$A/$(dirname "$m")"; [ -e "$A/$m" ] || cp -aL "$m" "$A/$m"; done < "$STAGE/modules.txt")
-# native addons for another architecture (arm64): image/native-addons.sh built them
-if [ -n "${OIO_NATIVE_ADDONS_DIR:-}" ]; then cp -a "$OIO_NATIVE_ADDONS_DIR/." "$A/node_modules/"; fi
+# native addons for another architecture (arm64): image/native-addons.sh built them, fuse-native
+# with the utimens fixes of fs-bridge/fuse/native.ts; for this host's architecture, the fixed
+# fuse-native is built here into <app>/native (the appliance has no compiler)
+if [ -n "${OIO_NATIVE_ADDONS_DIR:-}" ]; then cp -a "$OIO_NATIVE_ADDONS_DIR/." "$A/node_modules/"
+else
+  (cd "$REPO" && node -e "require('./dist/fs-bridge/fuse/native.js').prepareNative(process.argv[1]).then((w) => { if (w) { console.error('stage-app: ' + w); process.exit(1); } })" "$A/native")
+fi
 # build leftovers: sqlite sources, object files, other platforms' prebuilds, tests, docs
 rm -rf "$A/node_modules/better-sqlite3/deps" "$A/node_modules/better-sqlite3/src" \
        "$A/node_modules/better-sqlite3/build/Release/obj" "$A/node_modules/better-sqlite3/build/Release/obj.target" \

@@ -9,7 +9,7 @@
  * auto_cache (page cache kept while size and mtime do not change), big_writes.
  */
 import { BridgePaths, ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
-import { forceUnmount, newFuse, prepareNative, type Cb, type FuseHandle, type FuseOps } from './native';
+import { forceUnmount, newFuse, prepareNative, UTIME_OMIT_MS, type Cb, type FuseHandle, type FuseOps } from './native';
 
 export interface FuseMountOptions {
   bridge: BridgeFs;
@@ -148,7 +148,10 @@ export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
       if (gid !== UNCHANGED && gid !== -1) ch.gid = gid;
       await b.setattr(await resolve(p), ch);
     }),
-    utimens: (p, atime, mtime, cb) => run('utimens', p, cb, async () => { await b.setattr(await resolve(p), { atimeMs: atime, mtimeMs: mtime }); }),
+    utimens: (p, atime, mtime, cb) => run('utimens', p, cb, async () => {
+      // One time alone (touch -a / touch -m): the other arrives as UTIME_OMIT_MS.
+      await b.setattr(await resolve(p), { atimeMs: atime >= UTIME_OMIT_MS ? undefined : atime, mtimeMs: mtime >= UTIME_OMIT_MS ? undefined : mtime });
+    }),
     readlink: (p, cb) => run('readlink', p, cb, async () => b.readlink(await resolve(p)), (t) => [t]),
     symlink: (target, p, cb) => run('symlink', p, cb, async () => { const { parent, name } = await parentOf(p); await b.symlink(parent, name, target); }),
     link: (_src, _dest, cb) => cb(-ERRNO.EPERM),

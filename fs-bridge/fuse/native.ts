@@ -76,24 +76,66 @@ interface FuseClass {
 let loaded: FuseClass | undefined;
 let fixedBinding: string | undefined;
 
+/** A time `utimens` receives for UTIME_OMIT (the other time is set alone): leave it as is. */
+export const UTIME_OMIT_MS = 2 ** 53;
+
 /**
- * fuse-native 2.2.6 passes the access time twice to `utimens` (fuse-native.c: the second
- * FUSE_UINT64_TO_INTS_ARGV reads l->atime), so no mtime set through FUSE survives (rsync,
- * cp -a, tar lose modification times). Until a fixed release is installed, the addon is
- * rebuilt once from its own source with that line corrected (gcc, async, cached under
- * `cacheDir`) and loaded in place of the prebuilt one. Resolves with a warning when it
- * cannot (no compiler): mounts then work, with that one defect.
+ * The corrections made to fuse-native 2.2.6's C source:
+ * - it passes the access time twice to `utimens` (the second FUSE_UINT64_TO_INTS_ARGV reads
+ *   l->atime), so no mtime set through FUSE survives (rsync, cp -a, tar);
+ * - libfuse 2.9 calls `utimens` only when both times are set unless the file system says it
+ *   understands UTIME_OMIT / UTIME_NOW (flag_utime_omit_ok): `touch -m` and `touch -a` were
+ *   answered 0 and changed nothing. The flag is set; UTIME_NOW becomes the current time and
+ *   UTIME_OMIT becomes UTIME_OMIT_MS.
+ */
+const C_FIXES: Array<[string, string]> = [
+  ['FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
+  ['FUSE_METHOD_VOID(utimens,', `static uint64_t utime_arg (const struct timespec* ts) {
+  if (ts->tv_nsec == UTIME_OMIT) return 9007199254740992ULL;
+  if (ts->tv_nsec == UTIME_NOW) { struct timespec now; clock_gettime(CLOCK_REALTIME, &now); return timespec_to_uint64(&now); }
+  return timespec_to_uint64(ts);
+}
+
+FUSE_METHOD_VOID(utimens,`],
+  ['l->atime = timespec_to_uint64(&tv[0]);\n  l->mtime = timespec_to_uint64(&tv[1]);', 'l->atime = utime_arg(&tv[0]);\n  l->mtime = utime_arg(&tv[1]);'],
+  ['if (implemented[op_utimens]) ops.utimens = fuse_native_utimens;', 'if (implemented[op_utimens]) { ops.utimens = fuse_native_utimens; ops.flag_utime_omit_ok = 1; }'],
+];
+
+/**
+ * fuse-native's C source with C_FIXES applied; undefined when none applies (a fixed release,
+ * or a source already corrected, as the image's addon builder leaves it). Throws when only
+ * some apply (another release: the fixes would be wrong).
+ */
+export function fixedFuseNativeSource(src: string): string | undefined {
+  const missing = C_FIXES.filter(([from]) => !src.includes(from));
+  if (missing.length === C_FIXES.length) return undefined;
+  if (missing.length > 0) throw new Error(`fuse-native's source is not the one the utimens fixes are for (${missing.length} of ${C_FIXES.length} not found)`);
+  return C_FIXES.reduce((text, [from, to]) => text.replace(from, to), src);
+}
+
+/** Where a release ships the corrected addon built at staging time (image/stage-app.sh): `<app>/native`. */
+const SHIPPED_DIR = path.resolve(__dirname, '..', '..', '..', 'native');
+
+/**
+ * Until a fixed release is installed, the addon is rebuilt once from its own source with
+ * C_FIXES applied (gcc, async, cached under `cacheDir`; a build shipped in SHIPPED_DIR is
+ * used first, as on the appliance, which has no compiler) and loaded in place of the
+ * prebuilt one. Resolves with a warning when it cannot (no compiler): mounts then work, with
+ * those defects.
  */
 export async function prepareNative(cacheDir = path.join(os.homedir(), '.cache', 'oio')): Promise<string | undefined> {
   if (loaded) return fixedBinding ? undefined : 'fuse-native already loaded';
   let fnDir: string;
   try { fnDir = path.dirname(require.resolve('fuse-native/package.json')); } catch (e) { return `fuse-native not found: ${(e as Error).message}`; }
   const src = await fs.promises.readFile(path.join(fnDir, 'fuse-native.c'), 'utf8').catch(() => undefined);
-  const BAD = 'FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)';
-  if (!src || !src.includes(BAD)) return undefined;
-  const fixed = src.replace(BAD, 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)');
+  if (!src) return undefined;
+  let fixed: string | undefined;
+  try { fixed = fixedFuseNativeSource(src); } catch (e) { return `${(e as Error).message}: modification times may be lost`; }
+  if (fixed === undefined) return undefined;
   const id = createHash('sha1').update(fixed).update(process.versions.napi ?? '').update(process.arch).digest('hex').slice(0, 12);
-  const out = path.join(cacheDir, `fuse-native-${id}.node`);
+  const name = `fuse-native-${id}.node`;
+  const shipped = path.join(SHIPPED_DIR, name);
+  const out = fs.existsSync(shipped) ? shipped : path.join(cacheDir, name);
   if (!fs.existsSync(out)) {
     try {
       const shared = require(require.resolve('fuse-shared-library', { paths: [fnDir] })) as { include: string; lib: string };
@@ -113,7 +155,7 @@ export async function prepareNative(cacheDir = path.join(os.homedir(), '.cache',
       await fs.promises.rename(tmp, out);
       await fs.promises.rm(work, { recursive: true, force: true });
     } catch (e) {
-      return `cannot rebuild fuse-native with the utimens fix (modification times set through FUSE are lost): ${(e as Error).message}`;
+      return `cannot rebuild fuse-native with the utimens fixes (modification times set through FUSE are lost): ${(e as Error).message}`;
     }
   }
   // fuse-native loads its addon with node-gyp-build(__dirname): answer that call with ours.

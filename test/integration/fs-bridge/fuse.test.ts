@@ -94,6 +94,24 @@ describe('fs-bridge FUSE mount with real programs', function () {
     assert.equal(fs.readFileSync(path.join(mnt, 'a/from-s3.txt'), 'utf8'), 'via the client');
   });
 
+  it('sets one time alone (touch -m, touch -a) as well as both, on files and folders', async function () {
+    if (!hasTool('touch', this)) return;
+    const f = path.join(mnt, 'times.txt');
+    fs.writeFileSync(f, 'tick');
+    fs.mkdirSync(path.join(mnt, 'times-dir'));
+    await sh(`touch -d '2020-01-02 03:04:05Z' ${f}`);
+    await sh(`touch -m -d '2021-06-07 08:09:10Z' ${f}`);
+    await sh(`touch -a -d '2019-01-02 03:04:05Z' ${f}`);
+    await sh(`touch -m -d '2018-01-01 00:00:00Z' ${mnt}/times-dir`);
+    // Past the kernel's attribute cache (1 s): what the bridge keeps.
+    await new Promise((r) => setTimeout(r, 1300));
+    const st = fs.statSync(f);
+    assert.equal(st.mtime.toISOString(), '2021-06-07T08:09:10.000Z');
+    assert.equal(st.atime.toISOString(), '2019-01-02T03:04:05.000Z');
+    assert.equal(fs.statSync(path.join(mnt, 'times-dir')).mtime.toISOString(), '2018-01-01T00:00:00.000Z');
+    await waitFor('mtime stored with the object', async () => (await s.objectHead('vol', 'times.txt').catch(() => undefined))?.properties['fs.mtime'] === String(Date.parse('2021-06-07T08:09:10Z')));
+  });
+
   it('tar x of 2,000 files, then diff -r', async function () {
     if (!hasTool('tar', this) || !hasTool('diff', this)) return;
     const src = path.join(work, 'tree');
