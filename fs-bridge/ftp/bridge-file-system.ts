@@ -186,6 +186,11 @@ export class BridgeFileSystem {
     return this.track(async () => { await this.b.setattr((await this.resolve(this.abs(p))).ino, { mode: mode & 0o7777 }); });
   }
 
+  /** Sets the modification time (MFMT, SITE UTIME). */
+  utimes(p: string, mtimeMs: number): Promise<void> {
+    return this.track(async () => { await this.b.setattr((await this.resolve(this.abs(p))).ino, { mtimeMs }); });
+  }
+
   getUniqueName(): string {
     return `ftp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   }

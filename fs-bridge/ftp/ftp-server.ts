@@ -244,6 +244,73 @@ function patchAuthTls(): void {
   };
 }
 
+interface TimeThis {
+  fs?: { utimes?(p: string, mtimeMs: number): Promise<void> };
+  reply(code: number, ...msg: string[]): Promise<unknown>;
+}
+
+/** `YYYYMMDDHHMMSS[.sss]` (UTC) in ms, or undefined. */
+export function parseFtpTime(s: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3}))?$/.exec(s);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const t = Date.UTC(y, mo - 1, d, h, mi, se, Number((m[7] ?? '0').padEnd(3, '0')));
+  const back = new Date(t);
+  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && h < 24 && mi < 60 && se < 61 ? t : undefined;
+}
+
+/**
+ * Modification times, which ftp-srv 4.6.3 cannot set: MFMT (draft-somers-ftp-mfxx, in FEAT,
+ * which lftp's mirror uses to keep the source's times) and SITE UTIME (the two forms other
+ * clients send). Without them every upload carried its upload time, so a second
+ * `mirror -R` sent every file again.
+ */
+function registerTimeCommands(): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const registry = require(require.resolve('ftp-srv/src/commands/registry')) as Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const site = require(require.resolve('ftp-srv/src/commands/registration/site/registry')) as Record<string, unknown>;
+  if (registry.MFMT) return;
+  const set = async (self: TimeThis, time: string, file: string, ok: () => Promise<unknown>): Promise<unknown> => {
+    const ms = parseFtpTime(time);
+    if (ms === undefined || !file) return self.reply(501, 'Syntax: MFMT YYYYMMDDHHMMSS path');
+    if (!self.fs?.utimes) return self.reply(502, 'Not supported by file system');
+    try {
+      await self.fs.utimes(file, ms);
+    } catch (e) {
+      return self.reply(550, (e as Error).message);
+    }
+    return ok();
+  };
+  registry.MFMT = {
+    directive: 'MFMT',
+    handler(this: TimeThis, { command }: { command: { arg: string | null } }) {
+      const arg = command.arg ?? '';
+      const i = arg.indexOf(' ');
+      const time = i < 0 ? arg : arg.slice(0, i);
+      const file = i < 0 ? '' : arg.slice(i + 1);
+      return set(this, time, file, () => this.reply(213, `Modify=${time}; ${file}`));
+    },
+    syntax: '{{cmd}} <YYYYMMDDHHMMSS> <path>',
+    description: 'Sets the last-modified time of a file',
+    flags: { feat: 'MFMT' },
+  };
+  site.UTIME = {
+    directive: 'UTIME',
+    handler(this: TimeThis, { command }: { command: { arg: string | null } }) {
+      const parts = (command.arg ?? '').split(' ');
+      // SITE UTIME <time> <path> | SITE UTIME <path> <atime> <mtime> <ctime> UTC
+      if (parts.length >= 5 && parts[parts.length - 1] === 'UTC') {
+        const file = parts.slice(0, parts.length - 4).join(' ');
+        return set(this, parts[parts.length - 3]!, file, () => this.reply(200, 'UTIME OK'));
+      }
+      return set(this, parts[0] ?? '', parts.slice(1).join(' '), () => this.reply(200, 'UTIME OK'));
+    },
+    syntax: '{{cmd}} <YYYYMMDDHHMMSS> <path>',
+    description: 'Sets the last-modified time of a file',
+  };
+}
+
 /** Starts the FTP server. */
 export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerHandle> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -251,6 +318,7 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerH
   patchPassiveTls();
   patchActiveTls();
   patchAuthTls();
+  registerTimeCommands();
   const tls = opts.tlsDir ? await ensureCertificate(opts.tlsDir, opts.host) : false;
   const server = new FtpSrv({
     url: `ftp://${opts.host}:${opts.port}`,

@@ -67,6 +67,13 @@ describe('fs-bridge FTP service with lftp', function () {
     assert.ok((await node.client('ftpacct').objectList('share', { prefix: 'tree/', limit: 1000 })).objects.length >= 300);
     await lftp('mirror --parallel=4 /share/tree back');
     await run('diff', ['-r', src, path.join(work, 'back')]);
+    // Modification times came along (MFMT): kept on the objects, and a second mirror -R has
+    // nothing to send.
+    const local = fs.statSync(path.join(src, 'd1', 'f1.dat'));
+    const stored = (await node.client('ftpacct').objectHead('share', 'tree/d1/f1.dat')).properties['fs.mtime'];
+    assert.equal(Math.floor(Number(stored) / 1000), Math.floor(local.mtimeMs / 1000));
+    const again = await lftp('mirror -R -v --parallel=4 src /share/tree');
+    assert.doesNotMatch(again, /Transferring file/, again);
   });
 
   it('APPE and REST work; errors become FTP replies', async () => {
