@@ -132,7 +132,9 @@ export async function prepareNative(cacheDir = path.join(os.homedir(), '.cache',
   let fixed: string | undefined;
   try { fixed = fixedFuseNativeSource(src); } catch (e) { return `${(e as Error).message}: modification times may be lost`; }
   if (fixed === undefined) return undefined;
-  const id = createHash('sha1').update(fixed).update(process.versions.napi ?? '').update(process.arch).digest('hex').slice(0, 12);
+  // N-API is ABI-stable: the source and the architecture name the build (a release's shipped
+  // build, made with the build host's Node, serves the appliance's).
+  const id = createHash('sha1').update(fixed).update(process.arch).digest('hex').slice(0, 12);
   const name = `fuse-native-${id}.node`;
   const shipped = path.join(SHIPPED_DIR, name);
   const out = fs.existsSync(shipped) ? shipped : path.join(cacheDir, name);
