@@ -18,6 +18,7 @@ import { Meta1Service } from '../services/meta1';
 import { Meta2Service } from '../services/meta2';
 import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
+import { RdirService } from '../services/rdir';
 import { ProxyService } from '../services/proxy';
 import { AdminSshService, type AdminSshContext } from '../gateways/admin-ssh';
 import { FtpService } from './ftp-service';
@@ -49,10 +50,39 @@ export function rawxVolumes(config: Config): string[] {
   return Array.from({ length: config['rawx.count'] }, (_, i) => path.resolve(config.data_dir, 'volumes', `rawx-${i}`));
 }
 
+/**
+ * Folder (under DATA/rdir) of the rdir base of each volume: the volume folder's name (a disk
+ * label on the image, rawx-N otherwise), with `-INDEX` added when two volumes share a name.
+ */
+export function rdirDirNames(volumes: string[]): string[] {
+  const names = volumes.map((v) => path.basename(v));
+  return names.map((n, i) => (names.indexOf(n) !== names.lastIndexOf(n) ? `${n}-${i}` : n));
+}
+
+/** The volume indexes `oio node up` serves in its process (node.volume_indexes; empty: all). */
+export function inProcessVolumeIndexes(config: Config): number[] {
+  const volumes = rawxVolumes(config);
+  const listed = config['node.volume_indexes'];
+  if (listed.length === 0) return volumes.map((_, i) => i);
+  return listed.map((s) => {
+    const i = Number(s);
+    if (!Number.isInteger(i) || i < 0) throw new OioError('BAD_REQUEST', `node.volume_indexes: "${s}" is not a volume index`);
+    return i;
+  }).filter((i) => i < volumes.length);
+}
+
+/** The index of a volume folder among the node's volumes; BAD_REQUEST naming them when absent. */
+export function volumeIndexOf(config: Config, volume: string): number {
+  const volumes = rawxVolumes(config);
+  const i = volumes.indexOf(path.resolve(volume));
+  if (i < 0) throw new OioError('BAD_REQUEST', `volume ${volume} is not one of this node's volumes (${volumes.join(', ') || 'none'}: rawx.volumes / OIO_RAWX_VOLUMES)`);
+  return i;
+}
+
 export interface StartOptions {
   /** service types to run in this process (default: config node.services) */
   services?: string[];
-  /** with rawx: which volume indexes (default all) */
+  /** with rawx / rdir: which volume indexes (default node.volume_indexes, else all) */
   rawxIndexes?: number[];
 }
 
@@ -80,11 +110,12 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   };
   let membership: Membership | undefined;
   const local: LocalService[] = [];
-  const startOne = async (svc: Service, sub: string, volume?: string): Promise<void> => {
+  // `name` (default `sub`) names a per-volume service at the conscience: id IP:name, loc LOC.name.
+  const startOne = async (svc: Service, sub: string, volume?: string, name = sub): Promise<void> => {
     await svc.start(ctxFor(svc, sub));
     started.push(svc);
     if (svc.type !== 'conscience') {
-      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${sub}` : svc.addr, loc: `${loc}.${sub}`, volume: volume ?? dataDir, check: ['admin-ssh', 'nfs', 'ftp'].includes(svc.type) ? 'tcp' : 'http', checkPath: STATUS_PATH });
+      local.push({ type: svc.type, addr: svc.addr, id: volume ? `${ip}:${name}` : svc.addr, loc: `${loc}.${name}`, volume: volume ?? dataDir, check: ['admin-ssh', 'nfs', 'ftp'].includes(svc.type) ? 'tcp' : 'http', checkPath: STATUS_PATH });
     }
     log.info('service started', { svc: svc.type, addr: svc.addr });
   };
@@ -126,12 +157,27 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await startOne(new Meta2Service({ host: ip, port: config['meta2.port'], resolveAccount }), 'meta2');
     }
     const volumes = rawxVolumes(config);
-    const rawxIndexes = wanted.has('rawx') ? opts.rawxIndexes ?? volumes.map((_, i) => i) : [];
+    const volumeIndexes = opts.rawxIndexes ?? inProcessVolumeIndexes(config);
+    for (const i of volumeIndexes) {
+      if (volumes[i] === undefined) throw new OioError('BAD_REQUEST', `volume index ${i}: only ${volumes.length} volumes configured`);
+    }
+    // One rdir per volume, beside it (DATA/rdir/<volume name>): it outlives the loss of the
+    // volume it describes. Each rawx feeds the rdir of its volume when the node runs rdir.
+    const rdirIndexes = wanted.has('rdir') ? volumeIndexes : [];
+    const rdirDirs = rdirDirNames(volumes);
+    const rdirAddrs = new Map<number, string>();
+    for (const i of rdirIndexes) {
+      const rdir = new RdirService({ host: ip, port: config['rdir.port'] + i, volume: volumes[i]!, id: `${ip}:rdir-${i}` });
+      await startOne(rdir, path.join('rdir', rdirDirs[i]!), volumes[i], `rdir-${i}`);
+      rdirAddrs.set(i, rdir.addr);
+    }
+    const feedsRdir = config['node.services'].includes('rdir') || wanted.has('rdir');
+    const rawxIndexes = wanted.has('rawx') ? volumeIndexes : [];
     for (const i of rawxIndexes) {
-      const vol = volumes[i];
-      if (vol === undefined) throw new OioError('BAD_REQUEST', `rawx index ${i}: only ${volumes.length} volumes configured`);
+      const vol = volumes[i]!;
       fs.mkdirSync(vol, { recursive: true });
-      await startOne(new RawxService({ host: ip, port: config['rawx.port'] + i, volume: vol, fsync: config['rawx.fsync'] }), `rawx-${i}`, vol);
+      const rdir = feedsRdir ? rdirAddrs.get(i) ?? `${ip}:${config['rdir.port'] + i}` : undefined;
+      await startOne(new RawxService({ host: ip, port: config['rawx.port'] + i, volume: vol, fsync: config['rawx.fsync'], rdir }), `rawx-${i}`, vol);
     }
     const members = membership;
     agent = new Agent({ conscienceAddrs: members ? () => members.consciences() : conscienceAddrs, intervalMs: config['agent.interval'], services: local });
@@ -143,7 +189,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await new Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init(meta1);
     }
     if (wanted.has('proxy')) {
-      await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, abort.signal);
+      await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, rdirIndexes.length, abort.signal);
       await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
@@ -187,13 +233,13 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   return { config, services: started, proxyAddr: proxy?.addr ?? `${ip}:${config['proxy.port']}`, conscienceAddrs, stop };
 }
 
-/** Waits until the bulletin shows the directory services and `rawxCount` rawx with a score. */
-async function waitReady(conscience: ConscienceClient, rawxCount: number, signal: AbortSignal): Promise<void> {
+/** Waits until the bulletin shows the directory services, `rawxCount` rawx and `rdirCount` rdir with a score. */
+async function waitReady(conscience: ConscienceClient, rawxCount: number, rdirCount: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const list = await conscience.conscienceList().catch(() => []);
     const ok = (t: string, n = 1) => list.filter((s) => s.type === t && s.score > 0).length >= n;
-    if (ok('meta0') && ok('meta1') && ok('meta2') && ok('account') && ok('rawx', rawxCount)) return;
+    if (ok('meta0') && ok('meta1') && ok('meta2') && ok('account') && ok('rawx', rawxCount) && ok('rdir', rdirCount)) return;
     if (Date.now() > deadline || signal.aborted) throw new OioError('UNAVAILABLE', 'node not ready after 30 s: services missing from the conscience');
     await sleep(100, signal);
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConfigKey, SCHEMA, flagName, isConfigKey, loadConfig, rootLogger, toOioError } from '../common';
 import { parseArgs } from '../cli/args';
 import { helpText, runCli } from '../cli';
-import { startNode } from './node-host';
+import { startNode, volumeIndexOf } from './node-host';
 import { MOUNT_USAGE, UMOUNT_USAGE, mountCommand, umountCommand } from './mount-command';
 
 const NODE_UP_USAGE = 'node up [--data DIR] [--ip IP] [--rawx-count N] [--config FILE] [--<any config key> VALUE]';
@@ -26,7 +26,7 @@ function configOverrides(flags: Record<string, unknown>): Partial<Record<ConfigK
   return out;
 }
 
-const SERVICE_RUN_USAGE = 'service run TYPE [--index N] [same options as node up]';
+const SERVICE_RUN_USAGE = 'service run TYPE [--index N | --volume DIR] [same options as node up]';
 
 /**
  * `oio node up` (every service of node.services) or `oio service run TYPE --index N` (one
@@ -35,11 +35,21 @@ const SERVICE_RUN_USAGE = 'service run TYPE [--index N] [same options as node up
 async function nodeUp(argv: string[], only?: { type: string }): Promise<number> {
   const args = parseArgs(argv, {});
   let rawxIndexes: number[] | undefined;
-  if (typeof args.flags.index === 'string') { rawxIndexes = [Number(args.flags.index)]; delete args.flags.index; }
+  if (typeof args.flags.index === 'string') {
+    const i = Number(args.flags.index);
+    if (!Number.isInteger(i) || i < 0) throw new Error(`--index must be a volume index (0, 1, ...), not "${args.flags.index}"`);
+    rawxIndexes = [i];
+    delete args.flags.index;
+  }
+  // A template unit names its volume by folder (oio-rawx@LABEL: --volume /srv/oio/LABEL).
+  const volume = typeof args.flags.volume === 'string' ? args.flags.volume : undefined;
+  delete args.flags.volume;
+  if (volume !== undefined && rawxIndexes) throw new Error('--index and --volume name the same thing: give one');
   const overrides = configOverrides(args.flags);
   const dataDir = String(overrides.data_dir ?? process.env.OIO_DATA_DIR ?? './.oio-data');
   const file = typeof args.flags.config === 'string' ? args.flags.config : path.join(dataDir, 'oio.json');
   const config = loadConfig({ file, env: process.env, overrides });
+  if (volume !== undefined) rawxIndexes = [volumeIndexOf(config, volume)];
   const log = rootLogger.child({ node: config.ip });
   const node = await startNode(config, log, only ? { services: [only.type], rawxIndexes } : {});
   log.info('node ready', { proxy: node.proxyAddr, conscience: node.conscienceAddrs, data: path.resolve(config.data_dir), services: node.services.map((s) => `${s.type}@${s.addr}`) });

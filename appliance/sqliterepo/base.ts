@@ -50,9 +50,12 @@ export interface BaseOptions {
    * How commits become durable: `group` (default when durable) commits without fsync and
    * `syncDirtyBases()` fsyncs the write-ahead logs of every base written since, once for
    * all of them (services await it before answering, so an acknowledged write is on disk);
-   * `full` fsyncs inside every commit (blocking the event loop); `off` never fsyncs.
+   * `full` fsyncs inside every commit (blocking the event loop); `off` never fsyncs;
+   * `lazy` commits without fsync and never joins the group commit: the WAL is fsynced at
+   * checkpoints only, so a process crash loses nothing and a power loss may lose the last
+   * commits but never corrupts the base (a local queue whose content can be rebuilt).
    */
-  sync?: 'group' | 'full' | 'off';
+  sync?: 'group' | 'full' | 'off' | 'lazy';
 }
 
 // Group commit: bases committed since the last fsync, and generations to know whether a
@@ -113,7 +116,7 @@ export class Base {
   private readonly oplogKeep: number;
   private listeners: OpListener[] = [];
   private seq: number;
-  private readonly syncMode: 'group' | 'full' | 'off';
+  private readonly syncMode: 'group' | 'full' | 'off' | 'lazy';
   private wal: fs.promises.FileHandle | undefined;
   /** service type and base name, for elections and replication (set by the opener) */
   type: string | undefined;

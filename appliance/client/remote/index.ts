@@ -6,3 +6,4 @@ export * from './account';
 export * from './meta2';
 export * from './rawx';
 export * from './proxy';
+export * from './rdir';

@@ -2,3 +2,4 @@
 export { RawxService, RawxServiceOptions } from './service';
 export { ChunkStore, ChunkStoreOptions, RawxStats, PutExpectations, OpenedChunk } from './backend';
 export { parseRange } from './routes';
+export { RdirFeed, RdirFeedOptions, RdirFeedStats, RDIR_QUEUE_FILE } from './rdir-feed';

@@ -10,10 +10,13 @@ import {
   HANDLED, HttpService, InvalidArgumentError, RouteCtx, sendJson,
 } from '../../common';
 import type { ChunkStore } from './backend';
+import type { RdirFeed } from './rdir-feed';
 
 /** What the routes need from the service besides the store. */
 export interface RawxRouteDeps {
   store: ChunkStore;
+  /** the queue feeding this volume's rdir (absent: no rdir) */
+  feed?: RdirFeed;
   info(): { id: string; type: 'rawx'; addr: string; volume: string };
 }
 
@@ -23,7 +26,13 @@ const SMALL_BODY_BYTES = 256 * 1024;
 
 /** Registers every rawx route on `http` (fixed routes first: `/:chunkId` matches any one segment). */
 export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void {
-  const { store } = deps;
+  const { store, feed } = deps;
+  // The chunk is stored (or gone) whatever happens to its rdir row: a queue error is logged
+  // and the answer stays the chunk's (`oio rdir rebuild` restores a missed row).
+  const toRdir = (ctx: RouteCtx, what: string, fn: (f: RdirFeed) => void): void => {
+    if (!feed) return;
+    try { fn(feed); } catch (e) { ctx.log.error('rdir queue write failed', { what, err: e as Error }); }
+  };
 
   /**
    * GET /info → `{ id, type: 'rawx', addr, volume }`.
@@ -36,7 +45,9 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
    * GET /stat → counters `{ puts, gets, heads, deletes, bytesIn, bytesOut, putErrors }`.
    */
   http.route('GET', '/stat', function rawxStat() {
-    return { ...store.stats };
+    if (!feed) return { ...store.stats };
+    const f = feed.stats;
+    return { ...store.stats, rdirQueued: f.queued, rdirSent: f.sent, rdirPending: feed.pending, rdirFailures: f.failures, rdirDropped: f.dropped };
   });
 
   /**
@@ -83,6 +94,7 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
         return h || undefined;
       },
     });
+    toRdir(ctx, 'push', (f) => f.pushed(meta));
     res.writeHead(201, { ...metaHeaders(meta), 'content-length': 0 });
     res.end();
     return HANDLED;
@@ -152,7 +164,15 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
    * DELETE /:chunkId → 204; CHUNK_NOT_FOUND.
    */
   http.route('DELETE', '/:chunkId', async function rawxDelete(ctx: RouteCtx) {
-    await store.delete(ctx.params.chunkId!);
+    const id = ctx.params.chunkId!;
+    try {
+      await store.delete(id);
+    } catch (e) {
+      // Absent here: make sure the rdir forgets it too.
+      if ((e as { code?: string }).code === 'CHUNK_NOT_FOUND') toRdir(ctx, 'delete', (f) => f.deleted(id));
+      throw e;
+    }
+    toRdir(ctx, 'delete', (f) => f.deleted(id));
     return undefined;
   });
 }

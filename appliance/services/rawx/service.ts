@@ -7,6 +7,7 @@ import { HttpService, Logger, rootLogger } from '../../common';
 import type { Service, ServiceContext } from '../../runtime/service';
 import { ChunkStore, RawxStats } from './backend';
 import { registerRawxRoutes } from './routes';
+import { RdirFeed } from './rdir-feed';
 
 /** How one rawx is configured. */
 export interface RawxServiceOptions {
@@ -22,6 +23,8 @@ export interface RawxServiceOptions {
   fsync?: boolean;
   /** logger; default: the context's, else the root logger */
   log?: Logger;
+  /** host:port of this volume's rdir: every chunk PUT/DELETE is queued for it (absent: none) */
+  rdir?: string;
 }
 
 /** One rawx service: chunks of one volume over HTTP (appliance/API.md, rawx section). */
@@ -30,6 +33,8 @@ export class RawxService implements Service {
   readonly store: ChunkStore;
   private http: HttpService | undefined;
   private boundPort = 0;
+  /** the queue feeding the volume's rdir, once started with one */
+  feed: RdirFeed | undefined;
 
   constructor(private readonly opts: RawxServiceOptions) {
     this.store = new ChunkStore({ volume: opts.volume, fsync: opts.fsync });
@@ -58,14 +63,19 @@ export class RawxService implements Service {
     if (this.http) return;
     const log = (this.opts.log ?? ctx?.log ?? rootLogger).child({ svc: 'rawx', id: this.opts.id ?? this.opts.volume });
     await this.store.init();
+    if (this.opts.rdir) {
+      this.feed = new RdirFeed({ volume: this.store.volume, rdir: this.opts.rdir, log: log.child({ component: 'rdir-feed' }) });
+      this.feed.start();
+    }
     const http = new HttpService(log);
     registerRawxRoutes(http, {
       store: this.store,
+      feed: this.feed,
       info: () => ({ id: this.id, type: 'rawx', addr: this.addr, volume: this.store.volume }),
     });
     this.boundPort = await http.listen(this.opts.host, this.opts.port);
     this.http = http;
-    log.info('rawx started', { addr: this.addr, volume: this.store.volume });
+    log.info('rawx started', { addr: this.addr, volume: this.store.volume, rdir: this.opts.rdir ?? null });
   }
 
   /** Stops listening; connections still open are closed after a short grace period. */
@@ -73,5 +83,7 @@ export class RawxService implements Service {
     const http = this.http;
     this.http = undefined;
     if (http) await http.close();
+    await this.feed?.stop();
+    this.feed = undefined;
   }
 }
