@@ -13,6 +13,7 @@ import { configCommands } from './config';
 import { adminCommands } from './admin';
 import { nodeCommands } from './node';
 import { userCommands } from './user';
+import { rdirCommands } from './rdir';
 import { Command, GLOBAL_BOOLEANS, GLOBAL_REPEATABLE, makeContext } from './context';
 import type { CliIO } from './output';
 
@@ -21,7 +22,7 @@ export type { Command } from './context';
 export { GLOBAL_BOOLEANS } from './context';
 export { AdminStore, adminSshDir, parsePublicKey, type AdminKey } from './admin-store';
 
-export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...userCommands, ...configCommands, ...nodeCommands, ...adminCommands];
+export const COMMANDS: Command[] = [...clusterCommands, ...containerCommands, ...objectCommands, ...userCommands, ...configCommands, ...nodeCommands, ...rdirCommands, ...adminCommands];
 
 export function helpText(extra: Array<{ usage: string; summary: string }> = []): string {
   const rows = [...extra, ...COMMANDS].map((c) => `  oio ${c.usage}\n      ${c.summary}`);
