@@ -5,7 +5,7 @@
  * lease (kept alive while the process runs; it expires `ttlSec` after a crash or a pause).
  * The key's create revision is the election epoch (a fencing token, see replication.ts).
  */
-import { Etcd3, Lease } from 'etcd3';
+import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../common';
 import type { Election, MasterInfo } from './replication';
 
@@ -24,9 +24,15 @@ const SAFE_LEASE_FRACTION = 0.75;
 /** Deadline of every unary etcd call: a paused or cut-off member must not hang the caller. */
 export const ETCD_CALL_TIMEOUT_MS = 5000;
 
-/** An etcd client with a dial timeout and a deadline on every unary call. */
+/**
+ * An etcd client with a dial timeout and a deadline on every unary call. The etcd3 package
+ * (and gRPC under it: about 22 MiB resident) is loaded on first use, so a process that never
+ * talks to etcd (a single node, a per-disk rawx or rdir) does not carry it.
+ */
 export function etcdClient(endpoints: string[]): Etcd3 {
-  return new Etcd3({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Etcd3: Client } = require('etcd3') as typeof import('etcd3');
+  return new Client({
     hosts: endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`)),
     dialTimeout: 3000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
