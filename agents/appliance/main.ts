@@ -2,11 +2,15 @@
  * @module agents/appliance/main
  * The appliance's system commands, run by its systemd units:
  * - `first-boot`: applies the seed (hostname, /etc/oio/oio.json, admin SSH key) once;
- * - `disks [--restart-node]`: one disk manager pass (boot, and udev hot-plug: restarts the
- *   node when the volume list changed);
- * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes);
- * - `wait-ready`: waits until every service is up and scored, then prints on the console
- *   how to reach the node (ExecStartPost of oio-node.service: the unit is active only then);
+ * - `disks [--hotplug]`: one disk manager pass (boot, and udev hot-plug), then the per-disk
+ *   units: `oio-rawx@LABEL` and `oio-rdir@LABEL` enabled and started for every served data
+ *   disk, disabled and stopped for a registered disk that is gone, restarted when the volume
+ *   list changed (a volume's index gives its ports); with --hotplug, readiness is reported again;
+ * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes; oio-node serves
+ *   volume 0, the boot disk, in its process);
+ * - `wait-ready`: waits until every service is up and scored (every rawx and rdir, the
+ *   per-disk units' included), then prints on the console how to reach the node
+ *   (ExecStartPost of oio-node.service: the unit is active only then);
  * - `report SECONDS`: prints the node's resident memory on the console every SECONDS;
  * - `s3-tls`: S3 over HTTPS on 443 (certificate made on first start).
  */
@@ -16,7 +20,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, rootLogger, sleep, type Config } from '../../appliance/common';
 import { ObjectStorage } from '../../appliance/client/object-storage';
-import { runDiskManager, readDiskState, run } from '../disk-manager';
+import { runDiskManager, readDiskState, run, type DiskReport } from '../disk-manager';
 import { APPLIANCE_PATHS as P } from './paths';
 import { startS3Tls } from './s3-tls';
 import { configFromSeed, parseCmdline, parseSeedFile, type Seed } from './seed';
@@ -110,10 +114,45 @@ export function nodeVolumes(): string[] {
 
 async function nodeEnv(): Promise<void> {
   const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
-  const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, `OIO_DATA_DIR=${P.dataDir}`];
+  // oio-node serves volume 0 (the boot disk); each data disk has its own units.
+  const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, 'OIO_NODE_VOLUME_INDEXES=0', `OIO_DATA_DIR=${P.dataDir}`];
   lines.push(`OIO_IP=${typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress()}`);
   writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
   log.info('node environment written', { file: P.nodeEnv, env: lines });
+}
+
+/** The template units of one data disk (instance: its label, mounted on /srv/oio/LABEL). */
+export function diskUnits(label: string): string[] {
+  return [`oio-rdir@${label}.service`, `oio-rawx@${label}.service`];
+}
+
+/**
+ * Brings the per-disk units in line with a disk pass: enabled and started for every served
+ * disk, disabled and stopped for the registered disks that are gone. A volume's index in the
+ * list gives its ports and ids: when a disk before others went (`before` is not a prefix of
+ * the new list: a served disk moved), the units of every served disk are restarted with their new index. Never
+ * waits for a start (at boot this runs before the units' own dependencies are up) and never
+ * reloads systemd (the template units are known; the links only matter at the next boot).
+ */
+async function syncDiskUnits(rep: DiskReport, before: string[]): Promise<void> {
+  const served = rep.volumes.map((v) => path.basename(v));
+  const gone = rep.disks.map((d) => d.label).filter((l) => !served.includes(l));
+  const units = served.flatMap(diskUnits);
+  // Indexes are positions in [boot volume, ...data volumes]: compare data positions.
+  const shifted = rep.volumes.some((v, i) => before.includes(v) && before.indexOf(v) !== i);
+  const systemctl = async (args: string[]) => {
+    const r = await run('systemctl', args);
+    if (r.code !== 0) log.warn('systemctl failed', { args, code: r.code, stderr: r.stderr.trim() });
+  };
+  if (gone.length) {
+    await systemctl(['--no-block', 'stop', ...gone.flatMap(diskUnits)]);
+    await systemctl(['disable', '--no-reload', ...gone.flatMap(diskUnits)]);
+  }
+  if (units.length) {
+    await systemctl(['enable', '--no-reload', ...units]);
+    await systemctl(['--no-block', shifted ? 'restart' : 'start', ...units]);
+  }
+  log.info('disk units', { served, gone, restarted: shifted });
 }
 
 function nodeConfig(): Config {
@@ -136,9 +175,21 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
 /** Units whose memory makes the appliance's total: the node, the FUSE mount, TLS, Samba. */
 const APPLIANCE_UNITS = ['oio-node.service', 'oio-fuse.service', 'oio-s3-tls.service', 'smbd.service'];
 
-/** Resident memory of the whole appliance's services (bytes). */
+/** Resident memory of the per-disk units (oio-rawx@*, oio-rdir@*: systemd puts them in one slice per template). */
+export function diskUnitsRssBytes(): number {
+  const systemSlice = path.dirname(path.dirname(P.nodeCgroup));
+  let total = 0;
+  for (const slice of ['system-oio\\x2drawx.slice', 'system-oio\\x2drdir.slice']) {
+    let units: string[] = [];
+    try { units = fs.readdirSync(path.join(systemSlice, slice)).filter((u) => u.endsWith('.service')); } catch { continue; }
+    for (const u of units) total += nodeRssBytes(path.join(systemSlice, slice, u, 'cgroup.procs'));
+  }
+  return total;
+}
+
+/** Resident memory of the whole appliance's services (bytes), the per-disk units included. */
 export function applianceRssBytes(): number {
-  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs')), 0);
+  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs')), 0) + diskUnitsRssBytes();
 }
 
 /** Resident memory (bytes) of every process of the node's unit (node and its etcd). */
@@ -174,6 +225,7 @@ async function waitReady(timeoutS: number): Promise<number> {
     const scored = (t: string) => list.filter((s) => s.type === t && s.score > 0).length;
     for (const t of ['meta0', 'meta1', 'meta2', 'account']) if (scored(t) < 1) missing.push(t);
     if (scored('rawx') < wantRawx) missing.push(`rawx ${scored('rawx')}/${wantRawx}`);
+    if (cfg['node.services'].includes('rdir') && scored('rdir') < wantRawx) missing.push(`rdir ${scored('rdir')}/${wantRawx}`);
     for (const [name, port] of ports) if (!(await tcpOpen(ip, port))) missing.push(name);
     if (missing.length === 0) {
       const up = uptimeS();
@@ -182,7 +234,12 @@ async function waitReady(timeoutS: number): Promise<number> {
       say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>${fs.existsSync('/usr/sbin/smbd') ? `   SMB //${ip}/oio` : ''}`);
       const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
       if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
-      say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx}`);
+      const labels = readDiskState(P.diskState).volumes.map((v) => path.basename(v));
+      if (labels.length) {
+        const states = await Promise.all(labels.flatMap(diskUnits).map(async (u) => `${u}=${(await run('systemctl', ['is-active', u])).stdout.trim() || 'unknown'}`));
+        say(`oio: DISK_UNITS ${states.join(' ')}`);
+      }
+      say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx} rdir=${scored('rdir')}`);
       writeAtomic(P.readyFlag, `${up}\n`);
       return 0;
     }
@@ -200,7 +257,7 @@ async function report(everyS: number): Promise<void> {
   const blame = await run('systemd-analyze', ['blame', '--no-pager']);
   for (const l of blame.stdout.split('\n').slice(0, 8)) if (l.trim()) say(`oio: BOOT blame ${l.trim()}`);
   for (;;) {
-    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)} total_mib=${(applianceRssBytes() / 1048576).toFixed(1)}`);
+    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)} total_mib=${(applianceRssBytes() / 1048576).toFixed(1)} disk_units_mib=${(diskUnitsRssBytes() / 1048576).toFixed(1)}`);
     await sleep(everyS * 1000);
   }
 }
@@ -209,10 +266,14 @@ async function main(argv: string[]): Promise<number> {
   switch (argv[0]) {
     case 'first-boot': await firstBoot(); return 0;
     case 'disks': {
+      const before = readDiskState(P.diskState).volumes;
       const rep = await runDiskManager({ mountRoot: P.mountRoot, stateFile: P.diskState, log: log.child({ component: 'disks' }) });
       log.info('disk pass done', { volumes: rep.volumes, missing: rep.missing, changed: rep.changed });
-      if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx are no longer served`);
-      if (argv.includes('--restart-node') && rep.changed) await run('systemctl', ['--no-block', 'try-restart', 'oio-node.service']);
+      if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx and rdir are no longer served`);
+      await syncDiskUnits(rep, before);
+      // A disk came or went while the node runs: its units start (or stop); the console says
+      // when the node is ready with the new volume list.
+      if ((argv.includes('--hotplug') || argv.includes('--restart-node')) && rep.changed) return waitReady(600);
       return 0;
     }
     case 'node-env': await nodeEnv(); return 0;
@@ -225,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
     case 'wait-ready': return waitReady(Number(argv[1] ?? 300));
     case 'report': await report(Number(argv[1] ?? (fs.existsSync(P.consoleReport) ? fs.readFileSync(P.consoleReport, 'utf8') : 60))); return 0;
     default:
-      process.stderr.write('usage: oio-appliance first-boot | disks [--restart-node] | node-env | wait-ready [SECONDS] | report [SECONDS] | s3-tls [PORT]\n');
+      process.stderr.write('usage: oio-appliance first-boot | disks [--hotplug] | node-env | wait-ready [SECONDS] | report [SECONDS] | s3-tls [PORT]\n');
       return 2;
   }
 }

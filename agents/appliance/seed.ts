@@ -59,7 +59,7 @@ export function configFromSeed(seed: Seed, dataDir: string): Record<string, unkn
   const cfg: Record<string, unknown> = {
     namespace: seed.namespace || 'OPENIO',
     data_dir: dataDir,
-    'node.services': ['conscience', 'meta0', 'meta1', 'account', 'meta2', 'rawx', 'proxy', 's3', 'admin-ssh', 'ftp', 'nfs'],
+    'node.services': ['conscience', 'meta0', 'meta1', 'account', 'meta2', 'rawx', 'rdir', 'proxy', 's3', 'admin-ssh', 'ftp', 'nfs'],
     'admin_ssh.port': 22,
     'ftp.port': 21,
     'nfs.port': 2049,
