@@ -56,6 +56,11 @@ export interface BaseOptions {
    * commits but never corrupts the base (a local queue whose content can be rebuilt).
    */
   sync?: 'group' | 'full' | 'off' | 'lazy';
+  /**
+   * false: writes are not recorded in `_oplog` (a base that is never replicated, such as an
+   * rdir index or a local queue: no per-write JSON encoding and hash); default true
+   */
+  oplog?: boolean;
 }
 
 // Group commit: bases committed since the last fsync, and generations to know whether a
@@ -114,6 +119,7 @@ export class Base {
   readonly db: Database.Database;
   private readonly stmtCache = new Map<string, Database.Statement>();
   private readonly oplogKeep: number;
+  private readonly keepsOplog: boolean;
   private listeners: OpListener[] = [];
   private seq: number;
   private readonly syncMode: 'group' | 'full' | 'off' | 'lazy';
@@ -135,6 +141,7 @@ export class Base {
     this.db.pragma(`synchronous = ${this.syncMode === 'full' ? 'FULL' : this.syncMode === 'off' ? 'OFF' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.oplogKeep = opts.oplogKeep ?? 10_000;
+    this.keepsOplog = opts.oplog !== false;
     this.db.exec(`CREATE TABLE IF NOT EXISTS _oplog (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, ops TEXT NOT NULL, hash TEXT);
                   CREATE TABLE IF NOT EXISTS _admin (k TEXT PRIMARY KEY, v TEXT NOT NULL);`);
     const cols = this.db.prepare(`PRAGMA table_info(_oplog)`).all() as Array<{ name: string }>;
@@ -252,15 +259,17 @@ export class Base {
       all: <T>(sql: string, params: SqlParams = []) => this.prepare(sql).all(params) as T[],
     };
     let op: Operation | undefined;
+    let wrote = false;
     const result = this.db.transaction(() => {
       if (newPeers) tx.run(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('peers', ?)`, [JSON.stringify(newPeers)]);
       const r = fn(tx);
-      if (statements.length > 0) op = this.recordOp(statements, time);
+      wrote = statements.length > 0;
+      if (wrote && this.keepsOplog) op = this.recordOp(statements, time);
       return r;
     })();
     if (newPeers) this.peersCache = newPeers;
+    if (wrote) this.markDirty();
     if (op) {
-      this.markDirty();
       if (ctx) { const list = ctx.ops.get(this) ?? []; list.push(op); ctx.ops.set(this, list); }
       for (const l of this.listeners) l(op);
     }
