@@ -30,7 +30,7 @@ export interface RdirFeedOptions {
   log: Logger;
   /** rows per request; default 500 */
   batch?: number;
-  /** delay before a send, to batch the events of concurrent PUTs; default 20 ms */
+  /** delay before a send, to batch the events of concurrent PUTs (fewer rdir commits and fsyncs); default 100 ms */
   delayMs?: number;
   /** longest wait between two attempts; default 10 s */
   maxBackoffMs?: number;
@@ -52,7 +52,7 @@ export class RdirFeed {
   private lastWarn = 0;
 
   constructor(private readonly opts: RdirFeedOptions) {
-    this.base = Base.open(path.join(opts.volume, RDIR_QUEUE_FILE), MIGRATIONS, { sync: 'lazy', oplogKeep: 100 });
+    this.base = Base.open(path.join(opts.volume, RDIR_QUEUE_FILE), MIGRATIONS, { sync: 'lazy', oplog: false });
     this.client = new RdirClient(opts.rdir, { volume: opts.volume, timeoutMs: 30_000 });
   }
 
@@ -96,7 +96,7 @@ export class RdirFeed {
     this.base.close();
   }
 
-  private kick(delayMs = this.opts.delayMs ?? 20): void {
+  private kick(delayMs = this.opts.delayMs ?? 100): void {
     if (this.stopped || this.timer || this.sending) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -2,8 +2,9 @@
  * @module services/rdir/backend
  * The reverse index of one rawx volume, no HTTP: which chunks the volume holds, each with its
  * reverse links (container, content, position) and what a rebuilder needs (size, hash,
- * mtime, path, version, policy). One SQLite base per volume; every write is one transaction
- * (a batch of pushes or deletes), fsynced before the service answers (group commit).
+ * mtime, path, version, policy). One SQLite base per volume, never replicated (no operation
+ * log); every write is one transaction (a batch of pushes or deletes), fsynced before the
+ * service answers (group commit).
  * Entries are validated whole before anything is written: one bad entry refuses the batch.
  */
 import path from 'node:path';
@@ -100,7 +101,7 @@ export class RdirBackend {
    * recorded in the base (shown by status), so a base moved to another volume is visible.
    */
   static open(dataDir: string, volume: string, opts: { durable?: boolean } = {}): RdirBackend {
-    const base = Base.open(path.join(dataDir, RDIR_BASE_FILE), MIGRATIONS, { oplogKeep: 1000, durable: opts.durable }).identify('rdir', path.basename(volume));
+    const base = Base.open(path.join(dataDir, RDIR_BASE_FILE), MIGRATIONS, { oplog: false, durable: opts.durable }).identify('rdir', path.basename(volume));
     const b = new RdirBackend(base, path.resolve(volume));
     const recorded = base.get<{ v: string }>(`SELECT v FROM _admin WHERE k = 'volume'`)?.v;
     if (recorded !== b.volume) base.write((tx) => tx.run(`INSERT OR REPLACE INTO _admin (k, v) VALUES ('volume', ?)`, [b.volume]));
