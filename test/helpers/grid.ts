@@ -53,8 +53,8 @@ export interface TestNode {
   kill(signal: NodeJS.Signals): Promise<void>;
   /** starts the main process again on the same data */
   restart(): Promise<void>;
-  /** runs one more service in its own process (e.g. a rawx volume: `rawx`, index 1) */
-  runService(type: string, index?: number): Promise<ProcessHandle>;
+  /** runs one more service in its own process (e.g. a rawx volume: `rawx`, index 1, or `{ volume: DIR }` as the image's units) */
+  runService(type: string, index?: number | { volume: string }): Promise<ProcessHandle>;
   logs(): string;
 }
 
@@ -146,8 +146,9 @@ export async function startNode(opts: NodeOptions = {}): Promise<TestNode> {
       running.add(node);
     },
     async runService(type, index) {
-      const f = path.join(dataDir, `${type}${index ?? ''}.log`);
-      const h = await spawnOio(['service', 'run', type, '--config', configFile, ...(index !== undefined ? ['--index', String(index)] : [])], f, ready);
+      const which = typeof index === 'object' ? ['--volume', index.volume] : index !== undefined ? ['--index', String(index)] : [];
+      const f = path.join(dataDir, `${type}${typeof index === 'object' ? path.basename(index.volume) : index ?? ''}.log`);
+      const h = await spawnOio(['service', 'run', type, '--config', configFile, ...which], f, ready);
       extra.push(h);
       return h;
     },

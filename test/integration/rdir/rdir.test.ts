@@ -195,10 +195,12 @@ describe('rdir and rawx as their own processes (`oio service run rdir|rawx`)', f
     // As on the image: the node's process runs the directory and volume 0 (the boot disk);
     // volumes 1 and 2 (data disks) run their rawx and rdir in their own processes.
     node = await startNode({ config: { 'ns.chunk_size': CHUNK, 'rawx.count': 3, 'node.volume_indexes': ['0'] } });
-    for (const i of [1, 2]) {
-      procs[`rdir${i}`] = await node.runService('rdir', i);
-      procs[`rawx${i}`] = await node.runService('rawx', i);
-    }
+    procs.rdir1 = await node.runService('rdir', 1);
+    procs.rawx1 = await node.runService('rawx', 1);
+    // volume 2 named by its folder, as oio-rawx@LABEL / oio-rdir@LABEL do (--volume /srv/oio/LABEL)
+    const vol2 = path.join(node.dataDir, 'volumes', 'rawx-2');
+    procs.rdir2 = await node.runService('rdir', { volume: vol2 });
+    procs.rawx2 = await node.runService('rawx', { volume: vol2 });
   });
   afterEach(function () { dumpLogsOnFailure(this, node); });
   after(async () => { await node?.stop(); });
@@ -215,6 +217,8 @@ describe('rdir and rawx as their own processes (`oio service run rdir|rawx`)', f
     const vols = await volumes(node);
     assert.deepEqual(vols.map((v) => v.rdirId).sort(), [0, 1, 2].map((i) => `${node.ip}:rdir-${i}`));
     assert.deepEqual(vols.map((v) => Number(v.rawx.split(':')[1])).sort(), [6200, 6201, 6202]);
+    assert.deepEqual(vols.map((v) => Number(v.rdir.split(':')[1])).sort(), [6300, 6301, 6302]);
+    for (const v of vols) assert.equal(path.basename(v.volume), `rawx-${v.rdirId.split('rdir-')[1]}`, 'rawx and rdir of the same volume paired');
   });
 
   it('a rawx keeps its rdir events while its rdir is down and delivers them when it is back', async () => {
