@@ -126,33 +126,48 @@ export function diskUnits(label: string): string[] {
   return [`oio-rdir@${label}.service`, `oio-rawx@${label}.service`];
 }
 
+/** What a disk pass means for the per-disk units (pure: tested without systemd). */
+export interface DiskUnitPlan {
+  /** units of served disks: enabled, then started (or restarted when `restart`) */
+  enable: string[];
+  /** units of registered disks that are gone: stopped and disabled */
+  disable: string[];
+  /** a served disk's index moved (a disk before it went): its ports and ids change */
+  restart: boolean;
+}
+
 /**
- * Brings the per-disk units in line with a disk pass: enabled and started for every served
- * disk, disabled and stopped for the registered disks that are gone. A volume's index in the
- * list gives its ports and ids: when a disk before others went (`before` is not a prefix of
- * the new list: a served disk moved), the units of every served disk are restarted with their new index. Never
- * waits for a start (at boot this runs before the units' own dependencies are up) and never
- * reloads systemd (the template units are known; the links only matter at the next boot).
+ * The per-disk units after a disk pass: every served disk's enabled and started, every gone
+ * registered disk's stopped and disabled. A volume's index in [boot volume, ...data volumes]
+ * gives its ports and ids: when a served disk's position moved since `before` (the previous
+ * pass's data volumes), every served disk's units are restarted with their new index.
  */
-async function syncDiskUnits(rep: DiskReport, before: string[]): Promise<void> {
+export function diskUnitPlan(rep: Pick<DiskReport, 'volumes' | 'disks'>, before: string[]): DiskUnitPlan {
   const served = rep.volumes.map((v) => path.basename(v));
   const gone = rep.disks.map((d) => d.label).filter((l) => !served.includes(l));
-  const units = served.flatMap(diskUnits);
-  // Indexes are positions in [boot volume, ...data volumes]: compare data positions.
-  const shifted = rep.volumes.some((v, i) => before.includes(v) && before.indexOf(v) !== i);
+  const restart = rep.volumes.some((v, i) => before.includes(v) && before.indexOf(v) !== i);
+  return { enable: served.flatMap(diskUnits), disable: gone.flatMap(diskUnits), restart };
+}
+
+/**
+ * Applies a disk unit plan. Never waits for a start (at boot this runs before the units' own
+ * dependencies are up) and never reloads systemd (the template units are known; the links
+ * only matter at the next boot).
+ */
+async function syncDiskUnits(plan: DiskUnitPlan): Promise<void> {
   const systemctl = async (args: string[]) => {
     const r = await run('systemctl', args);
     if (r.code !== 0) log.warn('systemctl failed', { args, code: r.code, stderr: r.stderr.trim() });
   };
-  if (gone.length) {
-    await systemctl(['--no-block', 'stop', ...gone.flatMap(diskUnits)]);
-    await systemctl(['disable', '--no-reload', ...gone.flatMap(diskUnits)]);
+  if (plan.disable.length) {
+    await systemctl(['--no-block', 'stop', ...plan.disable]);
+    await systemctl(['disable', '--no-reload', ...plan.disable]);
   }
-  if (units.length) {
-    await systemctl(['enable', '--no-reload', ...units]);
-    await systemctl(['--no-block', shifted ? 'restart' : 'start', ...units]);
+  if (plan.enable.length) {
+    await systemctl(['enable', '--no-reload', ...plan.enable]);
+    await systemctl(['--no-block', plan.restart ? 'restart' : 'start', ...plan.enable]);
   }
-  log.info('disk units', { served, gone, restarted: shifted });
+  log.info('disk units', { ...plan });
 }
 
 function nodeConfig(): Config {
@@ -270,7 +285,7 @@ async function main(argv: string[]): Promise<number> {
       const rep = await runDiskManager({ mountRoot: P.mountRoot, stateFile: P.diskState, log: log.child({ component: 'disks' }) });
       log.info('disk pass done', { volumes: rep.volumes, missing: rep.missing, changed: rep.changed });
       if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx and rdir are no longer served`);
-      await syncDiskUnits(rep, before);
+      await syncDiskUnits(diskUnitPlan(rep, before));
       // A disk came or went while the node runs: its units start (or stop); the console says
       // when the node is ready with the new volume list.
       if ((argv.includes('--hotplug') || argv.includes('--restart-node')) && rep.changed) return waitReady(600);
