@@ -285,10 +285,15 @@ async function main(argv: string[]): Promise<number> {
       const rep = await runDiskManager({ mountRoot: P.mountRoot, stateFile: P.diskState, log: log.child({ component: 'disks' }) });
       log.info('disk pass done', { volumes: rep.volumes, missing: rep.missing, changed: rep.changed });
       if (rep.missing.length) say(`oio: WARNING disks missing: ${rep.missing.join(', ')}: their rawx and rdir are no longer served`);
+      const hotplug = argv.includes('--hotplug') || argv.includes('--restart-node');
+      // While the node runs, the volume list in /run/oio/node.env must be the new one before
+      // readiness is checked against it (the image test caught wait-ready counting the old
+      // list: "ready" with 3 rawx while the 4th disk's units were still starting).
+      if (hotplug && rep.changed) await nodeEnv();
       await syncDiskUnits(diskUnitPlan(rep, before));
       // A disk came or went while the node runs: its units start (or stop); the console says
       // when the node is ready with the new volume list.
-      if ((argv.includes('--hotplug') || argv.includes('--restart-node')) && rep.changed) return waitReady(600);
+      if (hotplug && rep.changed) return waitReady(600);
       return 0;
     }
     case 'node-env': await nodeEnv(); return 0;
