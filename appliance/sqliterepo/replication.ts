@@ -100,7 +100,9 @@ export class Replicator {
     try { await p; } finally { this.electing.delete(name); }
   }
 
-  private async elect(base: Base, peers: string[]): Promise<void> {
+  private async elect(stale: Base, peers: string[]): Promise<void> {
+    // A whole-base copy (catch-up) replaces the base object: always work on the open one.
+    let base = (stale.name !== undefined ? this.opts.openBase(stale.name, false) : undefined) ?? stale;
     if (!peers.includes(this.self)) {
       throw new OioError('NOT_MASTER', `this service is not a replica of base ${base.name}`, { details: { master: peers[0] } });
     }
@@ -109,15 +111,19 @@ export class Replicator {
       throw new OioError('NOT_MASTER', `base ${base.name} is mastered by ${info.master}`, { details: { master: info.master } });
     }
     if (info.epoch < base.epoch) throw new OioError('NOT_MASTER', `base ${base.name}: epoch ${info.epoch} is older than ${base.epoch}`);
-    await this.catchUp(base, peers, info.epoch);
+    base = await this.catchUp(base, peers, info.epoch);
     base.epoch = info.epoch;
     base.masterEpoch = info.epoch;
     this.mastered.add(base);
     this.opts.log.info('master of base', { base: base.name, epoch: info.epoch, seq: base.lastSeq });
   }
 
-  /** Asks a majority of peers where they are, and takes what the most advanced has that we lack. */
-  private async catchUp(base: Base, peers: string[], epoch: number): Promise<void> {
+  /**
+   * Asks a majority of peers where they are, and takes what the most advanced has that we
+   * lack. Resolves with the base as it is open now (a new object after a whole-base copy:
+   * the old one is closed).
+   */
+  private async catchUp(base: Base, peers: string[], epoch: number): Promise<Base> {
     const others = peers.filter((p) => p !== this.self);
     // Every acknowledged write is on a majority: the first majority that answers (self
     // included) holds all of them, so a dead or paused peer is not waited for.
@@ -138,7 +144,7 @@ export class Replicator {
       throw new UnavailableError('UNAVAILABLE', `base ${base.name}: only ${ok.length + 1} of ${peers.length} replicas reachable, no quorum`);
     }
     const best = ok.reduce<{ peer: string; seq: number } | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
-    if (!best || best.seq <= base.lastSeq) return;
+    if (!best || best.seq <= base.lastSeq) return base;
     // Include our last operation so a diverged history is detected.
     const since = Math.max(0, base.lastSeq - 1);
     const got = await callJson<{ ops?: Operation[]; trimmed?: boolean }>(best.peer, '/v1/repl/ops', { query: { type: this.opts.type, name: base.name, since }, timeoutMs: this.timeoutMs });
@@ -149,7 +155,9 @@ export class Replicator {
       this.opts.log.warn('catching up by whole-base copy', { base: base.name, from: best.peer, why: (e as Error).message });
       const res = await request(best.peer, '/v1/repl/dump', { query: { type: this.opts.type, name: base.name }, timeoutMs: 60_000 });
       this.opts.restoreBase(base.name!, await readAll(res));
+      return this.opts.openBase(base.name!, false) ?? base;
     }
+    return base;
   }
 
   /**
