@@ -217,11 +217,17 @@ function notFoundVersion(): never {
 
 /** User metadata and stored standard headers from request headers; MetadataTooLarge. */
 export function metadataFromHeaders(r: S3Request): { mime: string | undefined; properties: Record<string, string> } {
+  const properties = metadataOf(Object.entries(r.req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(',') : v] as [string, string]])));
+  const mime = r.header('content-type');
+  if (mime !== undefined) properties[PROP.contentType] = mime;
+  return { mime, properties };
+}
+
+/** User metadata and stored standard headers among lower-case name/value pairs (headers, form fields); MetadataTooLarge. */
+export function metadataOf(pairs: Iterable<[string, string]>): Record<string, string> {
   const properties: Record<string, string> = {};
   let metaBytes = 0;
-  for (const [k, v] of Object.entries(r.req.headers)) {
-    if (v === undefined) continue;
-    const value = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, value] of pairs) {
     if (k.startsWith('x-amz-meta-')) {
       properties[k] = value;
       metaBytes += k.length - 11 + Buffer.byteLength(value);
@@ -230,10 +236,11 @@ export function metadataFromHeaders(r: S3Request): { mime: string | undefined; p
     }
   }
   if (metaBytes > MAX_META_BYTES) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
-  const mime = r.header('content-type');
-  if (mime !== undefined) properties[PROP.contentType] = mime;
-  return { mime, properties };
+  return properties;
 }
+
+/** Storage classes a PUT may name (all stored alike). */
+export const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING'];
 
 /** Response headers of an object (metadata, standard headers, ETag, dates, version). */
 export function objectHeaders(c: ContentInfo, versioned: boolean): Record<string, string> {

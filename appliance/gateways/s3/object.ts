@@ -11,7 +11,7 @@ import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
 import { algorithmOfHeader, ChecksumAlgorithm } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, STORAGE_CLASSES, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
@@ -146,7 +146,7 @@ export async function putObject(r: S3Request): Promise<void> {
   const tagging = r.header('x-amz-tagging');
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
   const sc = r.header('x-amz-storage-class');
-  if (sc !== undefined && !['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING'].includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
+  if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
   const ifNone = r.header('if-none-match');
   const ifMatch = r.header('if-match');
   Object.assign(meta.properties, await nullProps(r, bucket));

@@ -11,14 +11,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
-import { checkKey, encodeTags, etagOf, MAX_META_BYTES, MAX_PUT_BYTES, PROP, STORED_HEADERS, type S3Request } from './context';
+import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, STORAGE_CLASSES, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { doc, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
-const STORAGE_CLASSES = ['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING'];
 /** Fields a policy need not name. */
 const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file']);
 
@@ -246,13 +245,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   const sc = f.get('x-amz-storage-class');
   if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
-  const properties: Record<string, string> = {};
-  let metaBytes = 0;
-  for (const [k, v] of f) {
-    if (k.startsWith('x-amz-meta-')) { properties[k] = v; metaBytes += k.length - 11 + Buffer.byteLength(v); }
-    else if ((STORED_HEADERS as readonly string[]).includes(k)) properties[k] = v;
-  }
-  if (metaBytes > MAX_META_BYTES) throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.');
+  const properties = metadataOf(f);
   const tagging = f.get('tagging');
   if (tagging !== undefined) {
     let x;
