@@ -24,6 +24,6 @@ require('@ronomon/reed-solomon'); require('fuse-native');
 console.log('provision: node', process.version, 'abi', process.versions.modules, 'native addons load');
 "
 node bin/oio config reference >/dev/null
-systemctl enable oio-firstboot.service oio-disks.service oio-node.service oio-console-report.service oio-s3-tls.service
+systemctl enable oio-firstboot.service oio-disks.service oio-node.service oio-console-report.service
 [ -x /usr/sbin/smbd ] && systemctl enable oio-fuse.service smbd.service
 echo "provision: oio $VERSION installed"

@@ -3,16 +3,18 @@
  * The appliance's system commands, run by its systemd units:
  * - `first-boot`: applies the seed (hostname, /etc/oio/oio.json, admin SSH key) once;
  * - `disks [--hotplug]`: one disk manager pass (boot, and udev hot-plug), then the per-disk
- *   units: `oio-rawx@LABEL` and `oio-rdir@LABEL` enabled and started for every served data
- *   disk, disabled and stopped for a registered disk that is gone, restarted when the volume
- *   list changed (a volume's index gives its ports); with --hotplug, readiness is reported again;
- * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes; oio-node serves
- *   volume 0, the boot disk, in its process);
+ *   unit: `oio-volume@LABEL` (the disk's rawx and rdir in one process) enabled and started for
+ *   every served data disk, disabled and stopped for a registered disk that is gone, restarted
+ *   when the volume list changed (a volume's index gives its ports); with --hotplug, readiness
+ *   is reported again;
+ * - `node-env`: writes /run/oio/node.env (the node's address and rawx volumes, S3 over HTTPS
+ *   on 443; oio-node serves volume 0, the boot disk, in its process);
  * - `wait-ready`: waits until every service is up and scored (every rawx and rdir, the
  *   per-disk units' included), then prints on the console how to reach the node
  *   (ExecStartPost of oio-node.service: the unit is active only then);
  * - `report SECONDS`: prints the node's resident memory on the console every SECONDS;
- * - `s3-tls`: S3 over HTTPS on 443 (certificate made on first start).
+ * - `s3-tls`: a TLS terminator on 443 in front of S3, for a root file system from before
+ *   2026-12-05 whose oio-s3-tls.service runs it (the gateway now serves HTTPS itself).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -116,14 +118,29 @@ async function nodeEnv(): Promise<void> {
   const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
   // oio-node serves volume 0 (the boot disk); each data disk has its own units.
   const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, 'OIO_NODE_VOLUME_INDEXES=0', `OIO_DATA_DIR=${P.dataDir}`];
+  // S3 over HTTPS by the gateway itself, unless an older root file system runs its own
+  // terminator on 443 (oio-s3-tls.service) after an application-only upgrade.
+  if (!fs.existsSync(path.join(P.unitDir, 'oio-s3-tls.service'))) lines.push('OIO_S3_TLS_PORT=443', `OIO_S3_TLS_CERT=${P.s3TlsCert}`, `OIO_S3_TLS_KEY=${P.s3TlsKey}`);
   lines.push(`OIO_IP=${typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress()}`);
   writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
   log.info('node environment written', { file: P.nodeEnv, env: lines });
 }
 
+/**
+ * How the root file system runs a data disk: `volume`, one unit (oio-volume@LABEL) for its
+ * rawx and rdir in one process; `pair`, the two units of a root file system from before
+ * 2026-12-05 (oio-rawx@, oio-rdir@) that an application-only upgrade (oio-upgrade) keeps.
+ */
+export type DiskUnitLayout = 'volume' | 'pair';
+
+export function diskUnitLayout(): DiskUnitLayout {
+  const has = (u: string) => fs.existsSync(path.join(P.unitDir, u));
+  return !has('oio-volume@.service') && has('oio-rawx@.service') ? 'pair' : 'volume';
+}
+
 /** The template units of one data disk (instance: its label, mounted on /srv/oio/LABEL). */
-export function diskUnits(label: string): string[] {
-  return [`oio-rdir@${label}.service`, `oio-rawx@${label}.service`];
+export function diskUnits(label: string, layout: DiskUnitLayout = diskUnitLayout()): string[] {
+  return layout === 'pair' ? [`oio-rdir@${label}.service`, `oio-rawx@${label}.service`] : [`oio-volume@${label}.service`];
 }
 
 /** What a disk pass means for the per-disk units (pure: tested without systemd). */
@@ -142,11 +159,11 @@ export interface DiskUnitPlan {
  * gives its ports and ids: when a served disk's position moved since `before` (the previous
  * pass's data volumes), every served disk's units are restarted with their new index.
  */
-export function diskUnitPlan(rep: Pick<DiskReport, 'volumes' | 'disks'>, before: string[]): DiskUnitPlan {
+export function diskUnitPlan(rep: Pick<DiskReport, 'volumes' | 'disks'>, before: string[], layout: DiskUnitLayout = diskUnitLayout()): DiskUnitPlan {
   const served = rep.volumes.map((v) => path.basename(v));
   const gone = rep.disks.map((d) => d.label).filter((l) => !served.includes(l));
   const restart = rep.volumes.some((v, i) => before.includes(v) && before.indexOf(v) !== i);
-  return { enable: served.flatMap(diskUnits), disable: gone.flatMap(diskUnits), restart };
+  return { enable: served.flatMap((l) => diskUnits(l, layout)), disable: gone.flatMap((l) => diskUnits(l, layout)), restart };
 }
 
 /**
@@ -190,11 +207,11 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
 /** Units whose memory makes the appliance's total: the node, the FUSE mount, TLS, Samba. */
 const APPLIANCE_UNITS = ['oio-node.service', 'oio-fuse.service', 'oio-s3-tls.service', 'smbd.service'];
 
-/** Resident memory of the per-disk units (oio-rawx@*, oio-rdir@*: systemd puts them in one slice per template). */
+/** Resident memory of the per-disk units (oio-volume@*, or oio-rawx@* and oio-rdir@*: systemd puts them in one slice per template). */
 export function diskUnitsRssBytes(): number {
   const systemSlice = path.dirname(path.dirname(P.nodeCgroup));
   let total = 0;
-  for (const slice of ['system-oio\\x2drawx.slice', 'system-oio\\x2drdir.slice']) {
+  for (const slice of ['system-oio\\x2dvolume.slice', 'system-oio\\x2drawx.slice', 'system-oio\\x2drdir.slice']) {
     let units: string[] = [];
     try { units = fs.readdirSync(path.join(systemSlice, slice)).filter((u) => u.endsWith('.service')); } catch { continue; }
     for (const u of units) total += nodeRssBytes(path.join(systemSlice, slice, u, 'cgroup.procs'));
@@ -233,6 +250,7 @@ async function waitReady(timeoutS: number): Promise<number> {
   const ports: Array<[string, number]> = [['s3', cfg['s3.port']], ['admin-ssh', cfg['admin_ssh.port']]];
   if (cfg['node.services'].includes('ftp')) ports.push(['ftp', cfg['ftp.port']]);
   if (cfg['node.services'].includes('nfs')) ports.push(['nfs', cfg['nfs.port']]);
+  if (cfg['s3.tls_port'] > 0) ports.push(['s3-https', cfg['s3.tls_port']]);
   let missing: string[] = [];
   while (Date.now() < deadline) {
     missing = [];
@@ -246,12 +264,12 @@ async function waitReady(timeoutS: number): Promise<number> {
       const up = uptimeS();
       const rss = nodeRssBytes();
       say(`oio: node ready ${up.toFixed(1)} s after boot: namespace ${cfg.namespace}, address ${ip}, ${wantRawx} rawx volumes (${cfg['rawx.volumes'].join(' ')})`);
-      say(`oio:   S3 http://${ip}:${cfg['s3.port']}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>${fs.existsSync('/usr/sbin/smbd') ? `   SMB //${ip}/oio` : ''}`);
+      say(`oio:   S3 http://${ip}:${cfg['s3.port']}${cfg['s3.tls_port'] > 0 ? ` https://${ip}${cfg['s3.tls_port'] === 443 ? '' : `:${cfg['s3.tls_port']}`}` : ''}   console ssh -p ${cfg['admin_ssh.port']} ${cfg['admin_ssh.user']}@${ip}   FTP ftp://${ip}:${cfg['ftp.port']}   NFS nfs://${ip}/<container>${fs.existsSync('/usr/sbin/smbd') ? `   SMB //${ip}/oio` : ''}`);
       const keys = path.join(P.dataDir, 'admin-ssh', 'admin_keys');
       if (!fs.existsSync(keys) || !fs.readFileSync(keys, 'utf8').trim()) say('oio:   no admin key yet: put admin_key=<ssh public key> in oio-seed.conf on the boot partition (or oio.admin_key= on the kernel command line) before the first boot');
       const labels = readDiskState(P.diskState).volumes.map((v) => path.basename(v));
       if (labels.length) {
-        const states = await Promise.all(labels.flatMap(diskUnits).map(async (u) => `${u}=${(await run('systemctl', ['is-active', u])).stdout.trim() || 'unknown'}`));
+        const states = await Promise.all(labels.flatMap((l) => diskUnits(l)).map(async (u) => `${u}=${(await run('systemctl', ['is-active', u])).stdout.trim() || 'unknown'}`));
         say(`oio: DISK_UNITS ${states.join(' ')}`);
       }
       say(`oio: OIO_READY uptime_s=${up.toFixed(1)} rss_mib=${(rss / 1048576).toFixed(1)} rawx=${wantRawx} rdir=${scored('rdir')}`);
@@ -299,7 +317,7 @@ async function main(argv: string[]): Promise<number> {
     case 'node-env': await nodeEnv(); return 0;
     case 's3-tls': {
       const cfg = nodeConfig();
-      await startS3Tls({ host: cfg.ip, port: Number(argv[1] ?? 443), s3Port: cfg['s3.port'], certFile: '/etc/oio/tls/s3.crt', keyFile: '/etc/oio/tls/s3.key', log: log.child({ component: 's3-tls' }) });
+      await startS3Tls({ host: cfg.ip, port: Number(argv[1] ?? 443), s3Port: cfg['s3.port'], certFile: P.s3TlsCert, keyFile: P.s3TlsKey, log: log.child({ component: 's3-tls' }) });
       await new Promise<void>((resolve) => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve); });
       return 0;
     }

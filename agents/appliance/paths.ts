@@ -18,5 +18,10 @@ export const APPLIANCE_PATHS = {
   /** exists once the node was ready since boot: hot-plug passes wait for it (coldplug events) */
   readyFlag: env.OIO_APPLIANCE_READY_FLAG ?? '/run/oio/ready',
   console: env.OIO_APPLIANCE_CONSOLE ?? '/dev/console',
+  /** the appliance's unit files (which per-disk template the root file system has) */
+  unitDir: env.OIO_APPLIANCE_UNIT_DIR ?? '/etc/systemd/system',
+  /** S3 over HTTPS (served by oio-node on 443): certificate made on first start */
+  s3TlsCert: '/etc/oio/tls/s3.crt',
+  s3TlsKey: '/etc/oio/tls/s3.key',
   nodeCgroup: env.OIO_APPLIANCE_NODE_CGROUP ?? '/sys/fs/cgroup/system.slice/oio-node.service/cgroup.procs',
 };

@@ -1,17 +1,15 @@
 /**
  * @module agents/appliance/s3-tls
- * S3 over HTTPS on port 443: a TLS terminator in front of the node's S3 gateway (which speaks
- * plain HTTP on s3.port). Bytes pass through unchanged, so SigV4 signatures (over the Host
- * header the client sent) still verify. The certificate is self-signed, made with openssl on
- * the first start (per machine, never in the image), for the node's address and host name.
+ * S3 over HTTPS on port 443 for a root file system from before 2026-12-05 (its
+ * oio-s3-tls.service runs `oio-appliance s3-tls`; the gateway now serves HTTPS itself, see
+ * s3.tls_port): a TLS terminator in front of the node's S3 gateway (plain HTTP on s3.port).
+ * Bytes pass through unchanged, so SigV4 signatures (over the Host header the client sent)
+ * still verify. The certificate is self-signed, made on the first start (per machine, never in
+ * the image), for the node's address and host name.
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
-import type { Logger } from '../../appliance/common';
-import { runOk } from '../disk-manager';
+import { ensureCertificate, type Logger } from '../../appliance/common';
 
 export interface S3TlsOptions {
   /** address to listen on and of the S3 gateway */
@@ -23,22 +21,10 @@ export interface S3TlsOptions {
   log: Logger;
 }
 
-/** Makes a self-signed certificate for `host` unless one exists. */
-export async function ensureCertificate(certFile: string, keyFile: string, host: string): Promise<void> {
-  if (fs.existsSync(certFile) && fs.existsSync(keyFile)) return;
-  fs.mkdirSync(path.dirname(certFile), { recursive: true, mode: 0o700 });
-  const san = `subjectAltName=${net.isIP(host) ? `IP:${host}` : `DNS:${host}`},DNS:${os.hostname()},DNS:localhost`;
-  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-    '-subj', `/CN=${os.hostname()}`, '-addext', san, '-keyout', `${keyFile}.tmp`, '-out', `${certFile}.tmp`]);
-  fs.chmodSync(`${keyFile}.tmp`, 0o600);
-  fs.renameSync(`${keyFile}.tmp`, keyFile);
-  fs.renameSync(`${certFile}.tmp`, certFile);
-}
-
 /** Serves TLS on host:port, piping each connection to the S3 gateway. */
 export async function startS3Tls(o: S3TlsOptions): Promise<tls.Server> {
-  await ensureCertificate(o.certFile, o.keyFile, o.host);
-  const server = tls.createServer({ cert: fs.readFileSync(o.certFile), key: fs.readFileSync(o.keyFile), minVersion: 'TLSv1.2' }, (client) => {
+  const pair = await ensureCertificate({ certFile: o.certFile, keyFile: o.keyFile }, o.host, 'S3 HTTPS');
+  const server = tls.createServer({ ...pair, minVersion: 'TLSv1.2' }, (client) => {
     const upstream = net.connect({ host: o.host, port: o.s3Port });
     const close = () => { client.destroy(); upstream.destroy(); };
     client.on('error', close);

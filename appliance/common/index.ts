@@ -7,3 +7,4 @@ export * from './units';
 export * from './clock';
 export * from './http';
 export * from './chunk-meta';
+export * from './tls-cert';

@@ -9,28 +9,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Config, Logger, OioError, STATUS_PATH, isNotFound, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
-import { Meta0Client } from '../client/remote/meta0';
-import { replicaSetOf } from '../client/resolver';
 import { Agent, type LocalService } from '../../agents/sampler';
-import { ConscienceService } from '../services/conscience';
-import { Meta0Service } from '../services/meta0';
-import { Meta1Service } from '../services/meta1';
-import { Meta2Service } from '../services/meta2';
-import { AccountService } from '../services/account';
 import { RawxService } from '../services/rawx';
 import { RdirService } from '../services/rdir';
-import { ProxyService } from '../services/proxy';
-import { AdminSshService, type AdminSshContext } from '../gateways/admin-ssh';
-import { FtpService } from './ftp-service';
-import { ObjectStorage } from '../client/object-storage';
-import { createBridgeFs } from '../../fs-bridge/core';
-import { NfsService } from '../../fs-bridge/nfs';
-import { createFileFront } from '../../fs-bridge/sftp';
-import { S3Service } from '../gateways/s3';
+import type { AdminSshContext } from '../gateways/admin-ssh';
+import type { ObjectStorage } from '../client/object-storage';
 import type { Service, ServiceContext } from './service';
-import { EtcdElection } from '../sqliterepo';
-import { EtcdMember } from './etcd-member';
-import { Membership } from './membership';
+import type { EtcdElection } from '../sqliterepo';
+import type { Membership } from './membership';
+// The other services' modules load only when the process runs them: a disk's rawx + rdir
+// process (`oio service run rawx,rdir`) does not carry the directory, gateways and bridges.
 
 export interface RunningNode {
   config: Config;
@@ -79,6 +67,9 @@ export function volumeIndexOf(config: Config, volume: string): number {
   return i;
 }
 
+/** Every service type a node process can run (node.services, `oio service run TYPE`). */
+export const SERVICE_TYPES = ['conscience', 'meta0', 'meta1', 'account', 'meta2', 'rawx', 'rdir', 'proxy', 's3', 'admin-ssh', 'ftp', 'nfs'];
+
 export interface StartOptions {
   /** service types to run in this process (default: config node.services) */
   services?: string[];
@@ -99,13 +90,16 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   // A grid coordinates through etcd (elections of bases, membership); one node needs none.
   const etcdEndpoints = config['etcd.endpoints'];
   const grid = etcdEndpoints.length > 0;
+  // replicated bases elect their master through etcd (meta1, meta2, account)
+  const elects = ['meta1', 'meta2', 'account'].some((t) => wanted.has(t));
+  const sqliterepo: { EtcdElection: typeof EtcdElection } | undefined = grid && elects ? await import('../sqliterepo') : undefined;
   const ctxFor = (svc: Service, sub: string): ServiceContext => {
     const dir = path.join(dataDir, sub);
     fs.mkdirSync(dir, { recursive: true });
     const slog = log.child({ svc: svc.type, id: sub });
     return {
       config, log: slog, signal: abort.signal, dataDir: dir, conscienceAddrs,
-      election: grid ? (self) => new EtcdElection({ self, endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), log: slog.child({ component: 'election' }) }) : undefined,
+      election: sqliterepo ? (self) => new sqliterepo.EtcdElection({ self, endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), log: slog.child({ component: 'election' }) }) : undefined,
     };
   };
   let membership: Membership | undefined;
@@ -134,12 +128,13 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
 
   try {
     if (config['etcd.member'] && wanted.has('conscience')) {
+      const { EtcdMember } = await import('./etcd-member');
       const member = new EtcdMember({ host: ip, clientPort: config['etcd.client_port'], peerPort: config['etcd.peer_port'], initialCluster: config['etcd.initial_cluster'], state: config['etcd.cluster_state'], ns: config.namespace });
       await member.start(ctxFor(member, 'etcd'));
       started.push(member);
     }
     if (grid && wanted.has('conscience')) {
-      membership = new Membership({
+      membership = new (await import('./membership')).Membership({
         endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), refreshMs: config['agent.interval'],
         self: { ip, conscience: `${ip}:${config['conscience.port']}`, time: Date.now() }, log: log.child({ component: 'membership' }),
       });
@@ -147,14 +142,15 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     }
     // In a grid, two registration rounds of every agent before it places anything.
     const warmupMs = grid ? 2 * config['agent.interval'] + 500 : 0;
-    if (wanted.has('conscience')) await startOne(new ConscienceService({ host: ip, port: config['conscience.port'], warmupMs }), 'conscience');
-    if (wanted.has('meta0')) await startOne(new Meta0Service({ host: ip, port: config['meta0.port'] }), 'meta0');
-    if (wanted.has('meta1')) await startOne(new Meta1Service({ host: ip, port: config['meta1.port'] }), 'meta1');
-    if (wanted.has('account')) await startOne(new AccountService({ host: ip, port: config['account.port'] }), 'account');
+    if (wanted.has('conscience')) await startOne(new (await import('../services/conscience')).ConscienceService({ host: ip, port: config['conscience.port'], warmupMs }), 'conscience');
+    if (wanted.has('meta0')) await startOne(new (await import('../services/meta0')).Meta0Service({ host: ip, port: config['meta0.port'] }), 'meta0');
+    if (wanted.has('meta1')) await startOne(new (await import('../services/meta1')).Meta1Service({ host: ip, port: config['meta1.port'] }), 'meta1');
+    if (wanted.has('account')) await startOne(new (await import('../services/account')).AccountService({ host: ip, port: config['account.port'] }), 'account');
     if (wanted.has('meta2')) {
       const conscience = new ConscienceClient(conscienceAddrs);
+      const { replicaSetOf } = await import('../client/resolver');
       const resolveAccount = async () => replicaSetOf(await conscience.conscienceList('account'), config['ns.directory_replicas']);
-      await startOne(new Meta2Service({ host: ip, port: config['meta2.port'], resolveAccount }), 'meta2');
+      await startOne(new (await import('../services/meta2')).Meta2Service({ host: ip, port: config['meta2.port'], resolveAccount }), 'meta2');
     }
     const volumes = rawxVolumes(config);
     const volumeIndexes = opts.rawxIndexes ?? inProcessVolumeIndexes(config);
@@ -186,39 +182,47 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       // A single node: map every prefix onto this node's meta1 (idempotent on restart).
       // A grid maps them once all its first nodes are up: `oio cluster bootstrap`.
       const meta1 = local.filter((s) => s.type === 'meta1').map((s) => s.addr);
-      await new Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init(meta1);
+      await new (await import('../client/remote/meta0')).Meta0Client(local.find((s) => s.type === 'meta0')!.addr).meta0Init(meta1);
     }
     if (wanted.has('proxy')) {
       await waitReady(new ConscienceClient(conscienceAddrs), rawxIndexes.length, rdirIndexes.length, abort.signal);
-      await startOne(new ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
+      await startOne(new (await import('../services/proxy')).ProxyService({ host: ip, port: config['proxy.port'] }), 'proxy');
       await agent.sampleOnce();
     }
     const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
     if (wanted.has('proxy') && wanted.has('account') && config['s3.access_key'] !== '') {
       // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default", even
       // when the gateway runs in its own process (`oio service run s3`).
-      await new ObjectStorage({ proxy: proxyAddr, account: 'default' })
+      await new (await import('../client/object-storage')).ObjectStorage({ proxy: proxyAddr, account: 'default' })
         .userCreate({ accessKey: config['s3.access_key'], secretKey: config['s3.secret_key'], replace: true });
     }
     if (wanted.has('s3')) {
-      await startOne(new S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'] }), 's3');
+      const tlsDir = path.join(dataDir, 's3', 'tls');
+      const tls = config['s3.tls_port'] > 0
+        ? { port: config['s3.tls_port'], certFile: config['s3.tls_cert'] || path.join(tlsDir, 'cert.pem'), keyFile: config['s3.tls_key'] || path.join(tlsDir, 'key.pem') }
+        : undefined;
+      await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], tls }), 's3');
       }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).
+      const { ObjectStorage } = await import('../client/object-storage');
+      const { createFileFront } = await import('../../fs-bridge/sftp');
       const files = (ctx: AdminSshContext) => createFileFront({
         storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'] }),
         dataDir: path.join(ctx.dataDir, 'files'), log: ctx.log.child({ component: 'files' }),
       });
-      await startOne(new AdminSshService({ host: ip, port: config['admin_ssh.port'], files }), 'admin-ssh');
+      await startOne(new (await import('../gateways/admin-ssh')).AdminSshService({ host: ip, port: config['admin_ssh.port'], files }), 'admin-ssh');
     }
     if (wanted.has('ftp')) {
       // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
-      await startOne(new FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');
+      await startOne(new (await import('./ftp-service')).FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');
     }
     if (wanted.has('nfs')) {
       // NFSv3: one export per container of the account, each on its own bridge.
+      const { ObjectStorage } = await import('../client/object-storage');
+      const { createBridgeFs } = await import('../../fs-bridge/core');
       const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'] });
-      await startOne(new NfsService({
+      await startOne(new (await import('../../fs-bridge/nfs')).NfsService({
         host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'], accessLog: config.access_log,
         containers: () => listContainers(storage),
         containerExists: (c) => storage.containerShow(c).then(() => true, (e: unknown) => { if (isNotFound(e)) return false; throw e; }),

@@ -6,12 +6,10 @@
  * (AUTH TLS) with a self-signed certificate made on first start by the `openssl` CLI (async).
  * Error replies follow the FTP column of the error table (replies.ts).
  */
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import tlsModule from 'node:tls';
 import path from 'node:path';
-import { OioError, type Logger } from '../../appliance/common';
+import { ensureCertificate as ensureTlsCertificate, type Logger } from '../../appliance/common';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { createBridgeFs, type LocalBridgeFs } from '../core';
 import { BridgeFileSystem } from './bridge-file-system';
@@ -56,18 +54,9 @@ interface FtpSrvLike {
 }
 interface ConnectionLike { reply(options: unknown, ...letters: unknown[]): Promise<unknown> }
 
-/** Makes key.pem/cert.pem in `dir` with `openssl` when they do not exist yet. */
-export async function ensureCertificate(dir: string, cn: string): Promise<{ key: Buffer; cert: Buffer }> {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  if (!fs.existsSync(key) || !fs.existsSync(cert)) {
-    await fs.promises.mkdir(dir, { recursive: true });
-    await new Promise<void>((resolve, reject) => execFile('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}`,
-    ], (err, _o, stderr) => (err ? reject(new OioError('INTERNAL', `openssl could not make the FTP certificate: ${stderr || err.message}`)) : resolve())));
-    await fs.promises.chmod(key, 0o600);
-  }
-  return { key: await fs.promises.readFile(key), cert: await fs.promises.readFile(cert) };
+/** key.pem/cert.pem in `dir`, made with `openssl` when they do not exist yet. */
+export function ensureCertificate(dir: string, host: string): Promise<{ key: Buffer; cert: Buffer }> {
+  return ensureTlsCertificate({ certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') }, host, 'FTP');
 }
 
 /** ftp-srv wants a bunyan-like logger; ours, at debug. */

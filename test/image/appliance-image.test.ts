@@ -3,7 +3,7 @@
  * amd64 image (image/build.sh), boots it under QEMU with TCG (this machine's /dev/kvm cannot
  * boot stock kernels) with two blank virtio disks and host-forwarded ports, then checks every
  * service is healthy, both disks formatted and served as rawx, each data disk's rawx and rdir
- * in their own template units (oio-rawx@LABEL, oio-rdir@LABEL) and each volume's rdir listing
+ * in its own template unit (oio-volume@LABEL: the disk's rawx and rdir) and each volume's rdir listing
  * its chunks (rebuilt from the disk too), S3 PUT/GET with awscli, FTP with
  * lftp, NFS with libnfs's nfs-cp, SMB with smbclient, HTTPS S3 on 443, `oio cluster show`
  * through the SSH console, a disk hot-plugged while running (QEMU monitor) becoming a 4th rawx,
@@ -182,7 +182,10 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     if (results['first boot: QEMU start to all services healthy (s)']) {
       const md = path.join(REPO, 'image', 'bench-results.md');
       const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-      fs.writeFileSync(md, `# Appliance image benchmark\n\nMeasured by \`npm run test:image\` (test/image/appliance-image.test.ts) on the 2-core build VM, ${new Date().toISOString().slice(0, 16)}Z; QEMU TCG (\`-accel tcg,thread=multi -cpu max\`, 2 vCPU, 2 GiB), two blank 4 GiB virtio disks; host load average at the start: ${loadAtStart}.\n\n| measure | value |\n|---|---|\n${rows}\n`);
+      // keep the sections other scripts wrote (the arm64 build and boot)
+      const prior = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : '';
+      const others = prior.indexOf('\n## ') >= 0 ? prior.slice(prior.indexOf('\n## ')) : '';
+      fs.writeFileSync(md, `# Appliance image benchmark\n\nMeasured by \`npm run test:image\` (test/image/appliance-image.test.ts) on the 2-core build VM, ${new Date().toISOString().slice(0, 16)}Z; QEMU TCG (\`-accel tcg,thread=multi -cpu max\`, 2 vCPU, 2 GiB), two blank 4 GiB virtio disks; host load average at the start: ${loadAtStart}.\n\n| measure | value |\n|---|---|\n${rows}\n${others}`);
       process.stdout.write(`\n${rows}\n`);
     }
   });
@@ -199,11 +202,11 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     const disks = rawx.filter((r) => /^\/srv\/oio\/oio-[0-9a-f]{8}$/.test(r.Volume));
     assert.equal(disks.length, 2, list);
     assert.ok(disks.every((r) => r.Score > 0), list);
-    // each data disk: its own rawx and rdir units, active
+    // each data disk: its own unit (its rawx and rdir), active
     const units = (/oio: DISK_UNITS ([^\r\n]+)/.exec(vm!.log())?.[1] ?? '').trim().split(' ');
     const labels = disks.map((d) => path.basename(d.Volume));
     for (const l of labels) {
-      for (const u of [`oio-rawx@${l}.service`, `oio-rdir@${l}.service`]) assert.ok(units.includes(`${u}=active`), `${u} active: ${units.join(' ')}`);
+      assert.ok(units.includes(`oio-volume@${l}.service=active`), `oio-volume@${l}.service active: ${units.join(' ')}`);
     }
     const rdirs = JSON.parse(await ssh('oio rdir list --format json')) as Array<{ Volume: string; Rdir: string; 'Rdir score': number }>;
     assert.equal(rdirs.length, 3, JSON.stringify(rdirs));
@@ -294,7 +297,7 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     const disks = (JSON.parse(list) as Array<{ Volume: string; Score: number }>).filter((r) => /^\/srv\/oio\/oio-[0-9a-f]{8}$/.test(r.Volume));
     assert.equal(disks.length, 3, list);
     const units = (/oio: DISK_UNITS ([^\r\n]+)/.exec(vm!.log().slice(from))?.[1] ?? '').trim().split(' ');
-    assert.equal(units.filter((u) => u.endsWith('=active')).length, 6, `3 disks x (rawx, rdir) units active: ${units.join(' ')}`);
+    assert.equal(units.filter((u) => /^oio-volume@oio-[0-9a-f]{8}\.service=active$/.test(u)).length, 3, `3 disks' units active: ${units.join(' ')}`);
   });
 
   it('idle memory of the node', async () => {
@@ -334,11 +337,10 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     }
     assert.ok(rss, 'an idle memory report');
     results['node RSS idle, 60 s after ready (MiB, processes of oio-node.service)'] = rss;
-    results['per-disk units RSS idle (MiB, 3 data disks x oio-rawx@ + oio-rdir@: 6 processes)'] = diskUnits;
-    results['appliance RSS idle (MiB, oio-node + oio-fuse + oio-s3-tls + smbd + per-disk units)'] = total;
-    // The 400 MiB bound predates the per-disk processes: it holds for the rest; each per-disk
-    // process (a Node runtime with one service) is bounded on its own.
-    assert.ok(Number(total) - Number(diskUnits) < 400, `idle RSS without the per-disk units ${Number(total) - Number(diskUnits)} MiB under 400`);
-    assert.ok(Number(diskUnits) / 6 < 80, `per-disk process RSS ${(Number(diskUnits) / 6).toFixed(1)} MiB under 80`);
+    results['per-disk units RSS idle (MiB, 3 data disks: 3 oio-volume@ processes)'] = diskUnits;
+    results['appliance RSS idle (MiB, oio-node + oio-fuse + smbd + per-disk units; 3 data disks)'] = total;
+    // OpenIO's claim, 400 MB for the whole node idle, with every disk's process counted.
+    assert.ok(Number(total) * 1.048576 < 400, `whole appliance idle ${total} MiB under 400 MB`);
+    assert.ok(Number(diskUnits) / 3 < 80, `per-disk process RSS ${(Number(diskUnits) / 3).toFixed(1)} MiB under 80`);
   });
 });

@@ -6,10 +6,11 @@
  * object names, no secrets). Built only on the client library.
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ObjectStorage } from '../../client/object-storage';
-import { Logger, OioError, isNotFound } from '../../common';
+import { Logger, OioError, ensureCertificate, isNotFound, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
 import { GatewayState, S3Request, cachedBucketInfo, checkBucketName } from './context';
 import { isBrowserPost, postObject } from './post-object';
@@ -27,6 +28,11 @@ export interface S3ServiceOptions {
   region?: string;
   /** domains of virtual-hosted style addressing: `<bucket>.<domain>` */
   domains?: string[];
+  /**
+   * S3 over HTTPS as well, in the same process (same handler: SigV4 signs the Host header the
+   * client sent, so both ports verify alike); the pair is self-signed and made when absent.
+   */
+  tls?: CertificateFiles & { port: number };
 }
 
 /** What the gateway needs from its host (structurally the runtime's ServiceContext). */
@@ -40,11 +46,22 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+/** Listens; the bound port (0 asks for any free one). */
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  server.headersTimeout = 60_000;
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve((server.address() as AddressInfo).port); });
+  });
+}
+
 /** The S3 gateway. */
 export class S3Service {
   readonly type = 's3';
   private server: http.Server | undefined;
+  private tlsServer: https.Server | undefined;
   private boundPort = 0;
+  private boundTlsPort = 0;
   private log: Logger | undefined;
   private accessLog = true;
   private readonly base: ObjectStorage;
@@ -56,6 +73,8 @@ export class S3Service {
   }
 
   get addr(): string { return `${this.opts.host}:${this.boundPort || this.opts.port}`; }
+  /** host:port of S3 over HTTPS, when served */
+  get tlsAddr(): string | undefined { return this.opts.tls ? `${this.opts.host}:${this.boundTlsPort || this.opts.tls.port}` : undefined; }
 
   private readonly lookup: UserLookup = async (accessKey) => {
     const hit = this.users.get(accessKey);
@@ -94,14 +113,18 @@ export class S3Service {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
     this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map() };
-    const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, (req, res) => { void this.handle(req, res); });
-    server.headersTimeout = 60_000;
+    const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 };
+    const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     this.server = server;
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve((server.address() as AddressInfo).port); });
-    });
-    this.log.info('s3 gateway started', { addr: this.addr, region: this.gw.region });
+    this.boundPort = await listen(server, this.opts.port, this.opts.host);
+    if (this.opts.tls) {
+      const pair = await ensureCertificate(this.opts.tls, this.opts.host, 'S3 HTTPS');
+      const tlsServer = https.createServer({ ...serverOptions, ...pair, minVersion: 'TLSv1.2' }, (req, res) => { void this.handle(req, res); });
+      tlsServer.on('tlsClientError', () => { /* scanners and clients that refuse the self-signed certificate */ });
+      this.tlsServer = tlsServer;
+      this.boundTlsPort = await listen(tlsServer, this.opts.tls.port, this.opts.host);
+    }
+    this.log.info('s3 gateway started', { addr: this.addr, https: this.tlsAddr, region: this.gw.region });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -172,13 +195,13 @@ export class S3Service {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
+    const servers = [this.server, this.tlsServer].filter((x): x is http.Server => x !== undefined);
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
+    this.tlsServer = undefined;
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();
-    });
+    })));
   }
 }

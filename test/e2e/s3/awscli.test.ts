@@ -19,7 +19,7 @@ describe('e2e: S3 gateway with awscli', function () {
 
   before(async function () {
     requireTool(this, 'aws');
-    s3n = await startS3Node();
+    s3n = await startS3Node({ 's3.tls_port': 6443 });
     aws = (...args) => runOk('aws', ['--endpoint-url', s3n.endpoint, ...args]);
     awsRaw = (...args) => run('aws', ['--endpoint-url', s3n.endpoint, ...args]);
   });
@@ -105,6 +105,27 @@ describe('e2e: S3 gateway with awscli', function () {
     assert.equal(runOk('curl', ['-sf', url], clientEnv()), 'presigned content');
     const tampered = run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', url.replace('p.txt', 'q.txt')], clientEnv());
     assert.equal(tampered.stdout, '403');
+  });
+
+  it('serves S3 over HTTPS from the same gateway, with the certificate it made on first start', () => {
+    // s3.tls_port: the certificate is checked against the file the gateway wrote (no --no-verify-ssl)
+    const cert = path.join(s3n.node.dataDir, 's3', 'tls', 'cert.pem');
+    assert.ok(fs.existsSync(cert), 'self-signed certificate made on first start');
+    assert.equal(fs.statSync(path.join(s3n.node.dataDir, 's3', 'tls', 'key.pem')).mode & 0o077, 0, 'private key readable by its owner only');
+    const https = (...args: string[]) => runOk('aws', ['--endpoint-url', `https://${s3n.node.ip}:6443`, '--ca-bundle', cert, ...args]);
+    const b = bucketName('tls');
+    https('s3', 'mb', `s3://${b}`);
+    const dir = tmpDir('awstls-');
+    const data = randomBytes(9 * 1024 * 1024 + 5); // multipart over TLS
+    fs.writeFileSync(path.join(dir, 'in.bin'), data);
+    https('s3', 'cp', path.join(dir, 'in.bin'), `s3://${b}/in.bin`, '--only-show-errors');
+    // written over HTTPS, read over plain HTTP: one gateway, one namespace
+    aws('s3', 'cp', `s3://${b}/in.bin`, path.join(dir, 'out.bin'), '--only-show-errors');
+    assert.ok(fs.readFileSync(path.join(dir, 'out.bin')).equals(data));
+    // a client that does not trust the certificate is refused by its own TLS check
+    const untrusted = run('aws', ['--endpoint-url', `https://${s3n.node.ip}:6443`, 's3', 'ls', `s3://${b}`]);
+    assert.notEqual(untrusted.status, 0);
+    assert.match(untrusted.stderr, /SSL|certificate/i);
   });
 
   it('reports NoSuchBucket, NoSuchKey, InvalidAccessKeyId and SignatureDoesNotMatch', () => {
