@@ -243,6 +243,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   r.key = key;
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
+  const sse = f.get('x-amz-server-side-encryption');
+  if (sse !== undefined) throw new S3Error('NotImplemented', `server-side encryption (${sse}) is not implemented`);
   const sc = f.get('x-amz-storage-class');
   if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
   const properties = metadataOf(f);

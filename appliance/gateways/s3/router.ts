@@ -100,6 +100,10 @@ export async function dispatch(r: S3Request): Promise<string> {
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) return notImplemented(`canned ACL ${acl}`);
   if (r.header('x-amz-object-lock-mode') !== undefined || r.header('x-amz-object-lock-legal-hold') !== undefined) return notImplemented('object lock');
   if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
+  // Objects are stored as sent: accepting SSE-S3 / SSE-KMS would claim an encryption at rest
+  // that does not happen (as MinIO without a KMS, the request is refused).
+  const sse = r.header('x-amz-server-side-encryption');
+  if (sse !== undefined && (method === 'PUT' || method === 'POST')) return notImplemented(`server-side encryption (${sse})`);
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));

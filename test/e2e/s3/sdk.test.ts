@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, GetBucketCorsCommand, GetBucketLocationCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
+  DeleteObjectCommand, DeleteObjectsCommand, GetBucketCorsCommand, GetBucketEncryptionCommand, GetBucketLifecycleConfigurationCommand, GetBucketLocationCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, GetObjectCommand,
   GetObjectAttributesCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsCommand,
   ListObjectsV2Command, ListPartsCommand, PutBucketCorsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
   S3Client, UploadPartCommand, UploadPartCopyCommand,
@@ -382,6 +382,22 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     const q = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Quiet: true, Objects: [{ Key: 'd2' }, { Key: 'd3' }] } }));
     assert.equal(q.Deleted, undefined);
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
+  });
+
+  it('answers NotImplemented to what it does not do (encryption at rest, public ACLs, object lock), storing nothing', async () => {
+    const b = await newBucket();
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'sse', Body: 'x', ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
+    await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sse-mp', ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }));
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'public', Body: 'x', ACL: 'public-read' })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'NotImplemented', 501);
+    await rejects(s3.send(new GetBucketEncryptionCommand({ Bucket: b })), 'NotImplemented', 501);
+    await rejects(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })), 'NotImplemented', 501);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    assert.deepEqual(listed.Contents?.map((c) => c.Key), ['plain']);
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
   });
 
   it('refuses bad credentials, bad signatures, skewed clocks and anonymous requests', async () => {
