@@ -2,9 +2,9 @@
  * @module services/meta0/service
  * meta0 lifecycle: opens the base in the data folder, mounts the routes, listens.
  */
-import { durableWrites } from '../../sqliterepo';
-import { HttpService } from '../../common/http';
-import type { Service, ServiceContext } from '../../runtime/service';
+import type { Logger } from '../../common';
+import type { ServiceContext } from '../../runtime/service';
+import { StoreService, serveLocal, type Serving } from '../store-service';
 import { Meta0Backend } from './backend';
 import { mountRoutes } from './routes';
 
@@ -15,31 +15,14 @@ export interface Meta0ServiceOptions {
 }
 
 /** The meta0 service (prefix -> meta1 map). */
-export class Meta0Service implements Service {
+export class Meta0Service extends StoreService<Meta0Backend> {
   readonly type = 'meta0';
-  private http: HttpService | undefined;
-  private backend: Meta0Backend | undefined;
-  private boundPort = 0;
 
-  constructor(private readonly opts: Meta0ServiceOptions) {}
+  constructor(opts: Meta0ServiceOptions) { super(opts.host, opts.port); }
 
-  get addr(): string {
-    return `${this.opts.host}:${this.boundPort || this.opts.port}`;
-  }
-
-  async start(ctx: ServiceContext): Promise<void> {
-    this.backend = Meta0Backend.open(ctx.dataDir);
-    const log = ctx.log.child({ svc: 'meta0' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
-    mountRoutes(this.http, this.backend);
-    this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
-    log.info('meta0 started', { addr: this.addr, initialized: this.backend.isInitialized });
-  }
-
-  async stop(): Promise<void> {
-    await this.http?.close();
-    this.backend?.close();
-    this.http = undefined;
-    this.backend = undefined;
+  protected async serve(ctx: ServiceContext, log: Logger): Promise<Serving<Meta0Backend>> {
+    const backend = Meta0Backend.open(ctx.dataDir);
+    const s = await serveLocal(ctx, log, this.where, backend, (http) => mountRoutes(http, backend));
+    return { ...s, fields: { initialized: backend.isInitialized } };
   }
 }

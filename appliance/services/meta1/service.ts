@@ -2,11 +2,11 @@
  * @module services/meta1/service
  * meta1 lifecycle: wires the backend to the conscience (service choice), mounts routes, listens.
  */
-import { Election, listenReplicated } from '../../sqliterepo';
+import type { Logger } from '../../common';
 import { OioError } from '../../common/errors';
-import { HttpService } from '../../common/http';
 import { ConscienceClient } from '../../client/remote';
-import type { Service, ServiceContext } from '../../runtime/service';
+import type { ServiceContext } from '../../runtime/service';
+import { StoreService, serveReplicated, type Serving } from '../store-service';
 import { firstAddr, Meta1Backend } from './backend';
 import { mountRoutes } from './routes';
 
@@ -19,45 +19,21 @@ export interface Meta1ServiceOptions {
 }
 
 /** The meta1 service (reference -> linked services). */
-export class Meta1Service implements Service {
+export class Meta1Service extends StoreService<Meta1Backend> {
   readonly type = 'meta1';
-  private http: HttpService | undefined;
-  private backend: Meta1Backend | undefined;
-  private boundPort = 0;
-  private election: Election | undefined;
 
-  constructor(private readonly opts: Meta1ServiceOptions) {}
+  constructor(private readonly opts: Meta1ServiceOptions) { super(opts.host, opts.port); }
 
-  get addr(): string {
-    return `${this.opts.host}:${this.boundPort || this.opts.port}`;
-  }
-
-  async start(ctx: ServiceContext): Promise<void> {
+  protected serve(ctx: ServiceContext, log: Logger): Promise<Serving<Meta1Backend>> {
     const conscience = new ConscienceClient(ctx.conscienceAddrs);
-    this.backend = new Meta1Backend(ctx.dataDir, {
+    const backend = new Meta1Backend(ctx.dataDir, {
       maxOpenBases: this.opts.maxOpenBases,
       chooser: (type) => chooseReplicaSet(conscience, type, ctx.config['ns.directory_replicas']),
     });
-    const log = ctx.log.child({ svc: 'meta1' });
-    const backend = this.backend;
-    const served = await listenReplicated({
-      type: 'meta1', host: this.opts.host, port: this.opts.port, log, accessLog: ctx.config.access_log, election: ctx.election,
+    return serveReplicated(ctx, log, this.where, backend, {
       openBase: (name, create) => backend.replicaBase(name, create),
       restoreBase: (name, data) => backend.restoreReplica(name, data),
-    });
-    this.http = served.http;
-    this.election = served.election;
-    this.boundPort = Number(served.addr.split(':').pop());
-    mountRoutes(this.http, this.backend);
-    log.info('meta1 started', { addr: this.addr });
-  }
-
-  async stop(): Promise<void> {
-    await this.http?.close();
-    await this.election?.close();
-    this.backend?.close();
-    this.http = undefined;
-    this.backend = undefined;
+    }, (http) => mountRoutes(http, backend));
   }
 }
 

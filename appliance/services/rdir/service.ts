@@ -4,9 +4,9 @@
  * folder (beside the volume, on the node's data disk, so it outlives the volume it describes),
  * mounts the routes, listens. Writes are acknowledged once on disk (group commit).
  */
-import { durableWrites } from '../../sqliterepo';
-import { HttpService } from '../../common';
-import type { Service, ServiceContext } from '../../runtime/service';
+import type { Logger } from '../../common';
+import type { ServiceContext } from '../../runtime/service';
+import { StoreService, serveLocal, type Serving } from '../store-service';
 import { RdirBackend } from './backend';
 import { mountRoutes } from './routes';
 
@@ -21,36 +21,19 @@ export interface RdirServiceOptions {
 }
 
 /** One rdir: the reverse index of one rawx volume over HTTP. */
-export class RdirService implements Service {
+export class RdirService extends StoreService<RdirBackend> {
   readonly type = 'rdir';
-  private http: HttpService | undefined;
-  private backend: RdirBackend | undefined;
-  private boundPort = 0;
 
-  constructor(private readonly opts: RdirServiceOptions) {}
-
-  get addr(): string {
-    return `${this.opts.host}:${this.boundPort || this.opts.port}`;
-  }
+  constructor(private readonly opts: RdirServiceOptions) { super(opts.host, opts.port); }
 
   get id(): string {
     return this.opts.id ?? this.addr;
   }
 
-  async start(ctx: ServiceContext): Promise<void> {
+  protected async serve(ctx: ServiceContext, log: Logger): Promise<Serving<RdirBackend>> {
     const backend = RdirBackend.open(ctx.dataDir, this.opts.volume);
-    this.backend = backend;
-    const log = ctx.log.child({ svc: 'rdir' });
-    this.http = new HttpService(log, { accessLog: ctx.config.access_log, wrapHandler: durableWrites });
-    mountRoutes(this.http, { backend, info: () => ({ id: this.id, type: 'rdir', addr: this.addr, volume: backend.volume }) });
-    this.boundPort = await this.http.listen(this.opts.host, this.opts.port);
-    log.info('rdir started', { addr: this.addr, volume: backend.volume, base: backend.base.file });
-  }
-
-  async stop(): Promise<void> {
-    await this.http?.close();
-    this.backend?.close();
-    this.http = undefined;
-    this.backend = undefined;
+    const s = await serveLocal(ctx, log, this.where, backend,
+      (http) => mountRoutes(http, { backend, info: () => ({ id: this.id, type: 'rdir', addr: this.addr, volume: backend.volume }) }));
+    return { ...s, fields: { volume: backend.volume, base: backend.base.file } };
   }
 }
