@@ -187,7 +187,7 @@ describe('rdir: reverse index of each rawx volume', function () {
   });
 });
 
-describe('rdir and rawx as their own processes (`oio service run rdir|rawx`)', function () {
+describe('rdir and rawx as their own processes (`oio service run rdir|rawx|rawx,rdir`)', function () {
   this.timeout(120_000);
   let node: TestNode;
   const procs: Record<string, ProcessHandle> = {};
@@ -197,10 +197,10 @@ describe('rdir and rawx as their own processes (`oio service run rdir|rawx`)', f
     node = await startNode({ config: { 'ns.chunk_size': CHUNK, 'rawx.count': 3, 'node.volume_indexes': ['0'] } });
     procs.rdir1 = await node.runService('rdir', 1);
     procs.rawx1 = await node.runService('rawx', 1);
-    // volume 2 named by its folder, as oio-rawx@LABEL / oio-rdir@LABEL do (--volume /srv/oio/LABEL)
+    // volume 2 named by its folder, its rawx and rdir in one process, as the image's
+    // oio-volume@LABEL does (`oio service run rawx,rdir --volume /srv/oio/LABEL`)
     const vol2 = path.join(node.dataDir, 'volumes', 'rawx-2');
-    procs.rdir2 = await node.runService('rdir', { volume: vol2 });
-    procs.rawx2 = await node.runService('rawx', { volume: vol2 });
+    procs.volume2 = await node.runService('rawx,rdir', { volume: vol2 });
   });
   afterEach(function () { dumpLogsOnFailure(this, node); });
   after(async () => { await node?.stop(); });
