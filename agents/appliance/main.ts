@@ -181,7 +181,10 @@ async function syncDiskUnits(plan: DiskUnitPlan): Promise<void> {
     await systemctl(['disable', '--no-reload', ...plan.disable]);
   }
   if (plan.enable.length) {
-    await systemctl(['enable', '--no-reload', ...plan.enable]);
+    // at each boot the units are already enabled: no systemctl run for that
+    const wants = path.join(P.unitDir, 'multi-user.target.wants');
+    const toEnable = plan.enable.filter((u) => !fs.existsSync(path.join(wants, u)));
+    if (toEnable.length) await systemctl(['enable', '--no-reload', ...toEnable]);
     await systemctl(['--no-block', plan.restart ? 'restart' : 'start', ...plan.enable]);
   }
   log.info('disk units', { ...plan });
@@ -207,32 +210,41 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
 /** Units whose memory makes the appliance's total: the node, the FUSE mount, TLS, Samba. */
 const APPLIANCE_UNITS = ['oio-node.service', 'oio-fuse.service', 'oio-s3-tls.service', 'smbd.service'];
 
+/**
+ * `rss`: resident pages of each process (VmRSS), counted once per process; `pss`: each shared
+ * page (Debian's libnode, shared by every Node process) split among the processes mapping it,
+ * so a sum over processes is the memory they take together.
+ */
+export type MemoryKind = 'rss' | 'pss';
+
 /** Resident memory of the per-disk units (oio-volume@*, or oio-rawx@* and oio-rdir@*: systemd puts them in one slice per template). */
-export function diskUnitsRssBytes(): number {
+export function diskUnitsRssBytes(kind: MemoryKind = 'rss'): number {
   const systemSlice = path.dirname(path.dirname(P.nodeCgroup));
   let total = 0;
   for (const slice of ['system-oio\\x2dvolume.slice', 'system-oio\\x2drawx.slice', 'system-oio\\x2drdir.slice']) {
     let units: string[] = [];
     try { units = fs.readdirSync(path.join(systemSlice, slice)).filter((u) => u.endsWith('.service')); } catch { continue; }
-    for (const u of units) total += nodeRssBytes(path.join(systemSlice, slice, u, 'cgroup.procs'));
+    for (const u of units) total += nodeRssBytes(path.join(systemSlice, slice, u, 'cgroup.procs'), kind);
   }
   return total;
 }
 
 /** Resident memory of the whole appliance's services (bytes), the per-disk units included. */
-export function applianceRssBytes(): number {
-  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs')), 0) + diskUnitsRssBytes();
+export function applianceRssBytes(kind: MemoryKind = 'rss'): number {
+  return APPLIANCE_UNITS.reduce((sum, u) => sum + nodeRssBytes(path.join(path.dirname(path.dirname(P.nodeCgroup)), u, 'cgroup.procs'), kind), 0) + diskUnitsRssBytes(kind);
 }
 
 /** Resident memory (bytes) of every process of the node's unit (node and its etcd). */
-export function nodeRssBytes(cgroupProcs = P.nodeCgroup): number {
+export function nodeRssBytes(cgroupProcs = P.nodeCgroup, kind: MemoryKind = 'rss'): number {
   let total = 0;
   let pids: string[] = [];
   try { pids = fs.readFileSync(cgroupProcs, 'utf8').split('\n').filter(Boolean); } catch { return 0; }
   for (const pid of pids) {
     if (Number(pid) === process.pid) continue; // wait-ready runs in the node's unit (ExecStartPost)
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const m = kind === 'rss'
+        ? /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+        : /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
       if (m) total += Number(m[1]) * 1024;
     } catch { /* gone */ }
   }
@@ -289,8 +301,15 @@ async function report(everyS: number): Promise<void> {
   say(`oio: BOOT ${total.stdout.split('\n')[0]?.trim() ?? ''}`);
   const blame = await run('systemd-analyze', ['blame', '--no-pager']);
   for (const l of blame.stdout.split('\n').slice(0, 8)) if (l.trim()) say(`oio: BOOT blame ${l.trim()}`);
+  // where the node's start went: the unit chain, then the milestones of the oio units
+  const chain = await run('systemd-analyze', ['critical-chain', 'oio-node.service', '--no-pager']);
+  for (const l of chain.stdout.split('\n').slice(0, 20)) if (l.trim()) say(`oio: BOOT chain ${l.trimEnd()}`);
+  const journal = await run('journalctl', ['-b', '-o', 'short-monotonic', '--no-pager', '-u', 'oio-firstboot', '-u', 'oio-disks', '-u', 'oio-node', '-u', 'oio-volume@*']);
+  const milestones = journal.stdout.split('\n').filter((l) => /Starting|Started|Finished|"msg":"(node ready|service started|disk pass done|node environment written|[a-z0-9-]+ started)"/.test(l));
+  for (const l of milestones.slice(0, 80)) say(`oio: BOOT log ${l.replace(/"(level|time|pid|hostname)":[^,]*,/g, '').slice(0, 220)}`);
   for (;;) {
-    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${(nodeRssBytes() / 1048576).toFixed(1)} total_mib=${(applianceRssBytes() / 1048576).toFixed(1)} disk_units_mib=${(diskUnitsRssBytes() / 1048576).toFixed(1)}`);
+    const mib = (b: number) => (b / 1048576).toFixed(1);
+    say(`oio: OIO_RSS uptime_s=${uptimeS().toFixed(1)} rss_mib=${mib(nodeRssBytes())} total_mib=${mib(applianceRssBytes())} disk_units_mib=${mib(diskUnitsRssBytes())} total_pss_mib=${mib(applianceRssBytes('pss'))}`);
     await sleep(everyS * 1000);
   }
 }
