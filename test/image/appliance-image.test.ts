@@ -51,6 +51,16 @@ async function freeRange(count: number): Promise<number> {
 function sha(file: string): string { return createHash('sha256').update(fs.readFileSync(file)).digest('hex'); }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `get` until `ok` holds of its answer (at most `ms`); the last answer either way. */
+async function until(get: () => Promise<string>, ok: (v: string) => boolean, ms = 60_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v) || Date.now() > deadline) return v;
+    await sleep(2000);
+  }
+}
+
 interface Ports { ssh: number; s3: number; s3tls: number; smb: number; ftp: number; nfs: number; pasv: number; pasvCount: number }
 
 /** The guest kernel died (seen under multi-threaded TCG: an int3 Oops while patching kernel text). */
@@ -224,7 +234,10 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     results['first boot: QEMU start to all services healthy (s)'] = ready.seconds.toFixed(1);
     readyUptime = Number(ready.m[1]);
     assert.equal(Number(ready.m[3]), 3, 'rawx on the boot disk + one per data disk');
-    const list = await ssh('oio cluster list rawx --format json');
+    // Scores follow the load (CPU idle is near 0 while a TCG guest boots): a service scored at
+    // ready may read 0 a moment later, so each listing is polled until every score is up.
+    const list = await until(() => ssh('oio cluster list rawx --format json'),
+      (out) => (JSON.parse(out) as Array<{ Volume: string; Score: number }>).every((r) => r.Score > 0));
     const rawx = JSON.parse(list) as Array<{ Volume: string; Score: number }>;
     const disks = rawx.filter((r) => /^\/srv\/oio\/oio-[0-9a-f]{8}$/.test(r.Volume));
     assert.equal(disks.length, 2, list);
@@ -235,7 +248,9 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     for (const l of labels) {
       assert.ok(units.includes(`oio-volume@${l}.service=active`), `oio-volume@${l}.service active: ${units.join(' ')}`);
     }
-    const rdirs = JSON.parse(await ssh('oio rdir list --format json')) as Array<{ Volume: string; Rdir: string; 'Rdir score': number }>;
+    const rdirList = await until(() => ssh('oio rdir list --format json'),
+      (out) => (JSON.parse(out) as Array<{ 'Rdir score': number }>).every((r) => r['Rdir score'] > 0));
+    const rdirs = JSON.parse(rdirList) as Array<{ Volume: string; Rdir: string; 'Rdir score': number }>;
     assert.equal(rdirs.length, 3, JSON.stringify(rdirs));
     assert.ok(rdirs.every((r) => r.Rdir !== '(none)' && r['Rdir score'] > 0), JSON.stringify(rdirs));
     // the console's first memory report after ready (every 15 s): the image as booted, 2 data disks
