@@ -21,10 +21,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig, rootLogger, sleep, type Config } from '../../appliance/common';
-import { ObjectStorage } from '../../appliance/client/object-storage';
 import { runDiskManager, readDiskState, run, type DiskReport } from '../disk-manager';
 import { APPLIANCE_PATHS as P } from './paths';
-import { startS3Tls } from './s3-tls';
+// The client library and the TLS terminator load only for the commands that use them: each
+// command is its own Node start at boot (seconds of CPU under TCG).
 import { configFromSeed, parseCmdline, parseSeedFile, type Seed } from './seed';
 
 const log = rootLogger.child({ svc: 'agent', component: 'appliance' });
@@ -93,14 +93,15 @@ async function smbUser(cfg: Config): Promise<void> {
   log.info('SMB user made', { user });
 }
 
-async function primaryAddress(): Promise<string> {
-  for (let i = 0; i < 60; i++) {
+async function primaryAddress(waitS = 60): Promise<string | undefined> {
+  for (let i = 0; i < Math.max(1, waitS); i++) {
     const r = await run('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global']);
     if (r.code === 0) {
       const ifs = JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>;
       const a = ifs.flatMap((i) => i.addr_info ?? []).find((x) => x.local);
       if (a?.local) return a.local;
     }
+    if (waitS === 0) return undefined;
     await sleep(1000);
   }
   log.warn('no global IPv4 address after 60 s: the node serves on 127.0.0.1 only');
@@ -114,16 +115,24 @@ export function nodeVolumes(): string[] {
   return [rootVolume(), ...readDiskState(P.diskState).volumes];
 }
 
-async function nodeEnv(): Promise<void> {
+/**
+ * Writes /run/oio/node.env. `waitForAddress: false` (the boot's disk pass): only when the
+ * node's address is known now; the units then find it fresh and skip their own node-env run
+ * (a Node start each: about 5 s of CPU under TCG, with every unit starting at once).
+ */
+async function nodeEnv(opts: { waitForAddress?: boolean } = {}): Promise<boolean> {
   const fileCfg = fs.existsSync(P.configFile) ? JSON.parse(fs.readFileSync(P.configFile, 'utf8')) as Record<string, unknown> : {};
+  const ip = typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress(opts.waitForAddress === false ? 0 : 60);
+  if (ip === undefined) return false;
   // oio-node serves volume 0 (the boot disk); each data disk has its own units.
   const lines = [`OIO_RAWX_VOLUMES=${nodeVolumes().join(',')}`, 'OIO_NODE_VOLUME_INDEXES=0', `OIO_DATA_DIR=${P.dataDir}`];
   // S3 over HTTPS by the gateway itself, unless an older root file system runs its own
   // terminator on 443 (oio-s3-tls.service) after an application-only upgrade.
   if (!fs.existsSync(path.join(P.unitDir, 'oio-s3-tls.service'))) lines.push('OIO_S3_TLS_PORT=443', `OIO_S3_TLS_CERT=${P.s3TlsCert}`, `OIO_S3_TLS_KEY=${P.s3TlsKey}`);
-  lines.push(`OIO_IP=${typeof fileCfg.ip === 'string' && fileCfg.ip ? fileCfg.ip : await primaryAddress()}`);
+  lines.push(`OIO_IP=${ip}`);
   writeAtomic(P.nodeEnv, lines.join('\n') + '\n');
   log.info('node environment written', { file: P.nodeEnv, env: lines });
+  return true;
 }
 
 /**
@@ -257,6 +266,7 @@ async function waitReady(timeoutS: number): Promise<number> {
   const cfg = nodeConfig();
   const ip = cfg.ip;
   const wantRawx = cfg['rawx.volumes'].length || cfg['rawx.count'];
+  const { ObjectStorage } = await import('../../appliance/client/object-storage');
   const storage = new ObjectStorage({ proxy: `${ip}:${cfg['proxy.port']}`, account: 'default' });
   const deadline = Date.now() + timeoutS * 1000;
   const ports: Array<[string, number]> = [['s3', cfg['s3.port']], ['admin-ssh', cfg['admin_ssh.port']]];
@@ -327,6 +337,8 @@ async function main(argv: string[]): Promise<number> {
       // readiness is checked against it (the image test caught wait-ready counting the old
       // list: "ready" with 3 rawx while the 4th disk's units were still starting).
       if (hotplug && rep.changed) await nodeEnv();
+      // at boot: the units' environment now, if the address is known already
+      else if (!hotplug) await nodeEnv({ waitForAddress: false });
       await syncDiskUnits(diskUnitPlan(rep, before));
       // A disk came or went while the node runs: its units start (or stop); the console says
       // when the node is ready with the new volume list.
@@ -336,6 +348,7 @@ async function main(argv: string[]): Promise<number> {
     case 'node-env': await nodeEnv(); return 0;
     case 's3-tls': {
       const cfg = nodeConfig();
+      const { startS3Tls } = await import('./s3-tls');
       await startS3Tls({ host: cfg.ip, port: Number(argv[1] ?? 443), s3Port: cfg['s3.port'], certFile: P.s3TlsCert, keyFile: P.s3TlsKey, log: log.child({ component: 's3-tls' }) });
       await new Promise<void>((resolve) => { process.once('SIGTERM', resolve); process.once('SIGINT', resolve); });
       return 0;
