@@ -66,6 +66,9 @@ export class ChunkStore {
   readonly tmpDir: string;
   private readonly fsync: boolean;
   private readonly knownDirs = new Set<string>();
+  /** the prefix folders a new volume still lacks, being made in the background */
+  private prefixing: Promise<void> | undefined;
+  private stopping = false;
   readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
 
   constructor(opts: ChunkStoreOptions) {
@@ -76,10 +79,14 @@ export class ChunkStore {
   }
 
   /**
-   * Creates the folders (the 4,096 chunk-prefix folders at once, so that a PUT never pays
-   * a mkdir and a second folder fsync) and removes temp files left by a crash.
+   * Creates the folders and removes temp files left by a crash. The 4,096 chunk-prefix
+   * folders of a new volume are made at once, so that a PUT never pays a mkdir and a second
+   * folder fsync, but in the background: on a slow machine they take seconds (15 s on the
+   * image's first boot under TCG), and the service answers meanwhile (a PUT needing a folder
+   * not made yet waits for them).
    */
   async init(): Promise<void> {
+    this.stopping = false;
     await fsp.mkdir(this.dataDir, { recursive: true });
     await fsp.mkdir(this.tmpDir, { recursive: true });
     for (const name of await fsp.readdir(this.tmpDir)) {
@@ -93,15 +100,31 @@ export class ChunkStore {
       else missing.push(d);
     }
     if (missing.length === 0) return;
+    const p = this.makePrefixDirs(missing)
+      .catch(() => { /* a PUT then makes its folder itself (ensureDir), and reports what fails */ })
+      .finally(() => { if (this.prefixing === p) this.prefixing = undefined; });
+    this.prefixing = p;
+  }
+
+  /** Stops making prefix folders (the service stops); resolves once none is being made. */
+  async quiesce(): Promise<void> {
+    this.stopping = true;
+    await this.prefixing;
+  }
+
+  private async makePrefixDirs(missing: string[]): Promise<void> {
     let next = 0;
+    const made: string[] = [];
     await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < missing.length) {
+      while (next < missing.length && !this.stopping) {
         const dir = path.join(this.dataDir, missing[next++]!);
         await fsp.mkdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-        this.knownDirs.add(dir);
+        made.push(dir);
       }
     }));
-    if (this.fsync) await syncDir(this.dataDir);
+    // known (so used without a mkdir) only once their entries are durable
+    if (this.fsync && !this.stopping) await syncDir(this.dataDir);
+    for (const d of made) this.knownDirs.add(d);
   }
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
@@ -240,6 +263,10 @@ export class ChunkStore {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
+    if (this.prefixing) {
+      await this.prefixing;
+      if (this.knownDirs.has(dir)) return;
+    }
     let created = false;
     try {
       await fsp.mkdir(dir);

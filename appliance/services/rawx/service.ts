@@ -83,6 +83,7 @@ export class RawxService implements Service {
     const http = this.http;
     this.http = undefined;
     if (http) await http.close();
+    await this.store.quiesce();
     await this.feed?.stop();
     this.feed = undefined;
   }

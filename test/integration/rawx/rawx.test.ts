@@ -214,6 +214,29 @@ describe('rawx service', function () {
     assert.equal((await rawxStat(rawx.addr)).putErrors, 1);
   });
 
+  it('on a new volume, serves PUTs while its 4,096 prefix folders are made, and makes them all', async function () {
+    // a fresh volume: the folders are being made while the first PUTs arrive
+    await rawx.stop();
+    const fresh = await fsp.mkdtemp(path.join(os.tmpdir(), 'rawx-fresh-'));
+    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true });
+    await rawx.start();
+    const ids = Array.from({ length: 20 }, () => newChunkId());
+    await Promise.all(ids.map((id) => rawxPut(url(id), Buffer.from(id), META)));
+    for (const id of ids) assert.equal((await readAll((await rawxGet(url(id))).stream)).toString(), id);
+    const deadline = Date.now() + 30_000;
+    let prefixes = 0;
+    while (Date.now() < deadline) {
+      prefixes = (await fsp.readdir(path.join(fresh, 'data'))).filter((d) => /^[0-9A-F]{3}$/.test(d)).length;
+      if (prefixes === 4096) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(prefixes, 4096);
+    await rawx.stop();
+    await fsp.rm(fresh, { recursive: true, force: true });
+    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
+    await rawx.start();
+  });
+
   it('keeps metadata across a restart and removes leftover temp files', async function () {
     const id = newChunkId();
     const data = randomBytes(12345);
