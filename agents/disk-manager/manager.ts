@@ -68,12 +68,12 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
   const devices = await listBlockDevices(opts.devices ?? []);
   const types = opts.types ?? ['disk'];
   // udev's database (what lsblk shows) lags behind a fresh mkfs: read signatures directly too
-  for (const d of devices) {
-    if (!types.includes(d.type) || d.children.length > 0) continue;
+  // (every disk at once: each probe is a process start, slow at boot on a small machine)
+  await Promise.all(devices.filter((d) => types.includes(d.type) && d.children.length === 0).map(async (d) => {
     const b = await blkidExport(d.path);
     if (!d.fsType && b.TYPE) { d.fsType = b.TYPE; d.label = b.LABEL ?? null; }
     if (!d.ptType && b.PTTYPE) d.ptType = b.PTTYPE;
-  }
+  }));
   const minSize = opts.minSizeBytes ?? MIN_XFS_BYTES;
   const probes = new Map<string, DeviceProbe>();
   for (const d of devices) {
@@ -88,18 +88,21 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
   });
   const disks = [...previous.disks];
   const present = new Map<string, string>(); // label -> mount folder
-  for (const a of actions) {
-    if (a.kind === 'skip') { opts.log.info('disk left alone', { dev: a.path, reason: a.reason }); continue; }
+  // Every disk is formatted and mounted at once; the registry then takes them in the plan's
+  // order, so the volumes' order (their indexes, hence ports) does not depend on timing.
+  const done = await Promise.all(actions.map(async (a): Promise<{ register?: string; mp?: string }> => {
+    if (a.kind === 'skip') { opts.log.info('disk left alone', { dev: a.path, reason: a.reason }); return {}; }
+    // registered once formatted (or found ours), even when its mount then fails
+    let register: string | undefined;
     try {
       if (a.kind === 'format') {
         opts.log.info('formatting blank disk', { dev: a.path, label: a.label });
         await formatXfs(a.path, a.label);
         const [type, label] = [await blkidValue(a.path, 'TYPE'), await blkidValue(a.path, 'LABEL')];
         if (type !== 'xfs' || label !== a.label) throw new Error(`after mkfs.xfs, blkid reads ${type}/${label}`);
-        disks.push({ label: a.label, formattedAt: new Date().toISOString(), device: a.path });
-      } else if (!disks.some((d) => d.label === a.label)) {
-        // ours (our label prefix) but formatted elsewhere, e.g. a disk moved from another node
-        disks.push({ label: a.label, formattedAt: 'unknown', device: a.path });
+        register = new Date().toISOString();
+      } else {
+        register = 'unknown'; // ours (our label prefix) but formatted elsewhere, e.g. moved from another node
       }
       let mp = a.kind === 'serve' ? a.mountpoint : await mountpointOf(a.path);
       if (!mp) {
@@ -108,11 +111,18 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
         await mountXfs(a.path, mp);
         opts.log.info('disk mounted', { dev: a.path, label: a.label, dir: mp });
       }
-      present.set(a.label, mp);
+      return { register, mp };
     } catch (e) {
       opts.log.error('disk not usable', { dev: a.path, label: a.label, err: e as Error });
+      return { register };
     }
-  }
+  }));
+  actions.forEach((a, i) => {
+    const r = done[i]!;
+    if (a.kind === 'skip' || r.register === undefined) return;
+    if (a.kind === 'format' || !disks.some((d) => d.label === a.label)) disks.push({ label: a.label, formattedAt: r.register, device: a.path });
+    if (r.mp) present.set(a.label, r.mp);
+  });
   const volumes = disks.filter((d) => present.has(d.label)).map((d) => present.get(d.label)!);
   // A registered disk is missing only when the whole system was scanned (not in a test subset).
   const missing = opts.devices ? [] : disks.filter((d) => !present.has(d.label)).map((d) => d.label);

@@ -77,15 +77,16 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
     const id = ctx.params.chunkId!;
     store.chunkPath(id);
     const putMeta = putMetaFromHeaders(req.headers);
-    // A large body is refused before it is read when the chunk exists; a small one is not
-    // worth the extra lookup (the final link refuses it just the same).
-    const length = Number(req.headers['content-length'] ?? NaN);
-    if (!(length <= SMALL_BODY_BYTES)) await store.assertAbsent(id);
     const sizeHeader = req.headers[CHUNK_SIZE_HEADER];
     const expectedSize = typeof sizeHeader === 'string' && sizeHeader !== '' ? Number(sizeHeader) : undefined;
     if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
       throw new InvalidArgumentError('BAD_REQUEST', `bad ${CHUNK_SIZE_HEADER}`);
     }
+    // A large body is refused before it is read when the chunk exists; a small one is not
+    // worth the extra lookup (the final link refuses it just the same). Its size is the
+    // content-length, or the size a chunked upload declares (the replicated writer's).
+    const length = Number(req.headers['content-length'] ?? expectedSize ?? NaN);
+    if (!(length <= SMALL_BODY_BYTES)) await store.assertAbsent(id);
     const headerHash = req.headers[CHUNK_HASH_HEADER];
     const meta = await store.put(id, req, putMeta, {
       expectedSize,

@@ -99,4 +99,24 @@ describe('disk manager on loop devices', function () {
     assert.equal(fileHash(ext4.file), before.ext4);
     assert.equal(fileHash(gpt.file), before.gpt);
   });
+
+  it('formats and mounts several blank disks at once, their order (the volumes\' indexes) that of the plan', async () => {
+    const blanks = [loopFile('b1.img'), loopFile('b2.img'), loopFile('b3.img')];
+    const mountRoot = path.join(dir, 'mnt-many');
+    const stateFile = path.join(dir, 'state-many', 'disks.json');
+    const log = rootLogger.child({ test: 'disk-manager' });
+    const devices = blanks.map((b) => b.dev);
+    const rep = await runDiskManager({ mountRoot, stateFile, devices, types: ['loop'], log });
+    const labels = rep.actions.map((a) => (a as { label: string }).label);
+    assert.deepEqual(rep.actions.map((a) => a.kind), ['format', 'format', 'format']);
+    assert.deepEqual(rep.volumes, labels.map((l) => path.join(mountRoot, l)));
+    for (const v of rep.volumes) mounts.push(v);
+    assert.deepEqual(JSON.parse(fs.readFileSync(stateFile, 'utf8')).disks.map((d: { label: string }) => d.label), labels);
+    // every disk unmounted (a reboot): mounted again, same order
+    for (const v of rep.volumes) sh('umount', [v]);
+    const again = await runDiskManager({ mountRoot, stateFile, devices, types: ['loop'], log });
+    assert.deepEqual(again.actions.map((a) => a.kind), ['mount', 'mount', 'mount']);
+    assert.deepEqual(again.volumes, rep.volumes);
+    assert.equal(again.changed, false);
+  });
 });
