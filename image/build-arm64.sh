@@ -5,6 +5,8 @@
 #   2. image/build.sh arm64 with them, provisioned in a chroot (OIO_IMAGE_PACKER=0: packer's
 #      qemu builder would boot an emulated arm64 guest just to run provision.sh)
 # Output: ${OIO_IMAGE_OUT:-/tmp/oio-image}/arm64/oio-appliance-arm64.raw(.zst).
+# OIO_NATIVE_ADDONS_ONLY="fuse-native" rebuilds only the addons named, keeping the others from
+# the last build in $OUT/addons (better-sqlite3 alone compiles for about half an hour emulated).
 # Boot it: image/boot-arm64.sh (qemu-system-aarch64 -cpu cortex-a72: Node crashes under -cpu max).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"

@@ -40,14 +40,25 @@ cat > "$B/build/node_modules/fuse-native/binding.gyp" <<'GYP'
 GYP
 mount -t proc proc "$B/proc" 2>/dev/null || true
 trap 'umount "$B/proc" 2>/dev/null || true' EXIT
-for m in better-sqlite3 @ronomon/reed-solomon fuse-native; do
+# OIO_NATIVE_ADDONS_ONLY="fuse-native": rebuild only those, keeping the others already in
+# OUTDIR (better-sqlite3 alone takes about half an hour to compile under qemu-user).
+ONLY="${OIO_NATIVE_ADDONS_ONLY:-better-sqlite3 @ronomon/reed-solomon fuse-native}"
+for m in $ONLY; do
   echo "native-addons: building $m for $ARCH"
   chroot "$B" sh -c "cd /build/node_modules/$m && node-gyp rebuild --release --nodedir=/usr >/tmp/gyp.log 2>&1 || { tail -40 /tmp/gyp.log; exit 1; }"
 done
-rm -rf "$OUTDIR"; mkdir -p "$OUTDIR/better-sqlite3/build/Release" "$OUTDIR/@ronomon/reed-solomon" "$OUTDIR/fuse-native/prebuilds/linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)"
-cp "$B/build/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$OUTDIR/better-sqlite3/build/Release/"
-cp "$B/build/node_modules/@ronomon/reed-solomon/build/Release/binding.node" "$OUTDIR/@ronomon/reed-solomon/binding.node"
-cp "$B/build/node_modules/fuse-native/build/Release/fuse.node" "$OUTDIR/fuse-native/prebuilds/linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)/node.napi.node"
-# the corrected source goes along, so that the runtime sees the prebuild is already fixed
-cp "$B/build/node_modules/fuse-native/fuse-native.c" "$OUTDIR/fuse-native/fuse-native.c"
+[ -n "${OIO_NATIVE_ADDONS_ONLY:-}" ] || rm -rf "$OUTDIR"
+PLAT="linux-$( [ "$ARCH" = arm64 ] && echo arm64 || echo x64)"
+for m in $ONLY; do
+  case "$m" in
+    better-sqlite3) rm -rf "$OUTDIR/$m"; mkdir -p "$OUTDIR/$m/build/Release"
+      cp "$B/build/node_modules/$m/build/Release/better_sqlite3.node" "$OUTDIR/$m/build/Release/" ;;
+    @ronomon/reed-solomon) rm -rf "$OUTDIR/$m"; mkdir -p "$OUTDIR/$m"
+      cp "$B/build/node_modules/$m/build/Release/binding.node" "$OUTDIR/$m/binding.node" ;;
+    fuse-native) rm -rf "$OUTDIR/$m"; mkdir -p "$OUTDIR/$m/prebuilds/$PLAT"
+      cp "$B/build/node_modules/$m/build/Release/fuse.node" "$OUTDIR/$m/prebuilds/$PLAT/node.napi.node"
+      # the corrected source goes along, so that the runtime sees the prebuild is already fixed
+      cp "$B/build/node_modules/$m/fuse-native.c" "$OUTDIR/$m/fuse-native.c" ;;
+  esac
+done
 echo "native-addons: $OUTDIR"; find "$OUTDIR" -name '*.node'
