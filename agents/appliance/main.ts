@@ -315,7 +315,7 @@ async function report(everyS: number): Promise<void> {
   const chain = await run('systemd-analyze', ['critical-chain', 'oio-node.service', '--no-pager']);
   for (const l of chain.stdout.split('\n').slice(0, 20)) if (l.trim()) say(`oio: BOOT chain ${l.trimEnd()}`);
   const journal = await run('journalctl', ['-b', '-o', 'short-monotonic', '--no-pager', '-u', 'oio-firstboot', '-u', 'oio-disks', '-u', 'oio-node', '-u', 'oio-volume@*']);
-  const milestones = journal.stdout.split('\n').filter((l) => /Starting|Started|Finished|"msg":"(node ready|service started|disk pass done|node environment written|[a-z0-9-]+ started)"/.test(l));
+  const milestones = journal.stdout.split('\n').filter((l) => /Starting|Started|Finished|"msg":"(node ready|service started|disk pass done|disk mounted|formatting blank disk|node environment written|[a-z0-9-]+ started)"/.test(l));
   for (const l of milestones.slice(0, 80)) say(`oio: BOOT log ${l.replace(/"(level|time|pid|hostname)":[^,]*,/g, '').slice(0, 220)}`);
   for (;;) {
     const mib = (b: number) => (b / 1048576).toFixed(1);
