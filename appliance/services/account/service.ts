@@ -3,8 +3,7 @@
  * Account service lifecycle: opens the base, mounts the routes, listens.
  */
 import type { Logger } from '../../common';
-import type { ServiceContext } from '../../runtime/service';
-import { StoreService, serveReplicated, type Serving } from '../store-service';
+import { StoreService, serveReplicated, type Serving, type ServiceContext } from '../../runtime/service';
 import { ACCOUNT_BASE, AccountBackend } from './backend';
 import { mountRoutes } from './routes';
 

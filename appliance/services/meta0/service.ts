@@ -3,8 +3,7 @@
  * meta0 lifecycle: opens the base in the data folder, mounts the routes, listens.
  */
 import type { Logger } from '../../common';
-import type { ServiceContext } from '../../runtime/service';
-import { StoreService, serveLocal, type Serving } from '../store-service';
+import { StoreService, serveLocal, type Serving, type ServiceContext } from '../../runtime/service';
 import { Meta0Backend } from './backend';
 import { mountRoutes } from './routes';
 

@@ -5,8 +5,7 @@
 import type { Logger } from '../../common';
 import { OioError } from '../../common/errors';
 import { ConscienceClient } from '../../client/remote';
-import type { ServiceContext } from '../../runtime/service';
-import { StoreService, serveReplicated, type Serving } from '../store-service';
+import { StoreService, serveReplicated, type Serving, type ServiceContext } from '../../runtime/service';
 import { firstAddr, Meta1Backend } from './backend';
 import { mountRoutes } from './routes';
 

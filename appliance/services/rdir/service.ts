@@ -5,8 +5,7 @@
  * mounts the routes, listens. Writes are acknowledged once on disk (group commit).
  */
 import type { Logger } from '../../common';
-import type { ServiceContext } from '../../runtime/service';
-import { StoreService, serveLocal, type Serving } from '../store-service';
+import { StoreService, serveLocal, type Serving, type ServiceContext } from '../../runtime/service';
 import { RdirBackend } from './backend';
 import { mountRoutes } from './routes';
 
