@@ -9,7 +9,7 @@
 import net from 'node:net';
 import tlsModule from 'node:tls';
 import path from 'node:path';
-import { ensureCertificate as ensureTlsCertificate, type Logger } from '../../appliance/common';
+import { ensureCertificate, type Logger } from '../../appliance/common';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { createBridgeFs, type LocalBridgeFs } from '../core';
 import { BridgeFileSystem } from './bridge-file-system';
@@ -53,11 +53,6 @@ interface FtpSrvLike {
   close(): Promise<unknown>;
 }
 interface ConnectionLike { reply(options: unknown, ...letters: unknown[]): Promise<unknown> }
-
-/** key.pem/cert.pem in `dir`, made with `openssl` when they do not exist yet. */
-export function ensureCertificate(dir: string, host: string): Promise<{ key: Buffer; cert: Buffer }> {
-  return ensureTlsCertificate({ certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') }, host, 'FTP');
-}
 
 /** ftp-srv wants a bunyan-like logger; ours, at debug. */
 function ftpLogger(log?: Logger): unknown {
@@ -308,7 +303,8 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerH
   patchActiveTls();
   patchAuthTls();
   registerTimeCommands();
-  const tls = opts.tlsDir ? await ensureCertificate(opts.tlsDir, opts.host) : false;
+  // key.pem/cert.pem in tlsDir, self-signed and made on first start
+  const tls = opts.tlsDir ? await ensureCertificate({ certFile: path.join(opts.tlsDir, 'cert.pem'), keyFile: path.join(opts.tlsDir, 'key.pem') }, opts.host, 'FTP') : false;
   const server = new FtpSrv({
     url: `ftp://${opts.host}:${opts.port}`,
     // A function: ftp-srv otherwise announces the client's own address to local clients.

@@ -53,6 +53,27 @@ export function readBody(req: IncomingMessage, limit = MAX_JSON_BODY): Promise<B
   });
 }
 
+/** An integer query parameter (undefined when absent or empty); BAD_REQUEST when not an integer. */
+export function queryInt(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('BAD_REQUEST', `${name} must be an integer`);
+  return n;
+}
+
+/** Listens on host:port (0: any free port); resolves with the bound port. */
+export function listenServer(server: http.Server, port: number, host: string): Promise<number> {
+  server.headersTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): number {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length });
@@ -158,15 +179,8 @@ export class HttpService {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
     const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => { void this.handle(req, res); });
-    server.headersTimeout = 60_000;
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+    return listenServer(server, port, host);
   }
 
   close(): Promise<void> {

@@ -7,10 +7,9 @@
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ObjectStorage } from '../../client/object-storage';
-import { Logger, OioError, ensureCertificate, isNotFound, type CertificateFiles } from '../../common';
+import { Logger, OioError, ensureCertificate, isNotFound, listenServer, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
 import { GatewayState, S3Request, cachedBucketInfo, checkBucketName } from './context';
 import { isBrowserPost, postObject } from './post-object';
@@ -44,15 +43,6 @@ const USER_TTL_MS = 5000;
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
-}
-
-/** Listens; the bound port (0 asks for any free one). */
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  server.headersTimeout = 60_000;
-  return new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve((server.address() as AddressInfo).port); });
-  });
 }
 
 /** The S3 gateway. */
@@ -116,13 +106,13 @@ export class S3Service {
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     this.server = server;
-    this.boundPort = await listen(server, this.opts.port, this.opts.host);
+    this.boundPort = await listenServer(server, this.opts.port, this.opts.host);
     if (this.opts.tls) {
       const pair = await ensureCertificate(this.opts.tls, this.opts.host, 'S3 HTTPS');
       const tlsServer = https.createServer({ ...serverOptions, ...pair, minVersion: 'TLSv1.2' }, (req, res) => { void this.handle(req, res); });
       tlsServer.on('tlsClientError', () => { /* scanners and clients that refuse the self-signed certificate */ });
       this.tlsServer = tlsServer;
-      this.boundTlsPort = await listen(tlsServer, this.opts.tls.port, this.opts.host);
+      this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
     this.log.info('s3 gateway started', { addr: this.addr, https: this.tlsAddr, region: this.gw.region });
   }

@@ -3,17 +3,8 @@
  * Route table of the account service (appliance/API.md): handlers named `<resource><Verb>`,
  * as the stub `client/remote/account.ts`.
  */
-import { InvalidArgumentError } from '../../common/errors';
-import type { HttpService, RouteCtx } from '../../common/http';
+import { queryInt, type HttpService, type RouteCtx } from '../../common/http';
 import type { AccountBackend, ContainerUpdate } from './backend';
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('BAD_REQUEST', `${name} must be an integer`);
-  return n;
-}
 
 export function mountRoutes(http: HttpService, backend: AccountBackend, now: () => number = Date.now): void {
   /** POST /v1/account/create { id } -> 204 (idempotent); INVALID_NAME. */
@@ -36,7 +27,7 @@ export function mountRoutes(http: HttpService, backend: AccountBackend, now: () 
   const accountContainers = (ctx: RouteCtx) => backend.containers(ctx.query.get('id') ?? '', {
     prefix: ctx.query.get('prefix') ?? undefined,
     marker: ctx.query.get('marker') ?? undefined,
-    limit: intParam(ctx.query, 'limit'),
+    limit: queryInt(ctx.query, 'limit'),
   });
 
   /**

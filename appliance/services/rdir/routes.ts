@@ -7,7 +7,7 @@
  * HTTP framing only; the index is in backend.ts.
  */
 import path from 'node:path';
-import { InvalidArgumentError, type HttpService, type RouteCtx } from '../../common';
+import { InvalidArgumentError, queryInt, type HttpService, type RouteCtx } from '../../common';
 import type { RdirInfo } from '../../client/remote/rdir';
 import { batchOf, type RdirBackend } from './backend';
 
@@ -15,14 +15,6 @@ export interface RdirRouteDeps {
   backend: RdirBackend;
   info(): Omit<RdirInfo, 'time'>;
   now?: () => number;
-}
-
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('BAD_REQUEST', `${name} must be an integer`);
-  return n;
 }
 
 export function mountRoutes(http: HttpService, deps: RdirRouteDeps): void {
@@ -57,7 +49,7 @@ export function mountRoutes(http: HttpService, deps: RdirRouteDeps): void {
    */
   const rdirFetch = (ctx: RouteCtx) => {
     checkVol(ctx);
-    return backend.fetch({ marker: ctx.query.get('marker') ?? undefined, limit: intParam(ctx.query, 'limit'), containerId: ctx.query.get('container_id') ?? undefined });
+    return backend.fetch({ marker: ctx.query.get('marker') ?? undefined, limit: queryInt(ctx.query, 'limit'), containerId: ctx.query.get('container_id') ?? undefined });
   };
 
   /** GET /v1/rdir/status?vol= -> { volume, chunks: { total, bytes }, containers: { CID: { total, bytes } } }. */
