@@ -19,13 +19,32 @@ export interface HostKey {
   created: boolean;
 }
 
+type KeyPair = { private: string; public: string };
+type Generate = () => KeyPair;
+
+const generateEd25519: Generate = () => ssh2().utils.generateKeyPairSync('ed25519', { comment: 'oio-admin-ssh' });
+
+/**
+ * A new ed25519 pair that ssh2 reads back. ssh2's generator drops a leading zero byte of the
+ * key (about 1 key in 300: 68 of 20,000 here), writing a 31-byte public key that no one can
+ * read; such a pair is thrown away and another made.
+ */
+export function generateHostKeyPair(generate: Generate = generateEd25519, attempts = 16): KeyPair {
+  for (let i = 0; i < attempts; i++) {
+    const pair = generate();
+    const key = parseKey(pair.private);
+    if (key && key.getPublicSSH().length === 51 && pair.public.split(' ')[1] === key.getPublicSSH().toString('base64')) return pair;
+  }
+  throw new OioError('INTERNAL', `could not make an ed25519 host key ssh2 reads back (${attempts} attempts)`);
+}
+
 /** Loads `dir/host_key`, or makes and stores one (atomically) when there is none. */
 export async function loadOrCreateHostKey(dir: string): Promise<HostKey> {
   const file = path.join(dir, 'host_key');
   let created = false;
   let text = await fs.promises.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return undefined; throw e; });
   if (text === undefined) {
-    const pair = ssh2().utils.generateKeyPairSync('ed25519', { comment: 'oio-admin-ssh' });
+    const pair = generateHostKeyPair();
     const tmp = `${file}.tmp-${process.pid}`;
     const fh = await fs.promises.open(tmp, 'w', 0o600);
     try { await fh.writeFile(pair.private); await fh.sync(); } finally { await fh.close(); }
