@@ -62,6 +62,13 @@ export function queryInt(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
+/**
+ * Stream buffering of the sockets a server serves (requests and responses): 1 MiB instead of
+ * Node's 16 KiB. A large body streamed through (a chunk from rawx, an object relayed by the
+ * S3 gateway) then flows without a pause and resume of its source for every 64 KiB read.
+ */
+export const SERVER_HIGH_WATER_MARK = 1024 * 1024;
+
 /** Listens on host:port (0: any free port); resolves with the bound port. */
 export function listenServer(server: http.Server, port: number, host: string): Promise<number> {
   server.headersTimeout = 60_000;
@@ -178,7 +185,7 @@ export class HttpService {
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(host: string, port: number): Promise<number> {
-    const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => { void this.handle(req, res); });
+    const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: SERVER_HIGH_WATER_MARK }, (req, res) => { void this.handle(req, res); });
     this.server = server;
     return listenServer(server, port, host);
   }
