@@ -49,6 +49,7 @@ export interface FtpServerHandle {
 interface FtpSrvLike {
   on(ev: 'login', fn: (data: { connection: ConnectionLike; username: string; password: string }, resolve: (r: { fs: unknown; cwd?: string }) => void, reject: (e: Error) => void) => void): void;
   on(ev: 'client-error', fn: (data: { error: unknown }) => void): void;
+  on(ev: 'connect', fn: (data: { connection: { commandSocket: import('node:net').Socket } }) => void): void;
   listen(): Promise<unknown>;
   close(): Promise<unknown>;
 }
@@ -329,6 +330,10 @@ export async function startFtpServer(opts: FtpServerOptions): Promise<FtpServerH
   };
   const lookupUser = typeof opts.users === 'function' ? opts.users : async (u: string) => (opts.users as Record<string, FtpUser>)[u];
 
+  // Replies go out at once: with Nagle's algorithm, a reply written while the one before is
+  // not yet acknowledged waits for the client's delayed ACK, 40 ms. lftp's mirror paid that
+  // twice per file (150 then 226 of every STOR and LIST): 2,000 files took 103 s.
+  server.on('connect', ({ connection }) => { connection.commandSocket.setNoDelay(true); });
   server.on('login', ({ connection, username, password }, resolve, reject) => {
     lookupUser(username).then((user) => {
       if (!user || user.password !== password) { reject(new Error('bad user name or password')); return; }

@@ -82,7 +82,8 @@ export class AdminSshService {
     if (keys.length === 0) this.log.warn('no admin key authorized: add one with `oio admin key add KEY --data DATA_DIR`', { file: this.store.keysFile });
     this.files = this.opts.files?.(ctx);
     const server = new (ssh2().Server)({ hostKeys: [hostKey.privateKey], ident: 'OpenIO-admin' });
-    server.on('connection', (client, info) => this.onConnection(client, info.ip));
+    // setNoDelay: replies go out at once, not after the client's delayed ACK (Nagle's algorithm)
+    server.on('connection', (client, info) => { client.setNoDelay(true); this.onConnection(client, info.ip); });
     server.on('error', (e) => this.log.error('ssh server error', { err: e }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -62,6 +62,8 @@ export interface Connection extends EventEmitter {
   on(event: 'error', l: (err: Error) => void): this;
   on(event: 'close' | 'end', l: () => void): this;
   end(): void;
+  /** the TCP socket's TCP_NODELAY */
+  setNoDelay(noDelay: boolean): void;
 }
 
 export interface ConnectionInfo { ip: string; port: number; family: string; header: { identRaw: string } }
