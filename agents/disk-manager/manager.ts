@@ -67,14 +67,15 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
   const previous = readDiskState(opts.stateFile);
   const devices = await listBlockDevices(opts.devices ?? []);
   const types = opts.types ?? ['disk'];
+  const minSize = opts.minSizeBytes ?? MIN_XFS_BYTES;
   // udev's database (what lsblk shows) lags behind a fresh mkfs: read signatures directly too
-  // (every disk at once: each probe is a process start, slow at boot on a small machine)
-  await Promise.all(devices.filter((d) => types.includes(d.type) && d.children.length === 0).map(async (d) => {
+  // (every disk at once: each probe is a process start, slow at boot on a small machine).
+  // Not a device too small to be ours: a drive without media (size 0) is never read.
+  await Promise.all(devices.filter((d) => types.includes(d.type) && d.children.length === 0 && d.sizeBytes >= minSize).map(async (d) => {
     const b = await blkidExport(d.path);
     if (!d.fsType && b.TYPE) { d.fsType = b.TYPE; d.label = b.LABEL ?? null; }
     if (!d.ptType && b.PTTYPE) d.ptType = b.PTTYPE;
   }));
-  const minSize = opts.minSizeBytes ?? MIN_XFS_BYTES;
   const probes = new Map<string, DeviceProbe>();
   for (const d of devices) {
     if (types.includes(d.type) && !d.ptType && !d.fsType && d.children.length === 0 && d.mountpoints.length === 0 && !d.readOnly && d.sizeBytes >= minSize) {

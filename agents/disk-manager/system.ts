@@ -27,10 +27,17 @@ export async function runOk(cmd: string, args: string[], timeoutMs?: number): Pr
   return r.stdout;
 }
 
-/** Every block device (or only `paths`) as lsblk sees it. */
+/**
+ * Block device majors never storage: 1 RAM disks (lsblk's default exclusion), 2 floppy
+ * drives, 11 optical drives. Probing a floppy drive without a disk blocks until the driver
+ * gives up with an I/O error: QEMU machines have one, and the image's disk pass waited on it.
+ */
+export const NOT_STORAGE_MAJORS = [1, 2, 11];
+
+/** Every block device (or only `paths`) as lsblk sees it, without floppy and optical drives. */
 export async function listBlockDevices(paths: string[] = []): Promise<BlockDevice[]> {
   // lsblk reads udev's database; probe directly too (-o FSTYPE comes from udev or libblkid)
-  const out = await runOk('lsblk', ['-J', '-b', '-p', '-o', 'PATH,TYPE,SIZE,RO,PTTYPE,FSTYPE,LABEL,MOUNTPOINTS', ...paths]);
+  const out = await runOk('lsblk', ['-J', '-b', '-p', '-e', NOT_STORAGE_MAJORS.join(','), '-o', 'PATH,TYPE,SIZE,RO,PTTYPE,FSTYPE,LABEL,MOUNTPOINTS', ...paths]);
   return parseLsblk(out);
 }
 

@@ -234,6 +234,9 @@ describe('appliance image (amd64, QEMU TCG)', function () {
     results['first boot: QEMU start to all services healthy (s)'] = ready.seconds.toFixed(1);
     readyUptime = Number(ready.m[1]);
     assert.equal(Number(ready.m[3]), 3, 'rawx on the boot disk + one per data disk');
+    // QEMU's machine has a floppy drive without a disk: reading it blocks until an I/O error
+    // (the disk pass once waited on it at every boot and hot-plug)
+    assert.doesNotMatch(vm!.log(), /I\/O error, dev fd0/, 'nothing reads the empty floppy drive');
     // Scores follow the load (CPU idle is near 0 while a TCG guest boots): a service scored at
     // ready may read 0 a moment later, so each listing is polled until every score is up.
     const list = await until(() => ssh('oio cluster list rawx --format json'),
