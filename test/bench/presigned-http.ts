@@ -10,7 +10,7 @@ import http from 'node:http';
  * Sends `method` to a presigned `url` with a buffer, a file streamed from disk, or no body;
  * drains the answer and rejects on any status but 200.
  */
-export function presignedRequest(url: string, method: 'PUT' | 'GET', body?: Buffer | { file: string }): Promise<void> {
+export function presignedRequest(url: string, method: 'PUT' | 'GET' | 'HEAD', body?: Buffer | { file: string }): Promise<void> {
   const length = body === undefined ? undefined : Buffer.isBuffer(body) ? body.length : fs.statSync(body.file).size;
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: length !== undefined ? { 'content-length': length } : {} }, (res) => {
