@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../appliance/common';
-import { DEFAULT_LABEL_PREFIX, MIN_XFS_BYTES, planDisks, type DeviceProbe, type DiskAction } from './plan';
+import { DEFAULT_LABEL_PREFIX, MIN_XFS_BYTES, planDisks, type BlockDevice, type DeviceProbe, type DiskAction } from './plan';
 import { blkidExport, blkidValue, formatXfs, listBlockDevices, mountXfs, mountpointOf, probeDevice } from './system';
 
 export interface DiskManagerOptions {
@@ -68,17 +68,19 @@ export async function runDiskManager(opts: DiskManagerOptions): Promise<DiskRepo
   const devices = await listBlockDevices(opts.devices ?? []);
   const types = opts.types ?? ['disk'];
   const minSize = opts.minSizeBytes ?? MIN_XFS_BYTES;
+  // A whole disk big enough to be ours; nothing else is ever read (a drive without media,
+  // size 0, would block the pass until its driver gives up).
+  const candidate = (d: BlockDevice) => types.includes(d.type) && d.children.length === 0 && d.sizeBytes >= minSize;
   // udev's database (what lsblk shows) lags behind a fresh mkfs: read signatures directly too
   // (every disk at once: each probe is a process start, slow at boot on a small machine).
-  // Not a device too small to be ours: a drive without media (size 0) is never read.
-  await Promise.all(devices.filter((d) => types.includes(d.type) && d.children.length === 0 && d.sizeBytes >= minSize).map(async (d) => {
+  await Promise.all(devices.filter(candidate).map(async (d) => {
     const b = await blkidExport(d.path);
     if (!d.fsType && b.TYPE) { d.fsType = b.TYPE; d.label = b.LABEL ?? null; }
     if (!d.ptType && b.PTTYPE) d.ptType = b.PTTYPE;
   }));
   const probes = new Map<string, DeviceProbe>();
   for (const d of devices) {
-    if (types.includes(d.type) && !d.ptType && !d.fsType && d.children.length === 0 && d.mountpoints.length === 0 && !d.readOnly && d.sizeBytes >= minSize) {
+    if (candidate(d) && !d.ptType && !d.fsType && d.mountpoints.length === 0 && !d.readOnly) {
       probes.set(d.path, await probeDevice(d.path));
     }
   }

@@ -62,15 +62,6 @@ export function queryInt(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-/**
- * Stream buffering of the sockets a relaying server serves (requests and responses): 1 MiB
- * instead of Node's 16 KiB, so an object the S3 gateway relays from rawx flows without a pause
- * and resume of its source for every 64 KiB read (the gateway's CPU per GET fell by about a
- * quarter). Not for HttpService: the rawx gained nothing measurable, and NFS reads through
- * the bridge were about 10% slower with it.
- */
-export const SERVER_HIGH_WATER_MARK = 1024 * 1024;
-
 /** Listens on host:port (0: any free port); resolves with the bound port. */
 export function listenServer(server: http.Server, port: number, host: string): Promise<number> {
   server.headersTimeout = 60_000;

@@ -32,8 +32,9 @@ const generateEd25519: Generate = () => ssh2().utils.generateKeyPairSync('ed2551
 export function generateHostKeyPair(generate: Generate = generateEd25519, attempts = 16): KeyPair {
   for (let i = 0; i < attempts; i++) {
     const pair = generate();
-    const key = parseKey(pair.private);
-    if (key && key.getPublicSSH().length === 51 && pair.public.split(' ')[1] === key.getPublicSSH().toString('base64')) return pair;
+    // the public blob: "ssh-ed25519" (4 + 11 bytes) then the 32-byte key (4 + 32)
+    const blob = parseKey(pair.private)?.getPublicSSH();
+    if (blob?.length === 51 && pair.public.split(' ')[1] === blob.toString('base64')) return pair;
   }
   throw new OioError('INTERNAL', `could not make an ed25519 host key ssh2 reads back (${attempts} attempts)`);
 }
