@@ -31,6 +31,11 @@ export interface ChunkStoreOptions {
   volume: string;
   /** fsync chunk file and folder before a PUT answers (default true) */
   fsync?: boolean;
+  /**
+   * Delay (ms) before the prefix folders a volume still lacks are made in the background
+   * (default 60 s; 0: at once). Until then a PUT makes the folder it needs itself.
+   */
+  prefixFillDelayMs?: number;
 }
 
 /** Expected hash and size of an upload; the hash may only be known at the end (HTTP trailer). */
@@ -66,7 +71,11 @@ export class ChunkStore {
   readonly tmpDir: string;
   private readonly fsync: boolean;
   private readonly knownDirs = new Set<string>();
-  /** the prefix folders a new volume still lacks, being made in the background */
+  /** prefix folders being made (by a PUT or the background fill): one mkdir + fsync each */
+  private readonly makingDirs = new Map<string, Promise<void>>();
+  private readonly prefixFillDelayMs: number;
+  private prefixTimer: NodeJS.Timeout | undefined;
+  /** the background fill of the prefix folders, while it runs */
   private prefixing: Promise<void> | undefined;
   private stopping = false;
   readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
@@ -76,14 +85,16 @@ export class ChunkStore {
     this.dataDir = path.join(this.volume, 'data');
     this.tmpDir = path.join(this.volume, 'tmp');
     this.fsync = opts.fsync !== false;
+    this.prefixFillDelayMs = opts.prefixFillDelayMs ?? 60_000;
   }
 
   /**
-   * Creates the folders and removes temp files left by a crash. The 4,096 chunk-prefix
-   * folders of a new volume are made at once, so that a PUT never pays a mkdir and a second
-   * folder fsync, but in the background: on a slow machine they take seconds (15 s on the
-   * image's first boot under TCG), and the service answers meanwhile (a PUT needing a folder
-   * not made yet waits for them).
+   * Creates the folders and removes temp files left by a crash. A chunk's prefix folder is
+   * made by the first PUT that needs it (as OpenIO's rawx does); the 4,096 a new volume lacks
+   * are also made in the background, 64 at a time, `prefixFillDelayMs` after the start, so
+   * that later PUTs never pay a mkdir and a second folder fsync. Not at once: on a slow
+   * machine 4,096 mkdirs cost seconds of CPU (16 s per volume on the image's first boot
+   * under TCG, where every service starts at the same time).
    */
   async init(): Promise<void> {
     this.stopping = false;
@@ -92,39 +103,43 @@ export class ChunkStore {
     for (const name of await fsp.readdir(this.tmpDir)) {
       await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true });
     }
-    const have = new Set(await fsp.readdir(this.dataDir));
-    const missing: string[] = [];
-    for (let i = 0; i < PREFIX_DIRS; i++) {
-      const d = i.toString(16).toUpperCase().padStart(3, '0');
-      if (have.has(d)) this.knownDirs.add(path.join(this.dataDir, d));
-      else missing.push(d);
+    for (const d of await fsp.readdir(this.dataDir)) {
+      if (/^[0-9A-F]{3}$/.test(d)) this.knownDirs.add(path.join(this.dataDir, d));
     }
-    if (missing.length === 0) return;
-    const p = this.makePrefixDirs(missing)
-      .catch(() => { /* a PUT then makes its folder itself (ensureDir), and reports what fails */ })
-      .finally(() => { if (this.prefixing === p) this.prefixing = undefined; });
-    this.prefixing = p;
+    if (this.knownDirs.size >= PREFIX_DIRS) return;
+    this.prefixTimer = setTimeout(() => {
+      this.prefixTimer = undefined;
+      const p = this.fillPrefixDirs()
+        .catch(() => { /* a PUT still makes its folder itself, and reports what fails */ })
+        .finally(() => { if (this.prefixing === p) this.prefixing = undefined; });
+      this.prefixing = p;
+    }, this.prefixFillDelayMs);
+    this.prefixTimer.unref();
   }
 
   /** Stops making prefix folders (the service stops); resolves once none is being made. */
   async quiesce(): Promise<void> {
     this.stopping = true;
+    if (this.prefixTimer) { clearTimeout(this.prefixTimer); this.prefixTimer = undefined; }
     await this.prefixing;
   }
 
-  private async makePrefixDirs(missing: string[]): Promise<void> {
-    let next = 0;
-    const made: string[] = [];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < missing.length && !this.stopping) {
-        const dir = path.join(this.dataDir, missing[next++]!);
-        await fsp.mkdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-        made.push(dir);
-      }
-    }));
-    // known (so used without a mkdir) only once their entries are durable
-    if (this.fsync && !this.stopping) await syncDir(this.dataDir);
-    for (const d of made) this.knownDirs.add(d);
+  /** Makes the missing prefix folders, 64 at a time, with one fsync of `data/` per batch. */
+  private async fillPrefixDirs(): Promise<void> {
+    const names = Array.from({ length: PREFIX_DIRS }, (_, i) => path.join(this.dataDir, i.toString(16).toUpperCase().padStart(3, '0')));
+    const missing = names.filter((d) => !this.knownDirs.has(d));
+    for (let i = 0; i < missing.length && !this.stopping; i += 64) {
+      const dirs = missing.slice(i, i + 64).filter((d) => !this.knownDirs.has(d) && !this.makingDirs.has(d));
+      const batch = (async () => {
+        for (const d of dirs) await fsp.mkdir(d).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
+        if (this.fsync) await syncDir(this.dataDir);
+        for (const d of dirs) this.knownDirs.add(d);
+      })();
+      // a PUT needing one of them meanwhile waits for the batch (its entry durable)
+      const done = batch.finally(() => { for (const d of dirs) if (this.makingDirs.get(d) === done) this.makingDirs.delete(d); });
+      for (const d of dirs) this.makingDirs.set(d, done);
+      await done;
+    }
   }
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
@@ -261,21 +276,31 @@ export class ChunkStore {
     return { chunks: out, truncated: false };
   }
 
+  /** Makes a prefix folder unless known; its entry is durable (parent fsynced) when this resolves. */
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    if (this.prefixing) {
-      await this.prefixing;
+    const pending = this.makingDirs.get(dir);
+    if (pending) {
+      // made by the background fill or another PUT: if that failed, made here
+      await pending.catch(() => undefined);
       if (this.knownDirs.has(dir)) return;
     }
-    let created = false;
-    try {
-      await fsp.mkdir(dir);
-      created = true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    let making = this.makingDirs.get(dir);
+    if (!making) {
+      making = (async () => {
+        let created = false;
+        try {
+          await fsp.mkdir(dir);
+          created = true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        if (created && this.fsync) await syncDir(this.dataDir);
+        this.knownDirs.add(dir);
+      })().finally(() => this.makingDirs.delete(dir));
+      this.makingDirs.set(dir, making);
     }
-    if (created && this.fsync) await syncDir(this.dataDir);
-    this.knownDirs.add(dir);
+    await making;
   }
 }
 

@@ -214,11 +214,39 @@ describe('rawx service', function () {
     assert.equal((await rawxStat(rawx.addr)).putErrors, 1);
   });
 
-  it('on a new volume, serves PUTs while its 4,096 prefix folders are made, and makes them all', async function () {
-    // a fresh volume: the folders are being made while the first PUTs arrive
+  it('on a new volume, makes a prefix folder at the first PUT needing it (concurrent PUTs into one share it), none other before the fill', async function () {
     await rawx.stop();
     const fresh = await fsp.mkdtemp(path.join(os.tmpdir(), 'rawx-fresh-'));
-    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true });
+    try {
+      rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true });
+      await rawx.start();
+      const prefixes = async () => (await fsp.readdir(path.join(fresh, 'data'))).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
+      assert.deepEqual(await prefixes(), [], 'no folder made at start (the fill waits 60 s)');
+      // 10 chunks in one new prefix folder at once, 10 in others
+      const same = Array.from({ length: 10 }, () => 'ABC' + newChunkId().slice(3));
+      const others = Array.from({ length: 10 }, () => newChunkId());
+      await Promise.all([...same, ...others].map((id) => rawxPut(url(id), Buffer.from(id), META)));
+      for (const id of [...same, ...others]) assert.equal((await readAll((await rawxGet(url(id))).stream)).toString(), id);
+      assert.deepEqual(await prefixes(), [...new Set([...same, ...others].map((id) => id.slice(0, 3)))].sort());
+      // a restart knows them: a PUT into one again works
+      await rawx.stop();
+      rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true });
+      await rawx.start();
+      const again = 'ABC' + newChunkId().slice(3);
+      await rawxPut(url(again), Buffer.from(again), META);
+      assert.equal((await readAll((await rawxGet(url(again))).stream)).toString(), again);
+    } finally {
+      await rawx.stop();
+      await fsp.rm(fresh, { recursive: true, force: true });
+      rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
+      await rawx.start();
+    }
+  });
+
+  it('on a new volume, serves PUTs while the background fill makes its 4,096 prefix folders, and makes them all', async function () {
+    await rawx.stop();
+    const fresh = await fsp.mkdtemp(path.join(os.tmpdir(), 'rawx-fresh-'));
+    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true, prefixFillDelayMs: 0 });
     await rawx.start();
     const ids = Array.from({ length: 20 }, () => newChunkId());
     await Promise.all(ids.map((id) => rawxPut(url(id), Buffer.from(id), META)));
