@@ -23,19 +23,12 @@ const TAIL_GUESS = 4096;
 const MAX_META_BYTES = 1024 * 1024;
 /** With fsync on, written data is flushed in the background every this many bytes. */
 const SYNC_AHEAD_BYTES = 8 * 1024 * 1024;
-/** Chunk files live in `data/XXX/` by the first 3 hex digits of their id. */
-const PREFIX_DIRS = 16 ** 3;
 
 export interface ChunkStoreOptions {
   /** the volume's root folder */
   volume: string;
   /** fsync chunk file and folder before a PUT answers (default true) */
   fsync?: boolean;
-  /**
-   * Delay (ms) before the prefix folders a volume still lacks are made in the background
-   * (default 60 s; 0: at once). Until then a PUT makes the folder it needs itself.
-   */
-  prefixFillDelayMs?: number;
 }
 
 /** Expected hash and size of an upload; the hash may only be known at the end (HTTP trailer). */
@@ -71,13 +64,8 @@ export class ChunkStore {
   readonly tmpDir: string;
   private readonly fsync: boolean;
   private readonly knownDirs = new Set<string>();
-  /** prefix folders being made (by a PUT or the background fill): one mkdir + fsync each */
+  /** prefix folders being made: concurrent PUTs into one share its mkdir and folder fsync */
   private readonly makingDirs = new Map<string, Promise<void>>();
-  private readonly prefixFillDelayMs: number;
-  private prefixTimer: NodeJS.Timeout | undefined;
-  /** the background fill of the prefix folders, while it runs */
-  private prefixing: Promise<void> | undefined;
-  private stopping = false;
   readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
 
   constructor(opts: ChunkStoreOptions) {
@@ -85,19 +73,15 @@ export class ChunkStore {
     this.dataDir = path.join(this.volume, 'data');
     this.tmpDir = path.join(this.volume, 'tmp');
     this.fsync = opts.fsync !== false;
-    this.prefixFillDelayMs = opts.prefixFillDelayMs ?? 60_000;
   }
 
   /**
-   * Creates the folders and removes temp files left by a crash. A chunk's prefix folder is
-   * made by the first PUT that needs it (as OpenIO's rawx does); the 4,096 a new volume lacks
-   * are also made in the background, 64 at a time, `prefixFillDelayMs` after the start, so
-   * that later PUTs never pay a mkdir and a second folder fsync. Not at once: on a slow
-   * machine 4,096 mkdirs cost seconds of CPU (16 s per volume on the image's first boot
-   * under TCG, where every service starts at the same time).
+   * Creates the folders and removes temp files left by a crash. A chunk's prefix folder
+   * (`data/XXX`) is made by the first PUT that needs it (then `data/` is fsynced too). Made
+   * all at once, a new volume's 4,096 cost seconds of CPU on a slow machine: 16 s per volume
+   * on the image's first boot under TCG, where every service starts at the same time.
    */
   async init(): Promise<void> {
-    this.stopping = false;
     await fsp.mkdir(this.dataDir, { recursive: true });
     await fsp.mkdir(this.tmpDir, { recursive: true });
     for (const name of await fsp.readdir(this.tmpDir)) {
@@ -105,40 +89,6 @@ export class ChunkStore {
     }
     for (const d of await fsp.readdir(this.dataDir)) {
       if (/^[0-9A-F]{3}$/.test(d)) this.knownDirs.add(path.join(this.dataDir, d));
-    }
-    if (this.knownDirs.size >= PREFIX_DIRS) return;
-    this.prefixTimer = setTimeout(() => {
-      this.prefixTimer = undefined;
-      const p = this.fillPrefixDirs()
-        .catch(() => { /* a PUT still makes its folder itself, and reports what fails */ })
-        .finally(() => { if (this.prefixing === p) this.prefixing = undefined; });
-      this.prefixing = p;
-    }, this.prefixFillDelayMs);
-    this.prefixTimer.unref();
-  }
-
-  /** Stops making prefix folders (the service stops); resolves once none is being made. */
-  async quiesce(): Promise<void> {
-    this.stopping = true;
-    if (this.prefixTimer) { clearTimeout(this.prefixTimer); this.prefixTimer = undefined; }
-    await this.prefixing;
-  }
-
-  /** Makes the missing prefix folders, 64 at a time, with one fsync of `data/` per batch. */
-  private async fillPrefixDirs(): Promise<void> {
-    const names = Array.from({ length: PREFIX_DIRS }, (_, i) => path.join(this.dataDir, i.toString(16).toUpperCase().padStart(3, '0')));
-    const missing = names.filter((d) => !this.knownDirs.has(d));
-    for (let i = 0; i < missing.length && !this.stopping; i += 64) {
-      const dirs = missing.slice(i, i + 64).filter((d) => !this.knownDirs.has(d) && !this.makingDirs.has(d));
-      const batch = (async () => {
-        for (const d of dirs) await fsp.mkdir(d).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'EEXIST') throw e; });
-        if (this.fsync) await syncDir(this.dataDir);
-        for (const d of dirs) this.knownDirs.add(d);
-      })();
-      // a PUT needing one of them meanwhile waits for the batch (its entry durable)
-      const done = batch.finally(() => { for (const d of dirs) if (this.makingDirs.get(d) === done) this.makingDirs.delete(d); });
-      for (const d of dirs) this.makingDirs.set(d, done);
-      await done;
     }
   }
 
@@ -279,12 +229,6 @@ export class ChunkStore {
   /** Makes a prefix folder unless known; its entry is durable (parent fsynced) when this resolves. */
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const pending = this.makingDirs.get(dir);
-    if (pending) {
-      // made by the background fill or another PUT: if that failed, made here
-      await pending.catch(() => undefined);
-      if (this.knownDirs.has(dir)) return;
-    }
     let making = this.makingDirs.get(dir);
     if (!making) {
       making = (async () => {

@@ -21,8 +21,6 @@ export interface RawxServiceOptions {
   id?: string;
   /** fsync chunk file and folder before answering a PUT (default true) */
   fsync?: boolean;
-  /** delay before a new volume's missing prefix folders are made in the background (ms, default 60 s) */
-  prefixFillDelayMs?: number;
   /** logger; default: the context's, else the root logger */
   log?: Logger;
   /** host:port of this volume's rdir: every chunk PUT/DELETE is queued for it (absent: none) */
@@ -39,7 +37,7 @@ export class RawxService implements Service {
   feed: RdirFeed | undefined;
 
   constructor(private readonly opts: RawxServiceOptions) {
-    this.store = new ChunkStore({ volume: opts.volume, fsync: opts.fsync, prefixFillDelayMs: opts.prefixFillDelayMs });
+    this.store = new ChunkStore({ volume: opts.volume, fsync: opts.fsync });
   }
 
   /** host:port once started (the bound port when started on port 0). */
@@ -85,7 +83,6 @@ export class RawxService implements Service {
     const http = this.http;
     this.http = undefined;
     if (http) await http.close();
-    await this.store.quiesce();
     await this.feed?.stop();
     this.feed = undefined;
   }

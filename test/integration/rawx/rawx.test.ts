@@ -214,14 +214,14 @@ describe('rawx service', function () {
     assert.equal((await rawxStat(rawx.addr)).putErrors, 1);
   });
 
-  it('on a new volume, makes a prefix folder at the first PUT needing it (concurrent PUTs into one share it), none other before the fill', async function () {
+  it('on a new volume, makes a prefix folder at the first PUT needing it (concurrent PUTs into one share it), and no other', async function () {
     await rawx.stop();
     const fresh = await fsp.mkdtemp(path.join(os.tmpdir(), 'rawx-fresh-'));
     try {
       rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true });
       await rawx.start();
       const prefixes = async () => (await fsp.readdir(path.join(fresh, 'data'))).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
-      assert.deepEqual(await prefixes(), [], 'no folder made at start (the fill waits 60 s)');
+      assert.deepEqual(await prefixes(), [], 'no folder made at start');
       // 10 chunks in one new prefix folder at once, 10 in others
       const same = Array.from({ length: 10 }, () => 'ABC' + newChunkId().slice(3));
       const others = Array.from({ length: 10 }, () => newChunkId());
@@ -241,28 +241,6 @@ describe('rawx service', function () {
       rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
       await rawx.start();
     }
-  });
-
-  it('on a new volume, serves PUTs while the background fill makes its 4,096 prefix folders, and makes them all', async function () {
-    await rawx.stop();
-    const fresh = await fsp.mkdtemp(path.join(os.tmpdir(), 'rawx-fresh-'));
-    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: fresh, fsync: true, prefixFillDelayMs: 0 });
-    await rawx.start();
-    const ids = Array.from({ length: 20 }, () => newChunkId());
-    await Promise.all(ids.map((id) => rawxPut(url(id), Buffer.from(id), META)));
-    for (const id of ids) assert.equal((await readAll((await rawxGet(url(id))).stream)).toString(), id);
-    const deadline = Date.now() + 30_000;
-    let prefixes = 0;
-    while (Date.now() < deadline) {
-      prefixes = (await fsp.readdir(path.join(fresh, 'data'))).filter((d) => /^[0-9A-F]{3}$/.test(d)).length;
-      if (prefixes === 4096) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(prefixes, 4096);
-    await rawx.stop();
-    await fsp.rm(fresh, { recursive: true, force: true });
-    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
-    await rawx.start();
   });
 
   it('keeps metadata across a restart and removes leftover temp files', async function () {
