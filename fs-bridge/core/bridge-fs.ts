@@ -17,6 +17,7 @@ import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { InodeTable, type Loc } from './inode-table';
 import { withRetry } from './retry';
 import { NAME_MAX, attrProps, checkName, childPath, dirPrefix, markerOf, propAttrs } from './path-map';
+import { Spool, type SpoolBudget } from './spool';
 import { ROOT_INO, type Attr, type BridgeFs, type DirEntry, type FileType, type Ino, type ReaddirPage, type SetAttr, type StatFs } from './types';
 
 export interface BridgeFsOptions {
@@ -39,6 +40,8 @@ export interface BridgeFsOptions {
   freshDirMs?: number;
   /** largest read-ahead window */
   readAheadMaxBytes?: number;
+  /** memory for the spools of small files being written (default 64 MiB; beyond, spool files) */
+  spoolMemoryBytes?: number;
   /** owner of objects that carry none */
   uid?: number;
   gid?: number;
@@ -71,8 +74,8 @@ interface OpenFile {
   gen: number;
   size: number;
   attrs: { mode: number; uid: number; gid: number; mtimeMs: number; atimeMs: number; ctimeMs: number };
-  spoolPath?: string;
-  fh?: fs.promises.FileHandle;
+  /** the local copy of the bytes, once the file is written (or truncated) */
+  spool?: Spool;
   spooling?: Promise<void>;
   flushing?: Promise<void>;
   idle?: NodeJS.Timeout;
@@ -125,20 +128,11 @@ const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
 
 const sameLoc = (a: Loc, b: Loc) => a.ctr === b.ctr && a.path === b.path;
-/** Files up to this size are uploaded from a buffer rather than streamed from their spool. */
+/**
+ * Files up to this size are spooled in memory (within the bridge's budget) and uploaded from
+ * a buffer; larger ones are spooled to a file and streamed from it.
+ */
 const SMALL_UPLOAD_BYTES = 1024 * 1024;
-
-/** The first `size` bytes of a file. */
-async function readAll(fh: fs.promises.FileHandle, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  while (off < size) {
-    const { bytesRead } = await fh.read(buf, off, size - off, off);
-    if (bytesRead === 0) throw new OioError('INTERNAL', `spool file shorter than ${size} bytes`);
-    off += bytesRead;
-  }
-  return buf;
-}
 
 /** Creates the bridge over one container or a whole account. */
 export function createBridgeFs(opts: BridgeFsOptions): LocalBridgeFs {
@@ -165,6 +159,7 @@ class Bridge implements LocalBridgeFs {
   private readonly cookies = new Map<number, string>();
   private statCache?: { v: StatFs; exp: number };
   private closed = false;
+  private readonly spoolBudget: SpoolBudget;
 
   constructor(private readonly opts: BridgeFsOptions) {
     this.s = withRetry(opts.storage);
@@ -178,6 +173,7 @@ class Bridge implements LocalBridgeFs {
     this.raMax = opts.readAheadMaxBytes ?? 32 * 1024 * 1024;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
+    this.spoolBudget = { used: 0, max: opts.spoolMemoryBytes ?? 64 * 1024 * 1024 };
   }
 
   // ---- locations --------------------------------------------------------------------------
@@ -329,7 +325,7 @@ class Bridge implements LocalBridgeFs {
       const f = await this.fileFor(ino, loc, cur);
       await this.spool(f, ch.size);
       if (ch.size !== f.size) {
-        await f.fh!.truncate(ch.size);
+        await f.spool!.truncate(ch.size);
         f.size = ch.size;
       }
       f.dirty = true;
@@ -630,20 +626,18 @@ class Bridge implements LocalBridgeFs {
     return f;
   }
 
-  /** Makes the spool file of `f` (downloading the committed bytes unless truncated to 0). */
+  /** Makes the spool of `f` (with the committed bytes unless truncated to 0). */
   private spool(f: OpenFile, truncateTo?: number): Promise<void> {
-    if (f.fh) return Promise.resolve();
+    if (f.spool) return Promise.resolve();
     f.spooling ??= (async () => {
-      const p = path.join(this.opts.spoolDir, `${f.ino}-${randomBytes(6).toString('hex')}`);
+      const o = { dir: this.opts.spoolDir, name: `${f.ino}-${randomBytes(6).toString('hex')}`, budget: this.spoolBudget, memMax: SMALL_UPLOAD_BYTES };
       if (f.committed && f.size > 0 && truncateTo !== 0) {
         const got = await this.s.objectGet(f.loc.ctr, f.loc.path);
-        await pipeline(got.stream, fs.createWriteStream(p));
+        f.spool = await Spool.from(o, got.stream, got.content.size);
         f.size = got.content.size;
       } else {
-        await fs.promises.writeFile(p, '');
+        f.spool = Spool.empty(o);
       }
-      f.spoolPath = p;
-      f.fh = await fs.promises.open(p, 'r+');
     })().finally(() => { f.spooling = undefined; });
     return f.spooling;
   }
@@ -680,12 +674,9 @@ class Bridge implements LocalBridgeFs {
   private async drop(f: OpenFile): Promise<void> {
     if (f.idle) { clearTimeout(f.idle); f.idle = undefined; }
     if (this.files.get(f.ino) === f) this.files.delete(f.ino);
-    const fh = f.fh;
-    const p = f.spoolPath;
-    f.fh = undefined;
-    f.spoolPath = undefined;
-    await fh?.close().catch(() => undefined);
-    if (p) await fs.promises.unlink(p).catch(() => undefined);
+    const sp = f.spool;
+    f.spool = undefined;
+    await sp?.close();
     this.attrs.delete(f.ino);
   }
 
@@ -705,13 +696,13 @@ class Bridge implements LocalBridgeFs {
   async read(ino: Ino, offset: number, length: number): Promise<Buffer> {
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(length) || length < 0) throw new InvalidArgumentError('BAD_REQUEST', 'bad read range');
     const f = this.files.get(ino);
-    if (f && (f.fh || f.spooling || !f.committed)) {
+    if (f && (f.spool || f.spooling || !f.committed)) {
       if (f.spooling) await f.spooling;
-      if (!f.fh) await this.spool(f);
+      if (!f.spool) await this.spool(f);
       const n = Math.max(0, Math.min(length, f.size - offset));
       if (n === 0) return Buffer.alloc(0);
       const buf = Buffer.allocUnsafe(n);
-      const { bytesRead } = await f.fh!.read(buf, 0, n, offset);
+      const bytesRead = await f.spool!.read(buf, n, offset);
       if (bytesRead < n) buf.fill(0, bytesRead);
       return buf;
     }
@@ -777,13 +768,9 @@ class Bridge implements LocalBridgeFs {
     if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError('BAD_REQUEST', 'bad write offset');
     const loc = this.locOf(ino);
     const f = await this.fileFor(ino, loc);
-    if (f.unlinked && !f.fh) throw new OioError('CONTENT_NOT_FOUND', 'file was removed');
+    if (f.unlinked && !f.spool) throw new OioError('CONTENT_NOT_FOUND', 'file was removed');
     await this.spool(f);
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await f.fh!.write(data, done, data.length - done, offset + done);
-      done += bytesWritten;
-    }
+    await f.spool!.write(data, offset);
     f.size = Math.max(f.size, offset + data.length);
     f.dirty = true;
     f.gen++;
@@ -811,9 +798,9 @@ class Bridge implements LocalBridgeFs {
     };
     if (f.dirty || !f.committed) {
       const gen = f.gen;
-      if (!f.fh) await this.spool(f);
-      // A small file is sent from memory (one read of the spool), a large one streamed from it.
-      const source = f.size <= SMALL_UPLOAD_BYTES ? await readAll(f.fh!, f.size) : f.spoolPath!;
+      if (!f.spool) await this.spool(f);
+      // A small file is sent from a copy of its bytes, a large one streamed from its spool file.
+      const source = f.size <= SMALL_UPLOAD_BYTES ? await f.spool!.readAll(f.size) : await f.spool!.toFile();
       const props = takeProps();
       const loc = f.loc;
       const c = await this.s.objectPut(loc.ctr, loc.path, source, { size: f.size, properties: props });
