@@ -2,10 +2,11 @@
  * @module fs-bridge/core/bridge-fs
  * The bridge layer: `createBridgeFs()` implements the BridgeFs contract over the client
  * library. It owns the mapping of paths onto objects (path-map), the permanent inodes
- * (inode-table), the write spool (spool files committed as a new version by flush), the
- * read-ahead of clean files (ranged GETs, one small buffer per inode, the next window fetched
- * while the current one is served) and the short attribute/entry caches that bound how long
- * a change made through S3 stays invisible (`attrTtlMs`, default 1 s).
+ * (inode-table), the write spool (spool: in memory for a small file, else a file; committed
+ * as a new version by flush), the read-ahead of clean files (ranged GETs, one small buffer
+ * per inode, the next window fetched while the current one is served) and the short
+ * attribute/entry caches that bound how long a change made through S3 stays invisible
+ * (`attrTtlMs`, default 1 s).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,7 +41,7 @@ export interface BridgeFsOptions {
   freshDirMs?: number;
   /** largest read-ahead window */
   readAheadMaxBytes?: number;
-  /** memory for the spools of small files being written (default 64 MiB; beyond, spool files) */
+  /** memory for the spools of small files being written (default 16 MiB; beyond, spool files) */
   spoolMemoryBytes?: number;
   /** owner of objects that carry none */
   uid?: number;
@@ -173,7 +174,7 @@ class Bridge implements LocalBridgeFs {
     this.raMax = opts.readAheadMaxBytes ?? 32 * 1024 * 1024;
     this.uid = opts.uid ?? process.getuid?.() ?? 0;
     this.gid = opts.gid ?? process.getgid?.() ?? 0;
-    this.spoolBudget = { used: 0, max: opts.spoolMemoryBytes ?? 64 * 1024 * 1024 };
+    this.spoolBudget = { used: 0, max: opts.spoolMemoryBytes ?? 16 * 1024 * 1024 };
   }
 
   // ---- locations --------------------------------------------------------------------------
