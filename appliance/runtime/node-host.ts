@@ -121,7 +121,12 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     await membership?.stop();
     for (const svc of [...started].reverse()) {
       const t0 = Date.now();
-      await Promise.race([svc.stop(), sleep(5000)]).catch((e: unknown) => log.warn('stop failed', { svc: svc.type, err: e as Error }));
+      // at most 5 s per service; the timer is cleared once the service stopped (each one left
+      // behind kept the process alive for 5 s after "node stopped")
+      const bound = new AbortController();
+      await Promise.race([svc.stop(), sleep(5000, bound.signal)])
+        .catch((e: unknown) => log.warn('stop failed', { svc: svc.type, err: e as Error }))
+        .finally(() => bound.abort());
       log.info('service stopped', { svc: svc.type, addr: svc.addr, durationMs: Date.now() - t0 });
     }
   };
