@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # image/install-build-deps.sh: the Debian packages the appliance image build (image/build.sh),
-# its packer template (packer/) and its boot test (npm run test:image) need on the build host.
-# Kept apart from test/setup/install-deps.sh: `npm test` does not build images.
+# its packer template (packer/) and its boot test (npm run test:image, also run by npm test)
+# need on the build host.
 # Usage: bash image/install-build-deps.sh [arm64]   (as root; arm64 adds the cross-build tools)
 set -euo pipefail
 ARCH="${1:-amd64}"
