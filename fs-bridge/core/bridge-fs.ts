@@ -11,7 +11,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError, OioError, isNotFound, isReservedName, type Logger } from '../../appliance/common';
 import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';

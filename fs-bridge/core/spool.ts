@@ -50,7 +50,7 @@ export class Spool {
   static async from(o: SpoolOptions, source: Readable, size: number): Promise<Spool> {
     const s = new Spool(o);
     try {
-      if (size > o.memMax || !s.reserve(size)) await s.toFile();
+      if (!s.reserve(size)) await s.toFile();
       let n = 0;
       for await (const chunk of source) {
         const b = chunk as Buffer;
