@@ -38,6 +38,11 @@ export class Spool {
    * synchronous, so none is in progress when it starts and none can be lost after its copy).
    */
   private moving: Promise<string> | undefined;
+  /**
+   * File writes and truncates not finished yet. Each runs on libuv's thread pool, so two in
+   * flight at once may land in either order: one that overlaps an earlier one waits for it.
+   */
+  private readonly inflight = new Set<{ start: number; end: number; done: Promise<void> }>();
 
   private constructor(private readonly o: SpoolOptions) {}
 
@@ -133,7 +138,18 @@ export class Spool {
       return;
     }
     if (!this.fh) await this.toFile();
-    await writeFully(this.fh!, data, pos);
+    await this.ordered(pos, end, () => writeFully(this.fh!, data, pos));
+  }
+
+  /** Runs a file operation on bytes [start, end) after the unfinished ones it overlaps. */
+  private ordered(start: number, end: number, op: () => Promise<void>): Promise<void> {
+    const before: Array<Promise<void>> = [];
+    for (const p of this.inflight) if (p.start < end && start < p.end) before.push(p.done);
+    const entry = { start, end, done: Promise.resolve() };
+    entry.done = (before.length ? Promise.allSettled(before).then(op) : op())
+      .finally(() => { this.inflight.delete(entry); });
+    this.inflight.add(entry);
+    return entry.done;
   }
 
   /** Sets the length to `size` (zeros when it grows). */
@@ -144,7 +160,7 @@ export class Spool {
       if (this.reserve(size)) { this.mem.fill(0, this.memLen, size); this.memLen = size; return; }
       await this.toFile();
     }
-    await this.fh!.truncate(size);
+    await this.ordered(size, Infinity, () => this.fh!.truncate(size));
   }
 
   /** A copy of the first `size` bytes (the upload of a small file: later writes do not change it). */
@@ -165,6 +181,7 @@ export class Spool {
   /** Frees the memory, closes and deletes the file. */
   async close(): Promise<void> {
     await this.moving?.catch(() => undefined);
+    await Promise.allSettled([...this.inflight].map((p) => p.done));
     this.release();
     const fh = this.fh;
     const p = this.filePath;

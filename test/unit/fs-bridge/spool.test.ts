@@ -93,6 +93,36 @@ describe('fs-bridge/core spool', () => {
     }
   });
 
+  it('applies overlapping writes and truncates in the order they were made, in memory and in a file', async () => {
+    // A file write runs on libuv's thread pool: two pwrites in flight at once may land in either
+    // order, so a later write over the same bytes could be undone by an earlier one.
+    for (const memMax of [1 << 20, 0]) {
+      for (let round = 0; round < 3; round++) {
+        const s = Spool.empty(opts({ used: 0, max: 1 << 30 }, memMax));
+        const model = Buffer.alloc(256 * 1024);
+        let size = 0;
+        const ops: Array<Promise<void>> = [];
+        for (let i = 0; i < 400; i++) {
+          if (i % 50 === 49) {
+            size = (i * 997) % model.length;
+            model.fill(0, size);
+            ops.push(s.truncate(size));
+            continue;
+          }
+          const len = 4096 + ((i * 7919) % (64 * 1024));
+          const pos = (i * 104_729) % (model.length - len);
+          const data = randomBytes(len);
+          data.copy(model, pos);
+          size = Math.max(size, pos + len);
+          ops.push(s.write(data, pos));
+        }
+        await Promise.all(ops);
+        assert.deepEqual(await s.readAll(size), model.subarray(0, size), `memMax ${memMax} round ${round}`);
+        await s.close();
+      }
+    }
+  });
+
   it('uses a file once the bridge budget is spent', async () => {
     const budget = { used: 0, max: 16 * 1024 };
     const first = Spool.empty(opts(budget));
