@@ -45,14 +45,32 @@ export function validateName(kind: 'account' | 'container' | 'object', name: unk
   return name;
 }
 
+/**
+ * Random bytes for ids, taken from a 4 KiB buffer of the system's CSPRNG refilled when used
+ * up: one call to the CSPRNG per hundred ids instead of one per id (small uploads make several).
+ */
+let randomPool = Buffer.alloc(0);
+let randomUsed = 0;
+
+/** `bytes` random bytes as lowercase hex (never twice the same bytes). */
+export function randomHex(bytes: number): string {
+  if (randomUsed + bytes > randomPool.length) {
+    randomPool = randomBytes(Math.max(4096, bytes));
+    randomUsed = 0;
+  }
+  const s = randomPool.toString('hex', randomUsed, randomUsed + bytes);
+  randomUsed += bytes;
+  return s;
+}
+
 /** A new chunk id: 64 uppercase hex digits (as OpenIO). */
 export function newChunkId(): string {
-  return randomBytes(32).toString('hex').toUpperCase();
+  return randomHex(32).toUpperCase();
 }
 
 /** A new content id: 32 uppercase hex digits. */
 export function newContentId(): string {
-  return randomBytes(16).toString('hex').toUpperCase();
+  return randomHex(16).toUpperCase();
 }
 
 export function isChunkId(s: string): boolean {

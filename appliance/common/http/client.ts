@@ -5,7 +5,7 @@
  */
 import http, { IncomingMessage } from 'node:http';
 import { isErrorCode, makeError, OioError, toOioError, UnavailableError } from '../errors';
-import { REQ_ID_HEADER } from './server';
+import { REQ_ID_HEADER, STATUS_PATH, localService, type LocalAnswer } from './server';
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
 
@@ -44,12 +44,14 @@ export function readAll(res: IncomingMessage): Promise<Buffer> {
 
 /** Rebuilds the error a service answered with (`{ code, message }`) or a generic one. */
 export async function errorFromResponse(res: IncomingMessage, addr: string): Promise<OioError> {
-  const buf = await readAll(res).catch(() => Buffer.alloc(0));
+  return errorFromBody(await readAll(res).catch(() => Buffer.alloc(0)), res.statusCode ?? 0, addr);
+}
+
+function errorFromBody(buf: Buffer, status: number, addr: string): OioError {
   try {
     const j = JSON.parse(buf.toString('utf8')) as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
     if (isErrorCode(j.code)) return makeError(j.code, String(j.message ?? j.code), j.details ? { details: j.details } : {});
   } catch { /* not JSON */ }
-  const status = res.statusCode ?? 0;
   if (status === 404) return makeError('SERVICE_NOT_FOUND', `${addr}: 404`);
   if (status >= 500) return new UnavailableError('UNAVAILABLE', `${addr}: HTTP ${status}`);
   return makeError('BAD_REQUEST', `${addr}: HTTP ${status}`);
@@ -79,15 +81,52 @@ export function request(addr: string, path: string, opts: CallOptions & { stream
 }
 
 /**
+ * A JSON call to a service of this process, served without a socket (`HttpService.serveLocal`):
+ * the same bytes, errors and timeout as `request` over HTTP.
+ */
+async function localCall(addr: string, path: string, opts: CallOptions): Promise<{ status: number; body: Buffer } | undefined> {
+  const svc = localService(addr.replace(/^https?:\/\//, ''));
+  // A health check asks the socket, not the code behind it.
+  if (!svc || path === STATUS_PATH) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (opts.reqId) headers[REQ_ID_HEADER] = opts.reqId;
+  let payload: Buffer | undefined;
+  if (opts.body !== undefined) {
+    payload = Buffer.from(JSON.stringify(opts.body));
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+  const answer = svc.serveLocal(opts.method ?? 'GET', buildPath(path, opts.query), headers, payload);
+  let timer: NodeJS.Timeout | undefined;
+  const res = await (opts.timeoutMs
+    ? Promise.race([answer, new Promise<LocalAnswer>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`timeout after ${opts.timeoutMs} ms calling ${addr}${path}`), { code: 'ETIMEDOUT' })), opts.timeoutMs);
+    })]).finally(() => clearTimeout(timer))
+    : answer).catch((e: unknown) => { throw toOioError(e); });
+  if (res.status >= 400) throw errorFromBody(res.body, res.status, addr);
+  return res;
+}
+
+/**
  * A JSON call: resolves with the parsed body (undefined on 204). A replica answering
- * NOT_MASTER with the master's address is followed there (at most 3 redirections).
+ * NOT_MASTER with the master's address is followed there (at most 3 redirections). A service
+ * of this process is called without a socket.
  */
 export async function callJson<T = unknown>(addr: string, path: string, opts: CallOptions = {}): Promise<T> {
-  let res: IncomingMessage;
+  let status: number | undefined;
+  let buf: Buffer;
   let target = addr;
   for (let hop = 0; ; hop++) {
     try {
-      res = await request(target, path, { timeoutMs: 30_000, ...opts });
+      const o = { timeoutMs: 30_000, ...opts };
+      const local = await localCall(target, path, o);
+      if (local) ({ status, body: buf } = local);
+      else {
+        const res = await request(target, path, o);
+        status = res.statusCode;
+        buf = await readAll(res);
+      }
       break;
     } catch (e) {
       const master = (e as OioError).code === 'NOT_MASTER' ? (e as OioError).details?.master : undefined;
@@ -95,7 +134,6 @@ export async function callJson<T = unknown>(addr: string, path: string, opts: Ca
       target = master;
     }
   }
-  const buf = await readAll(res);
-  if (res.statusCode === 204 || buf.length === 0) return undefined as T;
+  if (status === 204 || buf.length === 0) return undefined as T;
   return JSON.parse(buf.toString('utf8')) as T;
 }

@@ -6,8 +6,10 @@
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { AsyncResource } from 'node:async_hooks';
+import { Readable } from 'node:stream';
 import { InvalidArgumentError, OioError, toOioError } from '../errors';
+import { randomHex } from '../naming';
 import { Logger } from '../log';
 
 export const REQ_ID_HEADER = 'x-oio-req-id';
@@ -35,7 +37,7 @@ export type Handler = (ctx: RouteCtx) => Promise<unknown> | unknown;
 interface Route { method: string; template: string; parts: string[]; handler: Handler }
 
 export function newReqId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** Reads a whole request body into memory, refusing more than `limit` bytes. */
@@ -86,9 +88,49 @@ export function sendError(res: ServerResponse, err: OioError, reqId: string): nu
   return sendJson(res, err.status, { code: err.code, message: err.message, reqId, ...(err.details ? { details: err.details } : {}) });
 }
 
+/** The answer of a request served in this process without a socket (see `HttpService.serveLocal`). */
+export interface LocalAnswer { status: number; headers: Record<string, string>; body: Buffer }
+
+/** The HttpServices listening in this process, by the "host:port" they listen on. */
+const localServices = new Map<string, HttpService>();
+
+/** The service of this process listening on `addr` ("host:port"), if any. */
+export function localService(addr: string): HttpService | undefined {
+  return localServices.size ? localServices.get(addr) : undefined;
+}
+
+/** Records what a handler writes to its response, for a request served in this process. */
+class LocalResponse {
+  statusCode = 200;
+  headersSent = false;
+  private readonly headers: Record<string, string> = {};
+  private readonly parts: Buffer[] = [];
+  constructor(private readonly done: (a: LocalAnswer) => void, private readonly fail: (e: Error) => void) {}
+  setHeader(k: string, v: string | number): this { this.headers[k.toLowerCase()] = String(v); return this; }
+  getHeader(k: string): string | undefined { return this.headers[k.toLowerCase()]; }
+  writeHead(status: number, headers?: Record<string, string | number>): this {
+    this.statusCode = status;
+    for (const [k, v] of Object.entries(headers ?? {})) this.setHeader(k, v);
+    this.headersSent = true;
+    return this;
+  }
+  write(data: Buffer | string): boolean { this.headersSent = true; this.parts.push(Buffer.from(data)); return true; }
+  end(data?: Buffer | string): this {
+    if (data !== undefined) this.parts.push(Buffer.from(data));
+    this.headersSent = true;
+    this.done({ status: this.statusCode, headers: this.headers, body: Buffer.concat(this.parts) });
+    return this;
+  }
+  /** What a socket closed mid-answer looks like to a remote caller. */
+  destroy(): this { this.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })); return this; }
+}
+
 export class HttpService {
   private readonly routes: Route[] = [];
   private server: http.Server | undefined;
+  private localAddr: string | undefined;
+  /** Runs a function in the async context of `listen` (none of a caller's request stores). */
+  private rootScope: ((fn: () => void) => void) | undefined;
   readonly log: Logger;
 
   private readonly startedAt = Date.now();
@@ -177,13 +219,36 @@ export class HttpService {
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
-  listen(host: string, port: number): Promise<number> {
+  async listen(host: string, port: number): Promise<number> {
     const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => { void this.handle(req, res); });
     this.server = server;
-    return listenServer(server, port, host);
+    const bound = await listenServer(server, port, host);
+    this.rootScope = AsyncResource.bind((fn: () => void) => fn());
+    this.localAddr = `${host}:${bound}`;
+    localServices.set(this.localAddr, this);
+    return bound;
+  }
+
+  /**
+   * Serves a request from this process without a socket: the same routes, wrapper, errors and
+   * access line as over HTTP, the body and answer as bytes (so no object is shared with the
+   * caller). The handler runs in the context `listen` ran in, never in the caller's request.
+   */
+  serveLocal(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<LocalAnswer> {
+    return new Promise((resolve, reject) => {
+      const req = Object.assign(Readable.from(body?.length ? [body] : [], { objectMode: false }), {
+        method, url: path, headers, complete: true,
+      }) as unknown as IncomingMessage;
+      const res = new LocalResponse(resolve, reject) as unknown as ServerResponse;
+      const run = this.rootScope ?? ((fn: () => void) => fn());
+      // Never inside the caller's synchronous code: a handler starts on a later tick, as over HTTP.
+      queueMicrotask(() => run(() => { this.handle(req, res).catch(reject); }));
+    });
   }
 
   close(): Promise<void> {
+    if (this.localAddr && localServices.get(this.localAddr) === this) localServices.delete(this.localAddr);
+    this.localAddr = undefined;
     const server = this.server;
     if (!server) return Promise.resolve();
     return new Promise((resolve) => {
