@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReqId, validateName, cidOf } from '../common';
-import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, ServiceInfo } from '../common/model';
+import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../common/model';
 import { ProxyClient, type AccountInfo, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
 import { ecMetachunksOf, readEcRange, readRange, splitChunks, unreachableUrls, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
@@ -36,6 +36,13 @@ export interface ObjectStorageOptions {
 
 /** How long namespace info and a container's policy settings are cached for uploads, ms. */
 const POLICY_CACHE_MS = 5000;
+/**
+ * Placements of single-metachunk uploads are asked this many at a time and kept at most
+ * PLACEMENT_POOL_MS: a stream of small uploads (an untar through a bridge) asks the proxy for
+ * one in 16, not for each. Each placement serves one upload.
+ */
+const PLACEMENT_BATCH = 16;
+const PLACEMENT_POOL_MS = 500;
 
 /** The EC layout a new content is written with, from its data security definition. */
 function ecParamsFor(dataSecurity: string): EcParams {
@@ -131,6 +138,9 @@ export class ObjectStorage {
   private readonly ecSlowFragmentMs: number | undefined;
   private nsCache: { info: NamespaceInfo; expires: number } | undefined;
   private readonly containerCache = new Map<string, { info: ContainerInfo; expires: number }>();
+  /** Unused placements by container and requested policy (see PLACEMENT_BATCH). */
+  private readonly placements = new Map<string, { answer: PrepareAnswer; expires: number }>();
+  private readonly placing = new Map<string, Promise<PrepareAnswer>>();
 
   constructor(opts: ObjectStorageOptions) {
     this.account = validateName('account', opts.account);
@@ -220,11 +230,13 @@ export class ObjectStorage {
     if (opts.maxVersions !== undefined) system.max_versions = opts.maxVersions;
     if (opts.quota !== undefined) system.quota = opts.quota;
     this.containerCache.delete(container);
+    this.dropPlacements(container);
     await this.proxy().containerSet({ ...this.base(container), properties: opts.properties, system, clear: opts.clear });
   }
 
   containerDelete(container: string, opts: { force?: boolean } = {}): Promise<void> {
     this.containerCache.delete(container);
+    this.dropPlacements(container);
     return this.proxy().containerDelete({ ...this.base(container), force: opts.force });
   }
 
@@ -269,7 +281,8 @@ export class ObjectStorage {
     const contentId = newContentId();
     const policy = opts.policy ?? await this.autoPolicy(b.container, size);
     const avoid = suspects();
-    let prepared = await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0, ...(avoid.length ? { avoid } : {}) }).catch((e: unknown) => {
+    const pooled = size !== undefined ? await this.pooledPlacement(proxy, b, name, size, policy, avoid) : undefined;
+    let prepared = pooled ?? await proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0, ...(avoid.length ? { avoid } : {}) }).catch((e: unknown) => {
       // Too few rawx left without the suspects: place among all of them.
       if (avoid.length && (e as OioError).code === 'POLICY_NOT_SATISFIABLE') return proxy.contentPrepare({ ...b, path: name, size, policy, pos: 0 });
       throw e;
@@ -337,11 +350,48 @@ export class ObjectStorage {
       return await proxy.contentCreate({ ...b, content });
     } catch (e) {
       markUnreachable(unreachableOf(e));
+      this.dropPlacements(container);
       input.destroy();
       // Nothing of a failed upload stays behind (best effort: a crash leaves orphans for the crawler).
       await Promise.allSettled(written.map((c) => rawxDelete(c.url)));
       throw e;
     }
+  }
+
+  /**
+   * A placement for a one-metachunk upload of `size` bytes from the pool (asked for
+   * PLACEMENT_BATCH at a time), or undefined when the upload needs more than one metachunk.
+   */
+  private async pooledPlacement(proxy: ProxyClient, b: { account: string; container: string }, name: string, size: number, policy: string | undefined, avoid: string[]): Promise<PrepareAnswer | undefined> {
+    const key = `${b.container}\n${policy ?? ''}`;
+    const avoided = (urls: string[]) => avoid.length > 0 && urls.some((u) => avoid.includes(hostOf(u)));
+    for (let tries = 0; tries < 3; tries++) {
+      const pool = this.placements.get(key);
+      if (pool && pool.expires > Date.now()) {
+        if (size > pool.answer.chunkSize) return undefined;
+        // Placements made before a rawx became suspect are left out.
+        let one = pool.answer.chunks.shift();
+        while (one && avoided(one.urls)) one = pool.answer.chunks.shift();
+        if (one) return { ...pool.answer, chunks: [{ pos: '0', urls: one.urls }] };
+      }
+      let placing = this.placing.get(key);
+      if (!placing) {
+        // No size: the proxy places `count` metachunks, each one a placement for one upload.
+        placing = proxy.contentPrepare({ ...b, path: name, policy, pos: 0, count: PLACEMENT_BATCH, ...(avoid.length ? { avoid } : {}) })
+          .finally(() => this.placing.delete(key));
+        this.placing.set(key, placing);
+        // Too few rawx without the suspects (or any other failure): the upload asks on its own.
+        const answer = await placing.catch(() => undefined);
+        if (!answer) return undefined;
+        this.placements.set(key, { answer: { ...answer, chunks: [...answer.chunks] }, expires: Date.now() + PLACEMENT_POOL_MS });
+      } else if (!(await placing.then(() => true, () => false))) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Forgets the pooled placements of a container (its policy changed, or an upload failed). */
+  private dropPlacements(container: string): void {
+    for (const k of this.placements.keys()) if (k.startsWith(`${container}\n`)) this.placements.delete(k);
   }
 
   objectHead(container: string, name: string, version?: string | number): Promise<ContentInfo> {

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { dumpLogsOnFailure, startNode, TestNode } from '../../helpers/grid';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
@@ -149,6 +151,33 @@ describe('node: objects through the client library', function () {
     await assert.rejects(oio.containerCreate('p', { policy: 'NOPE' }), { code: 'BAD_REQUEST' });
     await oio.objectPut('names', 'keep', Buffer.from('x'));
     await assert.rejects(oio.containerDelete('names'), { code: 'CONTAINER_NOT_EMPTY' });
+  });
+
+  it('asks the proxy for the placements of small uploads 16 at a time, each used once; a new container policy applies at once', async () => {
+    const prepares = () => fs.readFileSync(path.join(node.dataDir, 'node.log'), 'utf8').split('\n')
+      .filter((l) => l.includes('"svc":"proxy"') && l.includes('"route":"/v1/content/prepare"')).length;
+    await oio.containerCreate('pooled', { policy: 'THREECOPIES' });
+    const before = prepares();
+    const puts = [];
+    for (let i = 0; i < 40; i++) puts.push(await oio.objectPut('pooled', `small-${i}`, Buffer.from(`object ${i}`)));
+    // 40 uploads: 3 batches of 16 (more only if a batch outlived its 500 ms)
+    const asked = prepares() - before;
+    assert.ok(asked >= 3 && asked <= 10, `${asked} prepare requests for 40 uploads`);
+    const urls = puts.flatMap((p) => p.chunks.map((c) => c.url));
+    assert.equal(new Set(urls).size, 120, 'every chunk has its own id');
+    for (const p of puts) {
+      assert.equal(p.chunks.length, 3);
+      assert.equal(new Set(p.chunks.map((c) => hostOf(c.url))).size, 3, 'copies on distinct rawx');
+      assert.ok(p.chunks.every((c) => c.pos === '0'));
+    }
+    for (let i = 0; i < 40; i += 13) assert.equal((await readAll((await oio.objectGet('pooled', `small-${i}`)).stream)).toString(), `object ${i}`);
+    await oio.containerSet('pooled', { policy: 'SINGLE' });
+    const single = await oio.objectPut('pooled', 'after-set', Buffer.from('x'));
+    assert.equal(single.policy, 'SINGLE');
+    assert.equal(single.chunks.length, 1);
+    // larger than a metachunk: placed by its own request
+    const big = await oio.objectPut('pooled', 'big', randomBytes(2 * CHUNK + 5));
+    assert.equal(big.chunks.length, 3);
   });
 
   it('deletes an empty container', async () => {
