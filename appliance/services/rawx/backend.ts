@@ -7,11 +7,11 @@
  * Writes go to a temp file in `<volume>/tmp`, are hashed (MD5) while streamed, checked,
  * fsynced, linked into place without clobbering, and the folder is fsynced.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants as fsConstants, createReadStream, promises as fsp, ReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId, NotFoundError, OioError, toOioError } from '../../common';
+import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId, NotFoundError, OioError, randomHex, toOioError } from '../../common';
 
 /** Magic at the very end of every chunk file ("OIO1"). */
 const FOOTER_MAGIC = 0x4f494f31;
@@ -66,6 +66,11 @@ export class ChunkStore {
   private readonly knownDirs = new Set<string>();
   /** prefix folders being made: concurrent PUTs into one share its mkdir and folder fsync */
   private readonly makingDirs = new Map<string, Promise<void>>();
+  /**
+   * Open folders to fsync after a link or unlink (an open + close less per PUT), the most
+   * recently used first out of the Map's order; at most DIR_HANDLES not in use stay open.
+   */
+  private readonly dirHandles = new Map<string, { fh: Promise<fsp.FileHandle>; users: number }>();
   readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
 
   constructor(opts: ChunkStoreOptions) {
@@ -116,7 +121,7 @@ export class ChunkStore {
    */
   async put(id: string, source: Readable, putMeta: ChunkPutMeta, expect: PutExpectations = {}): Promise<ChunkMeta> {
     const finalPath = this.chunkPath(id);
-    const tmpPath = path.join(this.tmpDir, `${id}.${randomBytes(6).toString('hex')}`);
+    const tmpPath = path.join(this.tmpDir, `${id}.${randomHex(6)}`);
     const hash = createHash('md5');
     let fh: fsp.FileHandle | undefined;
     let linked = false;
@@ -149,7 +154,7 @@ export class ChunkStore {
       }
       linked = true;
       await fsp.unlink(tmpPath).catch(() => undefined);
-      if (this.fsync) await syncDir(dir);
+      if (this.fsync) await this.syncDir(dir);
       this.stats.puts++;
       return meta;
     } catch (e) {
@@ -201,7 +206,7 @@ export class ChunkStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('CHUNK_NOT_FOUND', `chunk ${id} not found`);
       throw e;
     }
-    if (this.fsync) await syncDir(path.dirname(p));
+    if (this.fsync) await this.syncDir(path.dirname(p));
     this.stats.deletes++;
   }
 
@@ -226,6 +231,41 @@ export class ChunkStore {
     return { chunks: out, truncated: false };
   }
 
+  /** fsyncs a folder of the volume (its entries are durable when this resolves). */
+  private async syncDir(dir: string): Promise<void> {
+    let e = this.dirHandles.get(dir);
+    if (e) this.dirHandles.delete(dir);
+    else e = { fh: fsp.open(dir, 'r'), users: 0 };
+    this.dirHandles.set(dir, e);
+    e.users++;
+    const entry = e;
+    try {
+      await (await entry.fh).sync();
+    } catch (err) {
+      if (this.dirHandles.get(dir) === entry) this.dirHandles.delete(dir);
+      throw err;
+    } finally {
+      entry.users--;
+      this.trimDirHandles();
+    }
+  }
+
+  private trimDirHandles(): void {
+    for (const [dir, e] of this.dirHandles) {
+      if (this.dirHandles.size <= DIR_HANDLES) break;
+      if (e.users > 0) continue;
+      this.dirHandles.delete(dir);
+      void e.fh.then((fh) => fh.close()).catch(() => undefined);
+    }
+  }
+
+  /** Closes the folders kept open (the service stopped). */
+  async close(): Promise<void> {
+    const all = [...this.dirHandles.values()];
+    this.dirHandles.clear();
+    await Promise.allSettled(all.map((e) => e.fh.then((fh) => fh.close())));
+  }
+
   /** Makes a prefix folder unless known; its entry is durable (parent fsynced) when this resolves. */
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
@@ -239,7 +279,7 @@ export class ChunkStore {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
-        if (created && this.fsync) await syncDir(this.dataDir);
+        if (created && this.fsync) await this.syncDir(this.dataDir);
         this.knownDirs.add(dir);
       })().finally(() => this.makingDirs.delete(dir));
       this.makingDirs.set(dir, making);
@@ -314,10 +354,8 @@ async function writeAll(fh: fsp.FileHandle, bufs: Buffer[], position: number): P
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
-}
+/** Folders kept open for their fsyncs by one volume (see ChunkStore.dirHandles). */
+const DIR_HANDLES = 64;
 
 /**
  * Pumps `source` into the file: buffers are batched up to IO_BLOCK and written with one

@@ -85,5 +85,6 @@ export class RawxService implements Service {
     if (http) await http.close();
     await this.feed?.stop();
     this.feed = undefined;
+    await this.store.close();
   }
 }
