@@ -8,10 +8,10 @@
  * attribute/entry caches that bound how long a change made through S3 stays invisible
  * (`attrTtlMs`, default 1 s).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, OioError, isNotFound, isReservedName, type Logger } from '../../appliance/common';
+import { InvalidArgumentError, OioError, isNotFound, isReservedName, randomHex, type Logger } from '../../appliance/common';
 import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { InodeTable, type Loc } from './inode-table';
@@ -26,7 +26,10 @@ export interface BridgeFsOptions {
   container?: string;
   /** where the inode base lives (kept across restarts) */
   stateDir: string;
-  /** where writes are spooled before their commit */
+  /**
+   * where writes are spooled before their commit; the bridge owns it: spool files a dead
+   * process left there (files it never committed) are removed when the bridge starts
+   */
   spoolDir: string;
   /** attribute and entry cache lifetime: bound on the staleness of changes made elsewhere */
   attrTtlMs?: number;
@@ -135,6 +138,9 @@ const sameLoc = (a: Loc, b: Loc) => a.ctr === b.ctr && a.path === b.path;
 const SMALL_UPLOAD_BYTES = 1024 * 1024;
 
 /** Creates the bridge over one container or a whole account. */
+/** The name of a spool file: the inode and a random suffix. */
+const SPOOL_NAME = /^\d+-[0-9a-f]{12}$/;
+
 export function createBridgeFs(opts: BridgeFsOptions): LocalBridgeFs {
   return new Bridge(opts);
 }
@@ -167,6 +173,9 @@ class Bridge implements LocalBridgeFs {
     const id = createHash('sha1').update(`${opts.storage.account}/${opts.container ?? ''}`).digest('hex').slice(0, 16);
     this.table = new InodeTable(path.join(opts.stateDir, `inodes-${id}.db`), this.root);
     fs.mkdirSync(opts.spoolDir, { recursive: true });
+    for (const name of fs.readdirSync(opts.spoolDir)) {
+      if (SPOOL_NAME.test(name)) fs.rmSync(path.join(opts.spoolDir, name), { force: true });
+    }
     this.ttl = opts.attrTtlMs ?? 1000;
     this.idleMs = opts.idleFlushMs ?? 3000;
     this.freshMs = opts.freshDirMs ?? 5000;
@@ -630,7 +639,7 @@ class Bridge implements LocalBridgeFs {
   private spool(f: OpenFile, truncateTo?: number): Promise<void> {
     if (f.spool) return Promise.resolve();
     f.spooling ??= (async () => {
-      const o = { dir: this.opts.spoolDir, name: `${f.ino}-${randomBytes(6).toString('hex')}`, budget: this.spoolBudget, memMax: SMALL_UPLOAD_BYTES };
+      const o = { dir: this.opts.spoolDir, name: `${f.ino}-${randomHex(6)}`, budget: this.spoolBudget, memMax: SMALL_UPLOAD_BYTES };
       if (f.committed && f.size > 0 && truncateTo !== 0) {
         const got = await this.s.objectGet(f.loc.ctr, f.loc.path);
         f.spool = await Spool.from(o, got.stream, got.content.size);

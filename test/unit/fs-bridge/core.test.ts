@@ -1,8 +1,10 @@
 /** Unit tests of the bridge layer's pure parts: path mapping, the inode table, the errno column. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ERROR_CODES, OioError, type ErrorCode } from '../../../appliance/common';
-import { ERRNO, ERRNO_OF_CODE, InodeTable, ROOT_INO, attrProps, checkName, childPath, errnoOf, propAttrs, splitPath } from '../../../fs-bridge/core';
+import { ERRNO, ERRNO_OF_CODE, InodeTable, ROOT_INO, attrProps, checkName, childPath, createBridgeFs, errnoOf, propAttrs, splitPath } from '../../../fs-bridge/core';
+import { ObjectStorage } from '../../../appliance/client/object-storage';
 import { tmpDir } from '../../helpers/tmp';
 
 describe('fs-bridge/core path mapping', () => {
@@ -72,5 +74,20 @@ describe('fs-bridge/core errno', () => {
     assert.equal(errnoOf(new OioError('NOT_IMPLEMENTED', 'x')), ERRNO.ENOSYS);
     assert.equal(errnoOf(new OioError('BAD_REQUEST', 'x', { details: { reason: 'not_dir' } })), ERRNO.ENOTDIR);
     assert.equal(errnoOf(new Error('boom')), ERRNO.EIO);
+  });
+});
+
+describe('fs-bridge/core spool folder', () => {
+  it('removes the spool files a dead process left, and nothing else, when a bridge starts', async () => {
+    const dir = tmpDir('bridge-spool-');
+    const spoolDir = path.join(dir, 'spool');
+    fs.mkdirSync(spoolDir);
+    fs.writeFileSync(path.join(spoolDir, '42-0123456789ab'), 'unflushed bytes of a killed bridge');
+    fs.writeFileSync(path.join(spoolDir, '7-ffffffffffff'), '');
+    fs.writeFileSync(path.join(spoolDir, 'notes.txt'), 'not a spool file');
+    // The storage is never called: the bridge only opens its inode base and its spool folder.
+    const b = createBridgeFs({ storage: new ObjectStorage({ proxy: '127.0.0.1:1', account: 'a' }), container: 'c', stateDir: dir, spoolDir });
+    assert.deepEqual(fs.readdirSync(spoolDir), ['notes.txt']);
+    await b.close();
   });
 });
