@@ -383,7 +383,7 @@ export class ObjectStorage {
         // Too few rawx without the suspects (or any other failure): the upload asks on its own.
         const answer = await placing.catch(() => undefined);
         if (!answer) return undefined;
-        this.placements.set(key, { answer: { ...answer, chunks: [...answer.chunks] }, expires: Date.now() + PLACEMENT_POOL_MS });
+        this.placements.set(key, { answer, expires: Date.now() + PLACEMENT_POOL_MS });
       } else if (!(await placing.then(() => true, () => false))) return undefined;
     }
     return undefined;

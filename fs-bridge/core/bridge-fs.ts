@@ -137,10 +137,10 @@ const sameLoc = (a: Loc, b: Loc) => a.ctr === b.ctr && a.path === b.path;
  */
 const SMALL_UPLOAD_BYTES = 1024 * 1024;
 
-/** Creates the bridge over one container or a whole account. */
 /** The name of a spool file: the inode and a random suffix. */
 const SPOOL_NAME = /^\d+-[0-9a-f]{12}$/;
 
+/** Creates the bridge over one container or a whole account. */
 export function createBridgeFs(opts: BridgeFsOptions): LocalBridgeFs {
   return new Bridge(opts);
 }

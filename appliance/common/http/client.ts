@@ -58,22 +58,31 @@ function errorFromBody(buf: Buffer, status: number, addr: string): OioError {
 }
 
 /** Sends a request and returns the raw response (status < 400), else throws the remote error. */
+/** The headers (lower case) and the JSON body of a call, whether it goes over a socket or not. */
+function outgoing(opts: CallOptions): { headers: Record<string, string>; payload?: Buffer } {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+  if (opts.reqId) headers[REQ_ID_HEADER] = opts.reqId;
+  if (opts.body === undefined) return { headers };
+  const payload = Buffer.from(JSON.stringify(opts.body));
+  headers['content-type'] = 'application/json';
+  headers['content-length'] = String(payload.length);
+  return { headers, payload };
+}
+
+function timeoutError(ms: number, addr: string, path: string): Error {
+  return Object.assign(new Error(`timeout after ${ms} ms calling ${addr}${path}`), { code: 'ETIMEDOUT' });
+}
+
 export function request(addr: string, path: string, opts: CallOptions & { stream?: NodeJS.ReadableStream } = {}): Promise<IncomingMessage> {
   const { host, port } = splitAddr(addr);
-  const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
-  if (opts.reqId) headers[REQ_ID_HEADER] = opts.reqId;
-  let payload: Buffer | undefined;
-  if (opts.body !== undefined) {
-    payload = Buffer.from(JSON.stringify(opts.body));
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = payload.length;
-  }
+  const { headers, payload } = outgoing(opts);
   return new Promise((resolve, reject) => {
     const req = http.request({ host, port, path: buildPath(path, opts.query), method: opts.method ?? 'GET', headers, agent }, (res) => {
       if ((res.statusCode ?? 500) >= 400) { errorFromResponse(res, addr).then(reject, reject); return; }
       resolve(res);
     });
-    if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`timeout after ${opts.timeoutMs} ms calling ${addr}${path}`), { code: 'ETIMEDOUT' })));
+    if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(timeoutError(opts.timeoutMs!, addr, path)));
     req.on('error', (e) => reject(toOioError(e)));
     if (opts.stream) opts.stream.pipe(req);
     else req.end(payload);
@@ -84,24 +93,16 @@ export function request(addr: string, path: string, opts: CallOptions & { stream
  * A JSON call to a service of this process, served without a socket (`HttpService.serveLocal`):
  * the same bytes, errors and timeout as `request` over HTTP.
  */
-async function localCall(addr: string, path: string, opts: CallOptions): Promise<{ status: number; body: Buffer } | undefined> {
+async function localCall(addr: string, path: string, opts: CallOptions): Promise<LocalAnswer | undefined> {
   const svc = localService(addr.replace(/^https?:\/\//, ''));
   // A health check asks the socket, not the code behind it.
   if (!svc || path === STATUS_PATH) return undefined;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
-  if (opts.reqId) headers[REQ_ID_HEADER] = opts.reqId;
-  let payload: Buffer | undefined;
-  if (opts.body !== undefined) {
-    payload = Buffer.from(JSON.stringify(opts.body));
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(payload.length);
-  }
+  const { headers, payload } = outgoing(opts);
   const answer = svc.serveLocal(opts.method ?? 'GET', buildPath(path, opts.query), headers, payload);
   let timer: NodeJS.Timeout | undefined;
   const res = await (opts.timeoutMs
     ? Promise.race([answer, new Promise<LocalAnswer>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`timeout after ${opts.timeoutMs} ms calling ${addr}${path}`), { code: 'ETIMEDOUT' })), opts.timeoutMs);
+      timer = setTimeout(() => reject(timeoutError(opts.timeoutMs!, addr, path)), opts.timeoutMs);
     })]).finally(() => clearTimeout(timer))
     : answer).catch((e: unknown) => { throw toOioError(e); });
   if (res.status >= 400) throw errorFromBody(res.body, res.status, addr);

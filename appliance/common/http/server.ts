@@ -89,7 +89,7 @@ export function sendError(res: ServerResponse, err: OioError, reqId: string): nu
 }
 
 /** The answer of a request served in this process without a socket (see `HttpService.serveLocal`). */
-export interface LocalAnswer { status: number; headers: Record<string, string>; body: Buffer }
+export interface LocalAnswer { status: number; body: Buffer }
 
 /** The HttpServices listening in this process, by the "host:port" they listen on. */
 const localServices = new Map<string, HttpService>();
@@ -99,18 +99,18 @@ export function localService(addr: string): HttpService | undefined {
   return localServices.size ? localServices.get(addr) : undefined;
 }
 
-/** Records what a handler writes to its response, for a request served in this process. */
+/**
+ * Records the status and body a handler writes, for a request served in this process (a JSON
+ * call reads nothing else: headers are accepted and dropped).
+ */
 class LocalResponse {
   statusCode = 200;
   headersSent = false;
-  private readonly headers: Record<string, string> = {};
   private readonly parts: Buffer[] = [];
   constructor(private readonly done: (a: LocalAnswer) => void, private readonly fail: (e: Error) => void) {}
-  setHeader(k: string, v: string | number): this { this.headers[k.toLowerCase()] = String(v); return this; }
-  getHeader(k: string): string | undefined { return this.headers[k.toLowerCase()]; }
-  writeHead(status: number, headers?: Record<string, string | number>): this {
+  setHeader(): this { return this; }
+  writeHead(status: number): this {
     this.statusCode = status;
-    for (const [k, v] of Object.entries(headers ?? {})) this.setHeader(k, v);
     this.headersSent = true;
     return this;
   }
@@ -118,7 +118,7 @@ class LocalResponse {
   end(data?: Buffer | string): this {
     if (data !== undefined) this.parts.push(Buffer.from(data));
     this.headersSent = true;
-    this.done({ status: this.statusCode, headers: this.headers, body: Buffer.concat(this.parts) });
+    this.done({ status: this.statusCode, body: Buffer.concat(this.parts) });
     return this;
   }
   /** What a socket closed mid-answer looks like to a remote caller. */

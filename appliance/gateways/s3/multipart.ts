@@ -6,8 +6,8 @@
  * (ObjectStorage.objectConcat: no data copied) and then deletes the part objects, whose chunks
  * meta2 keeps because the new object references them. Abort deletes the parts and their chunks.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { isNotFound, OioError } from '../../common';
+import { createHash } from 'node:crypto';
+import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
   MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, tagsFromHeader, encodeTags,
@@ -65,7 +65,7 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   const tagging = r.header('x-amz-tagging');
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
   await bucketInfo(r);
-  const id = randomBytes(16).toString('hex');
+  const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
     properties: { ...meta.properties, [PROP.uploadKey]: key, [PROP.uploadInitiated]: String(Date.now()) },

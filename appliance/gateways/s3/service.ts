@@ -7,9 +7,8 @@
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
-import { randomBytes } from 'node:crypto';
 import { ObjectStorage } from '../../client/object-storage';
-import { Logger, OioError, ensureCertificate, isNotFound, listenServer, type CertificateFiles } from '../../common';
+import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
 import { GatewayState, S3Request, cachedBucketInfo, checkBucketName } from './context';
 import { isBrowserPost, postObject } from './post-object';
@@ -126,7 +125,7 @@ export class S3Service {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    const reqId = randomBytes(8).toString('hex').toUpperCase();
+    const reqId = randomHex(8).toUpperCase();
     const log = this.log!;
     res.setHeader('x-amz-request-id', reqId);
     res.setHeader('server', 'oio-s3');

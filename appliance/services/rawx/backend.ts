@@ -233,12 +233,11 @@ export class ChunkStore {
 
   /** fsyncs a folder of the volume (its entries are durable when this resolves). */
   private async syncDir(dir: string): Promise<void> {
-    let e = this.dirHandles.get(dir);
-    if (e) this.dirHandles.delete(dir);
-    else e = { fh: fsp.open(dir, 'r'), users: 0 };
-    this.dirHandles.set(dir, e);
-    e.users++;
-    const entry = e;
+    const entry = this.dirHandles.get(dir) ?? { fh: fsp.open(dir, 'r'), users: 0 };
+    // re-inserted: the Map's order is the order of last use
+    this.dirHandles.delete(dir);
+    this.dirHandles.set(dir, entry);
+    entry.users++;
     try {
       await (await entry.fh).sync();
     } catch (err) {
