@@ -40,8 +40,15 @@ export async function isFuseMounted(mountpoint: string): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+/** Whether a process runs: an exited one its parent has not reaped yet (a zombie) does not. */
+export function alive(pid: number): boolean {
+  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true;
+  }
 }
 
 /** `oio mount`. Resolves with the exit code (foreground: when unmounted). */
