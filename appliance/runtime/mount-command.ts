@@ -73,7 +73,9 @@ export async function mountCommand(argv: string[]): Promise<number> {
   }
   const ttl = Number(flagStr(args, 'cache-ms') ?? 1000);
   const log = rootLogger.child({ svc: 'fuse', mnt });
-  const bridge = createBridgeFs({ storage, container: whole ? undefined : container, stateDir, spoolDir, attrTtlMs: ttl, log });
+  // Directories are written in the background, like files at release (tar, cp -a and rsync
+  // make a directory, then set its owner, mode and times one call at a time).
+  const bridge = createBridgeFs({ storage, container: whole ? undefined : container, stateDir, spoolDir, attrTtlMs: ttl, dirWriteDelayMs: 30, log });
   const mount = await mountFuse({
     bridge, mountpoint: mnt, cacheSeconds: Math.max(0, ttl / 1000), allowOther: args.flags['allow-other'] === true,
     fsname: `oio:${account}/${whole ? '' : container}`,

@@ -6,7 +6,8 @@
  * as a new version by flush), the read-ahead of clean files (ranged GETs, one small buffer
  * per inode, the next window fetched while the current one is served) and the short
  * attribute/entry caches that bound how long a change made through S3 stays invisible
- * (`attrTtlMs`, default 1 s).
+ * (`attrTtlMs`, default 1 s). Optionally, directory markers and attributes are written in
+ * the background (`dirWriteDelayMs`, the FUSE mount).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -50,6 +51,13 @@ export interface BridgeFsOptions {
   gid?: number;
   /** nominal capacity reported by statfs (the grid reports free space in percent) */
   capacityBytes?: number;
+  /**
+   * mkdir and a directory's attribute changes are written this long after the last change,
+   * in the background (tar makes a directory, then sets its owner, mode and times one call at
+   * a time; each was a wait for the grid). Until written, this bridge shows them from memory;
+   * rmdir, rename, flush and close write them first. Absent: written before the call returns.
+   */
+  dirWriteDelayMs?: number;
   log?: Logger;
 }
 
@@ -83,6 +91,20 @@ interface OpenFile {
   flushing?: Promise<void>;
   idle?: NodeJS.Timeout;
   unlinked: boolean;
+}
+
+/** A directory whose marker (mkdir) or attributes are not written yet (`dirWriteDelayMs`). */
+interface PendingDir {
+  ino: Ino;
+  loc: Loc;
+  /** what this bridge shows until the write */
+  attr: Attr;
+  /** the marker object does not exist yet */
+  create: boolean;
+  /** changed since the last write began */
+  dirty: boolean;
+  timer?: NodeJS.Timeout;
+  writing?: Promise<void>;
 }
 
 interface ReadAhead { version: number; start: number; buf: Rope; window: number; next?: { start: number; p: Promise<Rope> } }
@@ -160,6 +182,7 @@ class Bridge implements LocalBridgeFs {
   private readonly fresh = new Map<string, number>();
   private readonly freshMs: number;
   private readonly files = new Map<Ino, OpenFile>();
+  private readonly dirs = new Map<Ino, PendingDir>();
   private readonly ra = new Map<Ino, ReadAhead>();
   private readonly readQueue = new Map<Ino, Promise<Buffer>>();
   private readonly cookies = new Map<number, string>();
@@ -256,6 +279,8 @@ class Bridge implements LocalBridgeFs {
   private async attrOf(ino: Ino, loc: Loc): Promise<CachedAttr> {
     const f = this.files.get(ino);
     if (f) return { attr: this.openAttr(f), exp: 0 };
+    const d = this.dirs.get(ino);
+    if (d) return { attr: d.attr, exp: 0 };
     const c = this.attrs.get(ino);
     if (c && c.exp > Date.now()) return c;
     try {
@@ -281,6 +306,8 @@ class Bridge implements LocalBridgeFs {
     if (known !== undefined) {
       const f = this.files.get(known);
       if (f && !f.unlinked) return this.openAttr(f);
+      const d = this.dirs.get(known);
+      if (d) return d.attr;
       const c = this.attrs.get(known);
       if (c && c.exp > Date.now()) return c.attr;
     }
@@ -356,7 +383,11 @@ class Bridge implements LocalBridgeFs {
         if (f.committed && !f.dirty && !f.unlinked) await this.s.objectSetProperties(loc.ctr, loc.path, attrProps(a));
         else f.attrsDirty = true;
       } else if (cur.type === 'dir') {
-        if (!this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
+        if (this.opts.dirWriteDelayMs !== undefined && !this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
+          const d = this.dirs.get(ino) ?? { ino, loc, attr: cur, create: false, dirty: false };
+          d.attr = { ...d.attr, ...a, ctimeMs: Date.now() };
+          this.dirLater(d);
+        } else if (!this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
           const marker = markerOf(loc.path);
           const props = attrProps({ mode: cur.mode, uid: cur.uid, gid: cur.gid, mtimeMs: cur.mtimeMs, ...a });
           await this.s.objectSetProperties(loc.ctr, marker, props).catch(async (e) => {
@@ -416,7 +447,7 @@ class Bridge implements LocalBridgeFs {
           const name = it.key.slice(prefix.length, -1);
           if (name === '' || name.includes('/') || files.has(name) || Buffer.byteLength(name) > NAME_MAX) continue;
           const cino = this.table.inoOf({ ctr: loc.ctr, path: it.key.slice(0, -1) });
-          entries.push({ name, ino: cino, type: 'dir', attr: plus ? (this.attrs.get(cino)?.attr ?? this.dirAttr(cino)) : undefined });
+          entries.push({ name, ino: cino, type: 'dir', attr: plus ? (this.dirs.get(cino)?.attr ?? this.attrs.get(cino)?.attr ?? this.dirAttr(cino)) : undefined });
         }
       }
       next = page.truncated ? (page.next_marker ?? items[items.length - 1]?.key) : undefined;
@@ -437,6 +468,15 @@ class Bridge implements LocalBridgeFs {
       const dir = f.loc.path.lastIndexOf('/') < 0 ? '' : f.loc.path.slice(0, f.loc.path.lastIndexOf('/'));
       if (dir !== loc.path || this.isAccountRoot(loc) || listed.has(f.loc.path.slice(dirPrefix(dir).length))) continue;
       entries.push({ name: f.loc.path.slice(dirPrefix(dir).length), ino: f.ino, type: 'file', attr: plus ? this.openAttr(f) : undefined });
+    }
+    // So are directories made here whose marker is not written yet.
+    for (const d of this.dirs.values()) {
+      if (!d.create || d.loc.ctr !== loc.ctr || this.isAccountRoot(loc)) continue;
+      const i = d.loc.path.lastIndexOf('/');
+      const name = d.loc.path.slice(i + 1);
+      if ((i < 0 ? '' : d.loc.path.slice(0, i)) !== loc.path || listed.has(name)) continue;
+      listed.add(name);
+      entries.push({ name, ino: d.ino, type: 'dir', attr: plus ? d.attr : undefined });
     }
     return { entries, eof: true };
   }
@@ -459,6 +499,15 @@ class Bridge implements LocalBridgeFs {
     }
     if (await this.exists(loc)) throw new OioError('CONTENT_EXISTS', 'file exists');
     const now = Date.now();
+    if (this.opts.dirWriteDelayMs !== undefined) {
+      const ino = this.table.inoOf(loc);
+      const attr: Attr = { ...this.dirAttr(ino), mode: mode & 0o7777, uid: owner?.uid ?? this.uid, gid: owner?.gid ?? this.gid, atimeMs: now, mtimeMs: now, ctimeMs: now };
+      this.present(loc);
+      this.markFresh(loc);
+      this.invalidate(ino);
+      this.dirLater({ ino, loc, attr, create: true, dirty: false });
+      return attr;
+    }
     const props = attrProps({ mode: mode & 0o7777, uid: owner?.uid ?? this.uid, gid: owner?.gid ?? this.gid, mtimeMs: now });
     const c = await this.s.objectPut(loc.ctr, markerOf(loc.path), Buffer.alloc(0), { properties: props });
     this.present(loc);
@@ -471,6 +520,7 @@ class Bridge implements LocalBridgeFs {
   async rmdir(parent: Ino, name: string): Promise<void> {
     const ploc = this.locOf(parent);
     const loc = this.childLoc(ploc, name);
+    await this.writeDirs(loc);
     const ino = this.table.inoOf(loc);
     const a = await this.attrOf(ino, loc);
     if (a.attr.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
@@ -543,6 +593,7 @@ class Bridge implements LocalBridgeFs {
     const dstIno = this.table.find(to);
     if (src.type === 'dir') {
       if (to.path.startsWith(`${from.path}/`)) throw new InvalidArgumentError('BAD_REQUEST', 'a directory cannot move under itself');
+      await this.writeDirs(from);
       if (dst) {
         if (dst.type !== 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'not a directory', { details: { reason: 'not_dir' } });
         await this.rmdir(newParent, newName);
@@ -790,6 +841,8 @@ class Bridge implements LocalBridgeFs {
   }
 
   async flush(ino: Ino): Promise<void> {
+    const d = this.dirs.get(ino);
+    if (d) return this.dirWrite(d);
     const f = this.files.get(ino);
     if (!f) return;
     while (f.flushing) await f.flushing.catch(() => undefined);
@@ -831,6 +884,57 @@ class Bridge implements LocalBridgeFs {
     this.ra.delete(f.ino);
   }
 
+  // ---- directory writes in the background (dirWriteDelayMs) ------------------------------
+
+  /** Records a directory change and (re)starts its write timer. */
+  private dirLater(d: PendingDir): void {
+    this.dirs.set(d.ino, d);
+    d.dirty = true;
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = setTimeout(() => {
+      d.timer = undefined;
+      this.dirWrite(d).catch((e: unknown) => this.opts.log?.error('directory write failed', { path: `${d.loc.ctr}/${d.loc.path}`, error: e }));
+    }, this.opts.dirWriteDelayMs ?? 0);
+  }
+
+  /** Writes a pending directory now (marker, or its attributes); the entry goes once clean. */
+  private dirWrite(d: PendingDir): Promise<void> {
+    if (d.timer) { clearTimeout(d.timer); d.timer = undefined; }
+    d.writing ??= (async () => {
+      try {
+        while (d.dirty) {
+          d.dirty = false;
+          const a = d.attr;
+          const marker = markerOf(d.loc.path);
+          const props = attrProps({ mode: a.mode, uid: a.uid, gid: a.gid, mtimeMs: a.mtimeMs, atimeMs: a.atimeMs });
+          if (d.create) {
+            await this.s.objectPut(d.loc.ctr, marker, Buffer.alloc(0), { properties: props });
+            d.create = false;
+          } else {
+            await this.s.objectSetProperties(d.loc.ctr, marker, props).catch(async (e) => {
+              if (!isNotFound(e)) throw e;
+              await this.s.objectPut(d.loc.ctr, marker, Buffer.alloc(0), { properties: props });
+            });
+          }
+        }
+      } finally {
+        d.writing = undefined;
+        // A change during a failed write is kept (its timer runs); a failure drops the rest.
+        if (!d.timer && this.dirs.get(d.ino) === d) { this.dirs.delete(d.ino); this.attrs.delete(d.ino); }
+      }
+    })();
+    return d.writing;
+  }
+
+  /** Writes the pending directories at or under `under` (all of them without it). */
+  private async writeDirs(under?: Loc): Promise<void> {
+    const inside = (l: Loc) => !under || (l.ctr === under.ctr && (under.path === '' || l.path === under.path || l.path.startsWith(`${under.path}/`)));
+    const all = [...this.dirs.values()].filter((d) => inside(d.loc)).map((d) => this.dirWrite(d));
+    const res = await Promise.allSettled(all);
+    const failed = res.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   async statfs(): Promise<StatFs> {
     if (this.statCache && this.statCache.exp > Date.now()) return this.statCache.v;
     const rawx = await this.s.clusterList('rawx').catch(() => []);
@@ -846,6 +950,7 @@ class Bridge implements LocalBridgeFs {
   async close(): Promise<void> {
     this.closed = true;
     const errors: unknown[] = [];
+    await this.writeDirs().catch((e) => errors.push(e));
     for (const f of [...this.files.values()]) {
       if (f.idle) { clearTimeout(f.idle); f.idle = undefined; }
       await this.flush(f.ino).catch((e) => errors.push(e));

@@ -5,7 +5,8 @@
  * handler is async (no sync I/O on the thread serving the mount); errors become -errno
  * through the bridge's errno table. Files are committed at release (sent by the kernel after
  * close() returns, so a writer does not wait for the upload) and at fsync; reads within the
- * mount see spooled bytes at once. Kernel caching: attributes and entries for `cacheSeconds`,
+ * mount see spooled bytes at once. Directories made or changed through the mount are written
+ * in the background too when the bridge is set so (`dirWriteDelayMs`; fsyncdir writes them). Kernel caching: attributes and entries for `cacheSeconds`,
  * auto_cache (page cache kept while size and mtime do not change), big_writes.
  */
 import { BridgePaths, ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
@@ -21,7 +22,7 @@ export interface FuseMountOptions {
   debug?: boolean;
   /** commit delay after the last close (coalesces attribute changes made right after close) */
   releaseDelayMs?: number;
-  /** background commits at once */
+  /** background commits at once (24: measured faster than 8 for an untar, the grid's answers being the wait) */
   releaseConcurrency?: number;
   /** where the corrected fuse-native addon is built and cached (see native.ts) */
   nativeCacheDir?: string;
@@ -54,7 +55,7 @@ export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
   const handles = new Map<number, Ino>();
   let nextFd = 10;
   const pending = new Set<Promise<unknown>>();
-  const releases = new ReleaseQueue(b, opts.releaseDelayMs ?? 30, opts.releaseConcurrency ?? 8, (ino, p, e) => opts.onError?.('release', p, e));
+  const releases = new ReleaseQueue(b, opts.releaseDelayMs ?? 30, opts.releaseConcurrency ?? 24, (ino, p, e) => opts.onError?.('release', p, e));
 
   const paths = new BridgePaths(b);
   const resolve = async (p: string): Promise<Ino> => (p === '/' ? ROOT_INO : (await paths.resolve(p)).ino);
@@ -98,7 +99,7 @@ export async function mountFuse(opts: FuseMountOptions): Promise<FuseMount> {
     }, (r) => [r.names, r.stats]),
     opendir: (_p, _f, cb) => cb(0, 0),
     releasedir: (_p, _fd, cb) => cb(0),
-    fsyncdir: (_p, _d, _fd, cb) => cb(0),
+    fsyncdir: (p, _d, _fd, cb) => run('fsyncdir', p, cb, async () => b.flush(await resolve(p))),
     open: (p, _flags, cb) => run('open', p, cb, async () => {
       const ino = await resolve(p);
       await b.open(ino);

@@ -210,6 +210,70 @@ describe('fs-bridge/core on a real node', function () {
     assert.ok(st.totalBytes > 0 && st.freeBytes <= st.totalBytes);
   });
 
+  it('writes directories in the background when asked (dirWriteDelayMs): shown at once, written by flush, rmdir, rename and close', async () => {
+    await s.containerCreate('later');
+    const mk = (delay: number) => createBridgeFs({ storage: s, container: 'later', stateDir: tmpDir('later-state-'), spoolDir: tmpDir('later-spool-'), attrTtlMs: 300, dirWriteDelayMs: delay });
+    const absent = (name: string) => assert.rejects(s.objectHead('later', name), (e: OioError) => e.code === 'CONTENT_NOT_FOUND');
+    // A long delay: nothing is written until something asks for it.
+    const b = mk(600_000);
+    try {
+      const d = await b.mkdir(ROOT_INO, 'd', 0o700);
+      await absent('d/');
+      assert.equal((await b.getattr(d.ino)).mode, 0o700);
+      assert.equal((await b.lookup(ROOT_INO, 'd')).ino, d.ino);
+      assert.deepEqual(await listAll(b, ROOT_INO), ['d']);
+      const plus = await b.readdir(ROOT_INO, 0, 10, true);
+      assert.equal(plus.entries[0]?.attr?.mode, 0o700);
+      assert.equal(await errOf(b.create(ROOT_INO, 'd', 0o644)), ERRNO.EEXIST);
+      assert.equal(await errOf(b.mkdir(ROOT_INO, 'd', 0o755)), ERRNO.EEXIST);
+      // Attribute changes pile up in memory, then one write carries them all.
+      await b.setattr(d.ino, { uid: 1234, gid: 5678 });
+      await b.setattr(d.ino, { mode: 0o751 });
+      await b.setattr(d.ino, { mtimeMs: 1_600_000_000_000, atimeMs: 1_600_000_000_000 });
+      const a = await b.getattr(d.ino);
+      assert.deepEqual([a.mode, a.uid, a.gid, a.mtimeMs], [0o751, 1234, 5678, 1_600_000_000_000]);
+      await absent('d/');
+      await b.flush(d.ino);
+      const m = await s.objectHead('later', 'd/');
+      assert.deepEqual([m.properties['fs.mode'], m.properties['fs.uid'], m.properties['fs.gid'], m.properties['fs.mtime']], ['751', '1234', '5678', '1600000000000']);
+      // A change to a written directory waits too.
+      await b.setattr(d.ino, { mode: 0o705 });
+      assert.equal((await s.objectHead('later', 'd/')).properties['fs.mode'], '751');
+      assert.equal((await b.getattr(d.ino)).mode, 0o705);
+      // rmdir writes first: the marker (and a pending sub-directory) make it non-empty.
+      const sub = await b.mkdir(d.ino, 'sub', 0o755);
+      assert.equal(await errOf(b.rmdir(ROOT_INO, 'd')), ERRNO.ENOTEMPTY);
+      await s.objectHead('later', 'd/sub/');
+      assert.equal((await s.objectHead('later', 'd/')).properties['fs.mode'], '705');
+      await b.rmdir(d.ino, 'sub');
+      await absent('d/sub/');
+      assert.equal(sub.type, 'dir');
+      // rename of a pending directory (with a file in it) moves its marker too.
+      const e = await b.mkdir(ROOT_INO, 'e', 0o710);
+      const f = await b.create(e.ino, 'f', 0o644);
+      await b.write(f.ino, 0, Buffer.from('x'));
+      await b.flush(f.ino);
+      await b.rename(ROOT_INO, 'e', ROOT_INO, 'e2');
+      assert.equal((await s.objectHead('later', 'e2/')).properties['fs.mode'], '710');
+      assert.equal((await s.objectHead('later', 'e2/f')).size, 1);
+      await absent('e/');
+      // close writes the rest.
+      await b.mkdir(ROOT_INO, 'g', 0o770);
+    } finally { await b.close(); }
+    assert.equal((await s.objectHead('later', 'g/')).properties['fs.mode'], '770');
+    // A short delay: written in the background, seen by another bridge.
+    const c = mk(20);
+    try {
+      await c.mkdir(ROOT_INO, 'h', 0o750);
+      const other = createBridgeFs({ storage: s, container: 'later', stateDir: tmpDir('later-other-'), spoolDir: tmpDir('later-other-spool-'), attrTtlMs: 300 });
+      try {
+        for (let i = 0; i < 100 && !(await listAll(other, ROOT_INO)).includes('h'); i++) await new Promise((r) => setTimeout(r, 50));
+        const h = await other.lookup(ROOT_INO, 'h');
+        assert.equal(h.mode, 0o750);
+      } finally { await other.close(); }
+    } finally { await c.close(); }
+  });
+
   it('shows a whole account: containers as top-level directories', async () => {
     const acc = createBridgeFs({ storage: s, stateDir: tmpDir('acc-state-'), spoolDir: tmpDir('acc-spool-'), attrTtlMs: 300 });
     try {
