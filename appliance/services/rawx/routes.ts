@@ -22,7 +22,6 @@ export interface RawxRouteDeps {
 
 const DEFAULT_LIST_LIMIT = 1000;
 const MAX_LIST_LIMIT = 10_000;
-const SMALL_BODY_BYTES = 256 * 1024;
 
 /** Registers every rawx route on `http` (fixed routes first: `/:chunkId` matches any one segment). */
 export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void {
@@ -82,11 +81,7 @@ export function registerRawxRoutes(http: HttpService, deps: RawxRouteDeps): void
     if (expectedSize !== undefined && !(Number.isInteger(expectedSize) && expectedSize >= 0)) {
       throw new InvalidArgumentError('BAD_REQUEST', `bad ${CHUNK_SIZE_HEADER}`);
     }
-    // A large body is refused before it is read when the chunk exists; a small one is not
-    // worth the extra lookup (the final link refuses it just the same). Its size is the
-    // content-length, or the size a chunked upload declares (the replicated writer's).
-    const length = Number(req.headers['content-length'] ?? expectedSize ?? NaN);
-    if (!(length <= SMALL_BODY_BYTES)) await store.assertAbsent(id);
+    // An existing chunk is refused before the body is read (the file is created first).
     const headerHash = req.headers[CHUNK_HASH_HEADER];
     const meta = await store.put(id, req, putMeta, {
       expectedSize,

@@ -191,6 +191,33 @@ describe('rawx service', function () {
     assert.ok((await readAll((await rawxGet(url(id))).stream)).equals(a));
   });
 
+  it('shows a chunk being written to nobody (GET, HEAD, DELETE, listing), and refuses a second PUT of it before its body', async function () {
+    const id = newChunkId();
+    const data = randomBytes(2 * 1024 * 1024);
+    const [host, port] = rawx.addr.split(':');
+    const req = http.request({ host, port: Number(port), path: `/${id}`, method: 'PUT', headers: { ...chunkMetaToHeaders(META), 'content-length': data.length } });
+    const answer = new Promise<number>((resolve, reject) => { req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); }); req.on('error', reject); });
+    await new Promise<void>((resolve) => req.write(data.subarray(0, 1024 * 1024), () => resolve()));
+    // The file exists once the first bytes arrived.
+    for (let i = 0; i < 100 && !(await fsp.access(path.join(dir, 'data', id.slice(0, 3), id)).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await rawGet(rawx.addr, id)).status, 404);
+    await assert.rejects(rawxHead(url(id)), { code: 'CHUNK_NOT_FOUND' });
+    await assert.rejects(rawxDelete(url(id)), { code: 'CHUNK_NOT_FOUND' });
+    assert.ok(!(await rawxList(rawx.addr, { limit: 10_000 })).chunks.some((c) => c.id === id));
+    // Another PUT of the id: 409 with no byte of its body sent.
+    const second = await new Promise<number>((resolve, reject) => {
+      const r2 = http.request({ host, port: Number(port), path: `/${id}`, method: 'PUT', headers: { ...chunkMetaToHeaders(META), 'content-length': 4 * 1024 * 1024 } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); r2.destroy(); });
+      r2.on('error', reject);
+      r2.flushHeaders();
+    });
+    assert.equal(second, 409);
+    req.end(data.subarray(1024 * 1024));
+    assert.equal(await answer, 201);
+    assert.ok((await readAll((await rawxGet(url(id))).stream)).equals(data));
+    assert.equal((await rawxHead(url(id))).chunkHash, md5(data));
+    assert.ok((await rawxList(rawx.addr, { limit: 10_000 })).chunks.some((c) => c.id === id));
+  });
+
   it('refuses invalid chunk ids and missing metadata', async function () {
     assert.equal((await rawGet(rawx.addr, '..%2F..%2Fetc%2Fpasswd')).status, 400);
     assert.equal((await rawGet(rawx.addr, 'abc')).status, 400);
