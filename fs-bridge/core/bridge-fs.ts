@@ -17,7 +17,7 @@ import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
 import { InodeTable, type Loc } from './inode-table';
 import { withRetry } from './retry';
-import { NAME_MAX, attrProps, checkName, childPath, dirPrefix, markerOf, propAttrs } from './path-map';
+import { NAME_MAX, attrProps, checkName, childPath, dirPrefix, markerOf, propAttrs, splitPath } from './path-map';
 import { Spool, type SpoolBudget } from './spool';
 import { ROOT_INO, type Attr, type BridgeFs, type DirEntry, type FileType, type Ino, type ReaddirPage, type SetAttr, type StatFs } from './types';
 
@@ -383,17 +383,14 @@ class Bridge implements LocalBridgeFs {
         if (f.committed && !f.dirty && !f.unlinked) await this.s.objectSetProperties(loc.ctr, loc.path, attrProps(a));
         else f.attrsDirty = true;
       } else if (cur.type === 'dir') {
-        if (this.opts.dirWriteDelayMs !== undefined && !this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
-          const d = this.dirs.get(ino) ?? { ino, loc, attr: cur, create: false, dirty: false };
-          d.attr = { ...d.attr, ...a, ctimeMs: Date.now() };
-          this.dirLater(d);
-        } else if (!this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
-          const marker = markerOf(loc.path);
-          const props = attrProps({ mode: cur.mode, uid: cur.uid, gid: cur.gid, mtimeMs: cur.mtimeMs, ...a });
-          await this.s.objectSetProperties(loc.ctr, marker, props).catch(async (e) => {
-            if (!isNotFound(e)) throw e;
-            await this.s.objectPut(loc.ctr, marker, Buffer.alloc(0), { properties: props });
-          });
+        if (!this.isAccountRoot(loc) && !this.isContainerTop(loc)) {
+          if (this.opts.dirWriteDelayMs !== undefined) {
+            const d = this.dirs.get(ino) ?? { ino, loc, attr: cur, create: false, dirty: false };
+            d.attr = { ...d.attr, ...a, ctimeMs: Date.now() };
+            this.dirLater(d);
+          } else {
+            await this.setMarkerProps(loc, attrProps({ mode: cur.mode, uid: cur.uid, gid: cur.gid, mtimeMs: cur.mtimeMs, ...a }));
+          }
         }
       } else {
         await this.s.objectSetProperties(loc.ctr, loc.path, attrProps(a));
@@ -465,16 +462,15 @@ class Bridge implements LocalBridgeFs {
     const listed = new Set(entries.map((e) => e.name));
     for (const f of this.files.values()) {
       if (f.committed || f.unlinked || f.loc.ctr !== loc.ctr) continue;
-      const dir = f.loc.path.lastIndexOf('/') < 0 ? '' : f.loc.path.slice(0, f.loc.path.lastIndexOf('/'));
-      if (dir !== loc.path || this.isAccountRoot(loc) || listed.has(f.loc.path.slice(dirPrefix(dir).length))) continue;
-      entries.push({ name: f.loc.path.slice(dirPrefix(dir).length), ino: f.ino, type: 'file', attr: plus ? this.openAttr(f) : undefined });
+      const { dir, name } = splitPath(f.loc.path);
+      if (dir !== loc.path || this.isAccountRoot(loc) || listed.has(name)) continue;
+      entries.push({ name, ino: f.ino, type: 'file', attr: plus ? this.openAttr(f) : undefined });
     }
     // So are directories made here whose marker is not written yet.
     for (const d of this.dirs.values()) {
       if (!d.create || d.loc.ctr !== loc.ctr || this.isAccountRoot(loc)) continue;
-      const i = d.loc.path.lastIndexOf('/');
-      const name = d.loc.path.slice(i + 1);
-      if ((i < 0 ? '' : d.loc.path.slice(0, i)) !== loc.path || listed.has(name)) continue;
+      const { dir, name } = splitPath(d.loc.path);
+      if (dir !== loc.path || listed.has(name)) continue;
       listed.add(name);
       entries.push({ name, ino: d.ino, type: 'dir', attr: plus ? d.attr : undefined });
     }
@@ -905,16 +901,12 @@ class Bridge implements LocalBridgeFs {
         while (d.dirty) {
           d.dirty = false;
           const a = d.attr;
-          const marker = markerOf(d.loc.path);
           const props = attrProps({ mode: a.mode, uid: a.uid, gid: a.gid, mtimeMs: a.mtimeMs, atimeMs: a.atimeMs });
           if (d.create) {
-            await this.s.objectPut(d.loc.ctr, marker, Buffer.alloc(0), { properties: props });
+            await this.s.objectPut(d.loc.ctr, markerOf(d.loc.path), Buffer.alloc(0), { properties: props });
             d.create = false;
           } else {
-            await this.s.objectSetProperties(d.loc.ctr, marker, props).catch(async (e) => {
-              if (!isNotFound(e)) throw e;
-              await this.s.objectPut(d.loc.ctr, marker, Buffer.alloc(0), { properties: props });
-            });
+            await this.setMarkerProps(d.loc, props);
           }
         }
       } finally {
@@ -924,6 +916,15 @@ class Bridge implements LocalBridgeFs {
       }
     })();
     return d.writing;
+  }
+
+  /** Sets a directory's attributes on its marker, made if the directory had none (a prefix only). */
+  private async setMarkerProps(loc: Loc, props: Record<string, string>): Promise<void> {
+    const marker = markerOf(loc.path);
+    await this.s.objectSetProperties(loc.ctr, marker, props).catch(async (e) => {
+      if (!isNotFound(e)) throw e;
+      await this.s.objectPut(loc.ctr, marker, Buffer.alloc(0), { properties: props });
+    });
   }
 
   /** Writes the pending directories at or under `under` (all of them without it). */

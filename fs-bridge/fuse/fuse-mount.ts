@@ -6,8 +6,9 @@
  * through the bridge's errno table. Files are committed at release (sent by the kernel after
  * close() returns, so a writer does not wait for the upload) and at fsync; reads within the
  * mount see spooled bytes at once. Directories made or changed through the mount are written
- * in the background too when the bridge is set so (`dirWriteDelayMs`; fsyncdir writes them). Kernel caching: attributes and entries for `cacheSeconds`,
- * auto_cache (page cache kept while size and mtime do not change), big_writes.
+ * in the background too when the bridge is set so (`dirWriteDelayMs`; fsyncdir writes them).
+ * Kernel caching: attributes and entries for `cacheSeconds`, auto_cache (page cache kept
+ * while size and mtime do not change), big_writes.
  */
 import { BridgePaths, ROOT_INO, errnoOf, ERRNO, stModeOf, type Attr, type BridgeFs, type Ino } from '../core';
 import { forceUnmount, newFuse, prepareNative, UTIME_OMIT_MS, type Cb, type FuseHandle, type FuseOps } from './native';

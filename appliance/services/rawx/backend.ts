@@ -89,8 +89,8 @@ export class ChunkStore {
 
   /**
    * Creates the folders and removes temp files left by a crash (earlier versions wrote
-   * chunks there first). A chunk's prefix folder
-   * (`data/XXX`) is made by the first PUT that needs it (then `data/` is fsynced too). Made
+   * chunks there first). A chunk's prefix folder (`data/XXX`) is made by the first PUT that
+   * needs it (then `data/` is fsynced too). Made
    * all at once, a new volume's 4,096 cost seconds of CPU on a slow machine: 16 s per volume
    * on the image's first boot under TCG, where every service starts at the same time.
    */
@@ -151,17 +151,15 @@ export class ChunkStore {
       await fh.close();
       fh = undefined;
       if (this.fsync) await this.syncDir(dir);
-      this.writing.delete(id);
       this.stats.puts++;
       return meta;
     } catch (e) {
       this.stats.putErrors++;
       if (fh) await fh.close().catch(() => undefined);
-      if (created) {
-        await fsp.unlink(finalPath).catch(() => undefined);
-        this.writing.delete(id);
-      }
+      if (created) await fsp.unlink(finalPath).catch(() => undefined);
       throw toOioError(e);
+    } finally {
+      if (created) this.writing.delete(id);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * @module services/rawx/service
  * Lifecycle of one rawx (one per volume): prepares the volume (removing the temp files an
- * earlier version left at a crash), wires the chunk store to the route table and listens on its address.
+ * earlier version left at a crash), wires the chunk store to the route table and listens on
+ * its address.
  */
 import { HttpService, Logger, rootLogger } from '../../common';
 import type { Service, ServiceContext } from '../../runtime/service';
