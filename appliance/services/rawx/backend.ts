@@ -71,6 +71,8 @@ export class ChunkStore {
   private readonly knownDirs = new Set<string>();
   /** chunks being written: their files exist, incomplete; absent to GET, HEAD, DELETE and list */
   private readonly writing = new Set<string>();
+  /** PUTs in progress (close waits for them: a stopped rawx leaves no partial chunk file) */
+  private readonly puts = new Set<Promise<ChunkMeta>>();
   /** prefix folders being made: concurrent PUTs into one share its mkdir and folder fsync */
   private readonly makingDirs = new Map<string, Promise<void>>();
   /**
@@ -117,7 +119,15 @@ export class ChunkStore {
    * Throws HASH_MISMATCH, BAD_REQUEST (truncated body, size mismatch), CHUNK_EXISTS (before any
    * byte of the body is read), NO_SPACE.
    */
-  async put(id: string, source: Readable, putMeta: ChunkPutMeta, expect: PutExpectations = {}): Promise<ChunkMeta> {
+  put(id: string, source: Readable, putMeta: ChunkPutMeta, expect: PutExpectations = {}): Promise<ChunkMeta> {
+    const p = this.write(id, source, putMeta, expect);
+    this.puts.add(p);
+    const forget = (): void => { this.puts.delete(p); };
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async write(id: string, source: Readable, putMeta: ChunkPutMeta, expect: PutExpectations): Promise<ChunkMeta> {
     const finalPath = this.chunkPath(id);
     const dir = path.dirname(finalPath);
     const hash = createHash('md5');
@@ -258,8 +268,9 @@ export class ChunkStore {
     }
   }
 
-  /** Closes the folders kept open (the service stopped). */
+  /** Waits for the PUTs in progress to end, then closes the folders kept open (the service stopped). */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.puts]);
     const all = [...this.dirHandles.values()];
     this.dirHandles.clear();
     await Promise.allSettled(all.map((e) => e.fh.then((fh) => fh.close())));
