@@ -137,8 +137,9 @@ describe('client data path', function () {
         if (off === 1024 * 1024) await Promise.all([rawx[0]!.stop(), rawx[1]!.stop()]);
       });
       await assert.rejects(writeReplicas(targets(), src, META, { quorum: 2, size: data.length }), { code: 'UNAVAILABLE' });
-      // Give rawx 2 a moment to notice the aborted upload.
-      for (let i = 0; i < 50 && (await fsp.readdir(path.join(dirs[2]!, 'tmp'))).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      // Give rawx 2 a moment to notice the aborted upload (its chunk file, partly written, goes).
+      const leftovers = async (d: string) => (await chunkFiles(d)).length + (await fsp.readdir(path.join(d, 'tmp'))).length;
+      for (let i = 0; i < 50 && (await leftovers(dirs[2]!)) > 0; i++) await new Promise((r) => setTimeout(r, 20));
       for (const d of dirs) {
         assert.deepEqual(await chunkFiles(d), []);
         assert.deepEqual(await fsp.readdir(path.join(d, 'tmp')), []);
