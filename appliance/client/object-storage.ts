@@ -130,29 +130,59 @@ function unreachableOf(e: unknown): string[] {
   return Array.isArray(d?.unreachable) ? d.unreachable.filter((u): u is string => typeof u === 'string') : [];
 }
 
+/** What a client caches for one account (shared by the clients `forAccount` makes). */
+interface AccountCaches {
+  containers: Map<string, { info: ContainerInfo; expires: number }>;
+  /** Unused placements by container and requested policy (see PLACEMENT_BATCH). */
+  placements: Map<string, { answer: PrepareAnswer; expires: number }>;
+  placing: Map<string, Promise<PrepareAnswer>>;
+}
+
+/** The caches of a client and of every client made from it by `forAccount`. */
+interface FamilyCaches {
+  ns: { info: NamespaceInfo; expires: number } | undefined;
+  accounts: Map<string, AccountCaches>;
+}
+
+/** Entries a cache map holds at most before it is emptied (many buckets, many accounts). */
+const CACHE_MAX_ENTRIES = 10_000;
+
 export class ObjectStorage {
   readonly account: string;
   private readonly proxyAddr: string;
   private readonly fixedReqId: string | undefined;
   private readonly onBadFragment: ((bad: BadFragment) => void) | undefined;
   private readonly ecSlowFragmentMs: number | undefined;
-  private nsCache: { info: NamespaceInfo; expires: number } | undefined;
-  private readonly containerCache = new Map<string, { info: ContainerInfo; expires: number }>();
-  /** Unused placements by container and requested policy (see PLACEMENT_BATCH). */
-  private readonly placements = new Map<string, { answer: PrepareAnswer; expires: number }>();
-  private readonly placing = new Map<string, Promise<PrepareAnswer>>();
+  private readonly family: FamilyCaches;
+  private readonly containerCache: AccountCaches['containers'];
+  private readonly placements: AccountCaches['placements'];
+  private readonly placing: AccountCaches['placing'];
 
-  constructor(opts: ObjectStorageOptions) {
+  constructor(opts: ObjectStorageOptions, family?: FamilyCaches) {
     this.account = validateName('account', opts.account);
     this.proxyAddr = opts.proxy;
     this.fixedReqId = opts.reqId;
     this.onBadFragment = opts.onBadFragment;
     this.ecSlowFragmentMs = opts.ecSlowFragmentMs;
+    this.family = family ?? { ns: undefined, accounts: new Map() };
+    let mine = this.family.accounts.get(this.account);
+    if (!mine) {
+      if (this.family.accounts.size >= CACHE_MAX_ENTRIES) this.family.accounts.clear();
+      mine = { containers: new Map(), placements: new Map(), placing: new Map() };
+      this.family.accounts.set(this.account, mine);
+    }
+    this.containerCache = mine.containers;
+    this.placements = mine.placements;
+    this.placing = mine.placing;
   }
 
-  /** The same client for another account (the S3 gateway maps access keys to accounts). */
+  /**
+   * The same client for another account (the S3 gateway maps access keys to accounts, and
+   * makes one per request). It shares this client's caches (namespace info, container
+   * policies, pooled placements), so a request does not pay for them again.
+   */
   forAccount(account: string, reqId?: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs });
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs }, this.family);
   }
 
   /**
@@ -163,17 +193,19 @@ export class ObjectStorage {
    */
   async autoPolicy(container: string, size: number | undefined): Promise<string | undefined> {
     const now = Date.now();
-    if (!this.nsCache || this.nsCache.expires < now) this.nsCache = { info: await this.proxy().conscienceInfo(), expires: now + POLICY_CACHE_MS };
+    if (!this.family.ns || this.family.ns.expires < now) this.family.ns = { info: await this.proxy().conscienceInfo(), expires: now + POLICY_CACHE_MS };
+    const ns = this.family.ns;
     let c = this.containerCache.get(container);
     if (!c || c.expires < now) {
       c = { info: await this.containerShow(container), expires: now + POLICY_CACHE_MS };
+      if (this.containerCache.size >= CACHE_MAX_ENTRIES) this.containerCache.clear();
       this.containerCache.set(container, c);
     }
     const own = c.info.properties?.[AUTO_POLICIES_PROPERTY];
     let raw: string | undefined;
     if (own !== undefined) raw = own;
     else if (c.info.system?.policy) return undefined;
-    else raw = this.nsCache.info.autoStoragePolicies;
+    else raw = ns.info.autoStoragePolicies;
     const auto = parseAutoPolicies(raw);
     return auto ? pickAutoPolicy(auto, size) : undefined;
   }
@@ -383,6 +415,7 @@ export class ObjectStorage {
         // Too few rawx without the suspects (or any other failure): the upload asks on its own.
         const answer = await placing.catch(() => undefined);
         if (!answer) return undefined;
+        if (this.placements.size >= CACHE_MAX_ENTRIES) this.placements.clear();
         this.placements.set(key, { answer, expires: Date.now() + PLACEMENT_POOL_MS });
       } else if (!(await placing.then(() => true, () => false))) return undefined;
     }

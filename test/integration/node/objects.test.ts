@@ -180,6 +180,27 @@ describe('node: objects through the client library', function () {
     assert.equal(big.chunks.length, 3);
   });
 
+  it('shares placements and policy caches among the clients forAccount makes (one per S3 request)', async () => {
+    const calls = (route: string) => fs.readFileSync(path.join(node.dataDir, 'node.log'), 'utf8').split('\n')
+      .filter((l) => l.includes('"svc":"proxy"') && l.includes(`"route":"${route}"`)).length;
+    await oio.containerCreate('shared', { policy: 'THREECOPIES' });
+    const before = { prepare: calls('/v1/content/prepare'), show: calls('/v1/container/show'), info: calls('/v1/conscience/info') };
+    for (let i = 0; i < 40; i++) {
+      const c = await oio.forAccount(oio.account, `req-${i}`).objectPut('shared', `small-${i}`, Buffer.from(`object ${i}`));
+      assert.equal(c.chunks.length, 3);
+    }
+    // A client of its own for each upload: without shared caches, 40 of each.
+    const asked = calls('/v1/content/prepare') - before.prepare;
+    assert.ok(asked >= 3 && asked <= 10, `${asked} prepare requests for 40 uploads`);
+    assert.ok(calls('/v1/container/show') - before.show <= 10, 'container policy cached');
+    assert.ok(calls('/v1/conscience/info') - before.info <= 10, 'namespace info cached');
+    // A policy set through one of them applies at once to the next upload of another.
+    await oio.forAccount(oio.account).containerSet('shared', { policy: 'SINGLE' });
+    const single = await oio.forAccount(oio.account).objectPut('shared', 'after-set', Buffer.from('x'));
+    assert.equal(single.policy, 'SINGLE');
+    assert.equal(single.chunks.length, 1);
+  });
+
   it('deletes an empty container', async () => {
     await oio.containerCreate('gone');
     await oio.containerDelete('gone');
