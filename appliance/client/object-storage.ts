@@ -65,6 +65,11 @@ export interface PutOptions {
   policy?: string;
   mime?: string;
   properties?: Record<string, string>;
+  /**
+   * Properties known only once the source has ended (e.g. a checksum computed over it):
+   * called after the last byte, before the commit, and stored with `properties`.
+   */
+  endProperties?: () => Record<string, string>;
   /** called with the number of bytes read from the source so far */
   onProgress?: (bytes: number) => void;
 }
@@ -377,7 +382,7 @@ export class ObjectStorage {
       const content: ContentInfo = {
         id: contentId, name, version, size: seen, hash, mime: opts.mime ?? 'application/octet-stream',
         policy: prepared.policy, chunkMethod, ctime: now, mtime: now, deleted: false,
-        properties: opts.properties ?? {}, chunks: written,
+        properties: { ...opts.properties, ...opts.endProperties?.() }, chunks: written,
       };
       return await proxy.contentCreate({ ...b, content });
     } catch (e) {

@@ -161,7 +161,12 @@ export async function putObject(r: S3Request): Promise<void> {
   const { body, size } = uploadBody(r);
   let content: ContentInfo;
   try {
-    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties });
+    // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
+    const endProperties = (): Record<string, string> => {
+      const cs = body.computed.checksum;
+      return cs ? { [`${PROP.checksum}${cs.algorithm}`]: cs.value } : {};
+    };
+    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties });
   } catch (e) {
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
     const err = bodyError(body, e, r.req);
@@ -169,8 +174,6 @@ export async function putObject(r: S3Request): Promise<void> {
     throw err;
   }
   const cs = body.computed.checksum;
-  // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
-  if (cs) content = await r.storage.objectSetProperties(bucket, key, { [`${PROP.checksum}${cs.algorithm}`]: cs.value }, [], content.version);
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
   if (cs) headers[`x-amz-checksum-${cs.algorithm}`] = cs.value;
   sendEmpty(r, 200, headers);

@@ -201,6 +201,23 @@ describe('node: objects through the client library', function () {
     assert.equal(single.chunks.length, 1);
   });
 
+  it('stores the properties known only at the end of the source with the content, in the same commit', async () => {
+    await oio.containerCreate('endprops', { policy: 'SINGLE' });
+    const data = randomBytes(3 * CHUNK + 17);
+    for (const [name, source] of [['small', Buffer.from('tiny')], ['big', data]] as const) {
+      let hash: ReturnType<typeof createHash> | undefined = createHash('sha1');
+      const digest = hash;
+      const src = Readable.from([source.subarray(0, 5), source.subarray(5)]).on('data', (b: Buffer) => hash?.update(b));
+      const put = await oio.objectPut('endprops', name, src, {
+        properties: { color: 'blue' },
+        endProperties: () => { assert.ok(src.readableEnded, 'called after the end'); hash = undefined; return { sha1: digest.digest('hex') }; },
+      });
+      const want = createHash('sha1').update(source).digest('hex');
+      assert.deepEqual(put.properties, { color: 'blue', sha1: want });
+      assert.equal((await oio.objectHead('endprops', name)).properties.sha1, want);
+    }
+  });
+
   it('deletes an empty container', async () => {
     await oio.containerCreate('gone');
     await oio.containerDelete('gone');
