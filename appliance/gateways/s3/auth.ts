@@ -57,8 +57,33 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
+/** Signing keys of the users seen lately (a key is valid for one day, region and service). */
+const signingKeys = new Map<string, { secret: string; key: Buffer }>();
+
+/** deriveSigningKey through a small cache: four HMACs less for each request of a known user. */
+function signingKeyOf(accessKey: string, secret: string, date: string, region: string, service: string): Buffer {
+  const k = `${accessKey}\n${date}\n${region}\n${service}`;
+  const hit = signingKeys.get(k);
+  if (hit && hit.secret === secret) return hit.key;
+  const key = deriveSigningKey(secret, date, region, service);
+  if (signingKeys.size >= 1000) signingKeys.clear();
+  signingKeys.set(k, { secret, key });
+  return key;
+}
+
 /** RFC 3986 encoding as SigV4 wants it: unreserved kept, the rest %XX upper case. */
 export function uriEncode(s: string, encodeSlash = true): string {
+  let out: string;
+  try {
+    // encodeURIComponent keeps !'()* too, which SigV4 encodes.
+    out = encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    return uriEncodeBytes(s, encodeSlash); // a lone surrogate: encoded as Buffer encodes it
+  }
+  return encodeSlash ? out : out.replace(/%2F/g, '/');
+}
+
+function uriEncodeBytes(s: string, encodeSlash: boolean): string {
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
     const c = String.fromCharCode(b);
@@ -225,7 +250,7 @@ export async function authenticate(req: IncomingMessage, rawPath: string, rawQue
 
   const user = await lookup(parsed.accessKey);
   const scope = `${parsed.date}/${parsed.region}/${parsed.service}/aws4_request`;
-  const signingKey = deriveSigningKey(user.secret, parsed.date, parsed.region, parsed.service);
+  const signingKey = signingKeyOf(parsed.accessKey, user.secret, parsed.date, parsed.region, parsed.service);
   const cq = canonicalQuery(pairs, presigned ? 'X-Amz-Signature' : undefined);
   const method = req.method ?? 'GET';
   const uris = [rawPath];

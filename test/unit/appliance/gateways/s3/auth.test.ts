@@ -89,5 +89,12 @@ describe('s3/auth: Signature V4', () => {
   it('encodes as SigV4 wants (unreserved kept, UTF-8 bytes upper-case hex)', () => {
     assert.equal(uriEncode('a b/c~d*é', false), 'a%20b/c~d%2A%C3%A9');
     assert.equal(uriEncode('a/b'), 'a%2Fb');
+    // Every ASCII character, some multi-byte ones and a lone surrogate, against the definition.
+    const byDefinition = (s: string, slash: boolean) => [...Buffer.from(s, 'utf8')]
+      .map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) || (b === 0x2f && !slash) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    for (const s of [ascii, `${ascii}é€😀/%2F`, 'x\ud800y', '']) {
+      for (const slash of [true, false]) assert.equal(uriEncode(s, slash), byDefinition(s, slash), JSON.stringify([s, slash]));
+    }
   });
 });
