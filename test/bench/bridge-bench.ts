@@ -20,6 +20,7 @@ import { OIO_MAIN, startNode } from '../helpers/grid';
 import { tmpDir } from '../helpers/tmp';
 import { BRIDGE_NODE_CONFIG, makeTree } from '../integration/fs-bridge/helpers';
 import { presign } from '../e2e/s3/sigv4-client';
+import { median } from './median';
 import { presignedRequest } from './presigned-http';
 
 const run = promisify(execFile);
@@ -38,9 +39,9 @@ const s3Http = (host: string, method: 'PUT' | 'GET', key: string, file?: string)
   presignedRequest(presign({ accessKey: 'demo', secretKey: 'demosecretkey123' }, host, method, key), method, file !== undefined ? { file } : undefined);
 
 /** The median of read rates (each logged). */
-function median(rates: number[]): number {
+function medianOfReads(rates: number[]): number {
   process.stderr.write(`  reads: ${rates.join(', ')} MiB/s\n`);
-  return [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)]!;
+  return median(rates);
 }
 
 /** Median MiB/s of three reads of the big file. */
@@ -51,7 +52,7 @@ async function medianRate(fn: () => Promise<unknown>): Promise<number> {
     await fn();
     rates.push(rate(t0));
   }
-  return median(rates);
+  return medianOfReads(rates);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<number> {
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
       reads.push(rate(t0));
       await umount();
     }
-    fuse.readMiBs = median(reads);
+    fuse.readMiBs = medianOfReads(reads);
     await mount();
     fs.mkdirSync(`${mnt}/untar`);
     // Until every file is committed: tar, then the unmount (which waits for pending commits).

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3Node } from '../e2e/s3/s3-env';
 import { presign } from '../e2e/s3/sigv4-client';
+import { median } from './median';
 import { presignedRequest } from './presigned-http';
 
 const MiB = 1024 * 1024;
@@ -24,6 +25,8 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
+
+const ROUNDS = 3;
 
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -47,17 +50,27 @@ async function main(): Promise<void> {
   try {
     await lib.containerCreate('benchlib');
     await s3.send(new CreateBucketCommand({ Bucket: 'benchs3' }));
+    // Large objects: ROUNDS rounds, each timing the library, the SDK and presigned requests one
+    // after the other; each figure is the median of its rounds (one transfer on this VM can
+    // take twice as long as the next).
     for (const [label, size, count] of [['1 MiB', MiB, 64], ['64 MiB', 64 * MiB, 6]] as const) {
       const data = randomBytes(size);
-      const libPut = await timed(() => pool(count, 4, async (i) => { await lib.objectPut('benchlib', `o${i}`, data); }));
-      const s3Put = await timed(() => pool(count, 4, async (i) => { await s3.send(new PutObjectCommand({ Bucket: 'benchs3', Key: `o${i}`, Body: data })); }));
-      const libGet = await timed(() => pool(count, 4, async (i) => { const g = await lib.objectGet('benchlib', `o${i}`); await pipeline(g.stream, sink()); }));
-      const s3Get = await timed(() => pool(count, 4, async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: `o${i}` })); await pipeline(g.Body as Readable, sink()); }));
+      const t: Record<'libPut' | 's3Put' | 'rawPut' | 'libGet' | 's3Get' | 'rawGet', number[]> = { libPut: [], s3Put: [], rawPut: [], libGet: [], s3Get: [], rawGet: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        const k = (i: number) => `${label === '1 MiB' ? 'm' : 'g'}${round}-${i}`;
+        t.libPut.push(await timed(() => pool(count, 4, async (i) => { await lib.objectPut('benchlib', k(i), data); })));
+        t.s3Put.push(await timed(() => pool(count, 4, async (i) => { await s3.send(new PutObjectCommand({ Bucket: 'benchs3', Key: k(i), Body: data })); })));
+        t.rawPut.push(await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'PUT', `/benchs3/r${k(i)}`), 'PUT', data))));
+        t.libGet.push(await timed(() => pool(count, 4, async (i) => { const g = await lib.objectGet('benchlib', k(i)); await pipeline(g.stream, sink()); })));
+        t.s3Get.push(await timed(() => pool(count, 4, async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: k(i) })); await pipeline(g.Body as Readable, sink()); })));
+        t.rawGet.push(await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'GET', `/benchs3/r${k(i)}`), 'GET'))));
+      }
       const mb = (count * size) / MiB;
-      const rawPut = await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'PUT', `/benchs3/r${i}`), 'PUT', data)));
-      const rawGet = await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'GET', `/benchs3/r${i}`), 'GET')));
+      const [libPut, s3Put, rawPut, libGet, s3Get, rawGet] = [t.libPut, t.s3Put, t.rawPut, t.libGet, t.s3Get, t.rawGet].map(median) as [number, number, number, number, number, number];
       rows.push([`${label} PUT MiB/s`, (mb / libPut).toFixed(0), `${(mb / s3Put).toFixed(0)} / ${(mb / rawPut).toFixed(0)}`, `${Math.round((libPut / s3Put) * 100)}% / ${Math.round((libPut / rawPut) * 100)}%`]);
       rows.push([`${label} GET MiB/s`, (mb / libGet).toFixed(0), `${(mb / s3Get).toFixed(0)} / ${(mb / rawGet).toFixed(0)}`, `${Math.round((libGet / s3Get) * 100)}% / ${Math.round((libGet / rawGet) * 100)}%`]);
+      const spread = (xs: number[]) => xs.map((x) => (mb / x).toFixed(0)).join(' ');
+      process.stderr.write(`${label} MiB/s by round: PUT lib ${spread(t.libPut)}, SDK ${spread(t.s3Put)}, presigned ${spread(t.rawPut)}; GET lib ${spread(t.libGet)}, SDK ${spread(t.s3Get)}, presigned ${spread(t.rawGet)}\n`);
     }
     const small = randomBytes(4096);
     const n = 500;
@@ -88,7 +101,7 @@ async function main(): Promise<void> {
   }
   const table = ['| measure | client library | S3 gateway (SDK / raw presigned HTTP) | gateway / library |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  const text = `# S3 gateway benchmark\n\n${new Date().toISOString()} (load average ${load} on ${os.cpus().length} CPUs), one node (2 rawx, SINGLE), gateway ${separate ? 'in its own process' : 'inside `oio node up`'}, 4 in flight for large objects, 32 for 4 KiB.\n\n${table}\n`;
+  const text = `# S3 gateway benchmark\n\n${new Date().toISOString()} (load average ${load} on ${os.cpus().length} CPUs), one node (2 rawx, SINGLE), gateway ${separate ? 'in its own process' : 'inside `oio node up`'}, 4 in flight for large objects (median of ${ROUNDS} rounds), 32 for 4 KiB.\n\n${table}\n`;
   process.stdout.write(`${text}\n`);
   fs.writeFileSync(path.resolve(__dirname, '../../../test/bench/s3-results.md'), text);
 }
