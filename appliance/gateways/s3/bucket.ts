@@ -2,11 +2,12 @@
  * @module gateways/s3/bucket
  * Bucket handlers: ListBuckets (the account's containers), Create/Head/DeleteBucket,
  * GetBucketLocation, versioning (Enabled = unlimited versions, Suspended = kept versions plus
- * a "null" version), tagging and CORS configuration (container properties), ACL (owner only).
+ * a "null" version), tagging and CORS configuration (container properties), ACL (owner only),
+ * and the settings this gateway cannot set, read as S3 reads a bucket without them.
  */
 import { isNotFound, OioError } from '../../common';
 import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
-import { S3Error } from './errors';
+import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { child, childText, children, doc, el, txt } from './xml';
 
@@ -162,6 +163,52 @@ export async function deleteBucketCors(r: S3Request): Promise<void> {
   await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.cors]: '' } });
   forgetBucket(r);
   sendEmpty(r, 204);
+}
+
+/**
+ * Bucket sub-resources this gateway cannot configure (their PUT answers NotImplemented). GET
+ * answers what S3 answers for a bucket without one, and DELETE, where S3 has it, has nothing
+ * to remove. Tools that read every setting of a bucket (Terraform, the consoles) need these.
+ */
+const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: boolean }> = (() => {
+  const none = (code: S3ErrorCode, message: string) => new S3Error(code, message);
+  const list = (root: string) => () => doc(root, txt('IsTruncated', false));
+  return {
+    policy: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: true },
+    policyStatus: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: false },
+    lifecycle: { get: none('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist'), canDelete: true },
+    encryption: { get: none('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'), canDelete: true },
+    website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
+    replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
+    'object-lock': { get: none('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'), canDelete: false },
+    ownershipControls: { get: none('OwnershipControlsNotFoundError', 'The bucket ownership controls were not found'), canDelete: true },
+    publicAccessBlock: { get: none('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found'), canDelete: true },
+    logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },
+    notification: { get: () => doc('NotificationConfiguration'), canDelete: false },
+    accelerate: { get: () => doc('AccelerateConfiguration'), canDelete: false },
+    requestPayment: { get: () => doc('RequestPaymentConfiguration', txt('Payer', 'BucketOwner')), canDelete: false },
+    // Listed without an id (an empty list); one named by its id does not exist.
+    inventory: { get: list('ListInventoryConfigurationsResult'), canDelete: true },
+    metrics: { get: list('ListMetricsConfigurationsResult'), canDelete: true },
+    analytics: { get: list('ListBucketAnalyticsConfigurationResult'), canDelete: true },
+    'intelligent-tiering': { get: list('ListBucketIntelligentTieringConfigurationsOutput'), canDelete: true },
+  };
+})();
+
+/**
+ * GET or DELETE of a sub-resource in UNCONFIGURED; false when this gateway has no answer for
+ * it (a PUT, or a DELETE S3 does not have): the caller answers NotImplemented then.
+ */
+export async function unconfigured(r: S3Request, sub: string, method: string): Promise<boolean> {
+  const u = UNCONFIGURED[sub];
+  if (!u || (method !== 'GET' && !(method === 'DELETE' && u.canDelete))) return false;
+  await bucketInfo(r);
+  const byId = ['inventory', 'metrics', 'analytics', 'intelligent-tiering'].includes(sub);
+  if (byId && (method === 'DELETE' || r.query.has('id'))) throw new S3Error('NoSuchConfiguration', 'The specified configuration does not exist.');
+  if (method === 'DELETE') { sendEmpty(r, 204); return true; }
+  if (u.get instanceof S3Error) throw new S3Error(u.get.s3Code, u.get.message, { BucketName: r.bucket! });
+  sendXml(r, 200, u.get());
+  return true;
 }
 
 function originMatches(pattern: string, origin: string): boolean {

@@ -61,7 +61,12 @@ export async function dispatch(r: S3Request): Promise<string> {
   checkBucketName(r.bucket);
   await b.corsHeaders(r);
   if (r.key === undefined) {
-    for (const s of BUCKET_UNSUPPORTED) if (q.has(s)) return notImplemented(`bucket ${s}`);
+    for (const s of BUCKET_UNSUPPORTED) {
+      if (!q.has(s)) continue;
+      // GetBucketPolicy, DeleteBucketObjectLock, ... (for the access log)
+      const op = `${method[0]}${method.slice(1).toLowerCase()}Bucket${s.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}`;
+      return run(r, op, async () => { if (!(await b.unconfigured(r, s, method))) notImplemented(`bucket ${s}`); });
+    }
     switch (method) {
       case 'GET':
         if (q.has('location')) return run(r, 'GetBucketLocation', () => b.getBucketLocation(r));

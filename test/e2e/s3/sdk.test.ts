@@ -12,6 +12,11 @@ import {
   GetObjectAttributesCommand, GetObjectTaggingCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsCommand,
   ListObjectsV2Command, ListPartsCommand, PutBucketCorsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand,
   S3Client, UploadPartCommand, UploadPartCopyCommand,
+  DeleteBucketEncryptionCommand, DeleteBucketLifecycleCommand, DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand, GetBucketAccelerateConfigurationCommand,
+  GetBucketInventoryConfigurationCommand, GetBucketLoggingCommand, GetBucketNotificationConfigurationCommand, GetBucketOwnershipControlsCommand, GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand, GetBucketReplicationCommand, GetBucketRequestPaymentCommand, GetBucketWebsiteCommand, GetObjectLockConfigurationCommand,
+  GetPublicAccessBlockCommand, ListBucketInventoryConfigurationsCommand, ListBucketMetricsConfigurationsCommand, PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
@@ -393,11 +398,44 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'public', Body: 'x', ACL: 'public-read' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'NotImplemented', 501);
-    await rejects(s3.send(new GetBucketEncryptionCommand({ Bucket: b })), 'NotImplemented', 501);
-    await rejects(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } }] } })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) })), 'NotImplemented', 501);
+    await rejects(s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true } })), 'NotImplemented', 501);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
     assert.deepEqual(listed.Contents?.map((c) => c.Key), ['plain']);
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
+  });
+
+  it('tells what S3 tells of a bucket without policy, lifecycle, encryption, website, lock, ... (none can be set here)', async () => {
+    const b = await newBucket();
+    await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
+    await rejects(s3.send(new GetBucketPolicyStatusCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
+    await rejects(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })), 'NoSuchLifecycleConfiguration', 404);
+    await rejects(s3.send(new GetBucketEncryptionCommand({ Bucket: b })), 'ServerSideEncryptionConfigurationNotFoundError', 404);
+    await rejects(s3.send(new GetBucketWebsiteCommand({ Bucket: b })), 'NoSuchWebsiteConfiguration', 404);
+    await rejects(s3.send(new GetBucketReplicationCommand({ Bucket: b })), 'ReplicationConfigurationNotFoundError', 404);
+    await rejects(s3.send(new GetObjectLockConfigurationCommand({ Bucket: b })), 'ObjectLockConfigurationNotFoundError', 404);
+    await rejects(s3.send(new GetBucketOwnershipControlsCommand({ Bucket: b })), 'OwnershipControlsNotFoundError', 404);
+    await rejects(s3.send(new GetPublicAccessBlockCommand({ Bucket: b })), 'NoSuchPublicAccessBlockConfiguration', 404);
+    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: b }))).LoggingEnabled, undefined);
+    const notif = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: b }));
+    assert.equal(notif.TopicConfigurations, undefined);
+    assert.equal((await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: b }))).Status, undefined);
+    assert.equal((await s3.send(new GetBucketRequestPaymentCommand({ Bucket: b }))).Payer, 'BucketOwner');
+    const inv = await s3.send(new ListBucketInventoryConfigurationsCommand({ Bucket: b }));
+    assert.equal(inv.IsTruncated, false);
+    assert.equal(inv.InventoryConfigurationList, undefined);
+    assert.equal((await s3.send(new ListBucketMetricsConfigurationsCommand({ Bucket: b }))).IsTruncated, false);
+    await rejects(s3.send(new GetBucketInventoryConfigurationCommand({ Bucket: b, Id: 'nope' })), 'NoSuchConfiguration', 404);
+    // Deleting what is not there succeeds, as in S3.
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: b }));
+    await s3.send(new DeleteBucketLifecycleCommand({ Bucket: b }));
+    await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    // A bucket that does not exist is NoSuchBucket first.
+    await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
+    await rejects(s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
   });
 
   it('refuses bad credentials, bad signatures, skewed clocks and anonymous requests', async () => {
