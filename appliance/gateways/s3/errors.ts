@@ -65,6 +65,8 @@ export const S3_ERRORS = {
   NotModified: 304,
   PreconditionFailed: 412,
   QuotaExceeded: 403,
+  RequestHeaderSectionTooLarge: 400,
+  RequestTimeout: 400,
   RequestTimeTooSkewed: 403,
   ServiceUnavailable: 503,
   SignatureDoesNotMatch: 403,

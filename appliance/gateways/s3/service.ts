@@ -6,6 +6,7 @@
  * object names, no secrets). Built only on the client library.
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import https from 'node:https';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
@@ -111,16 +112,36 @@ export class S3Service {
     this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map() };
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
+    server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));
     this.server = server;
     this.boundPort = await listenServer(server, this.opts.port, this.opts.host);
     if (this.opts.tls) {
       const pair = await ensureCertificate(this.opts.tls, this.opts.host, 'S3 HTTPS');
       const tlsServer = https.createServer({ ...serverOptions, ...pair, minVersion: 'TLSv1.2' }, (req, res) => { void this.handle(req, res); });
       tlsServer.on('tlsClientError', () => { /* scanners and clients that refuse the self-signed certificate */ });
+      tlsServer.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
     this.log.info('s3 gateway started', { addr: this.addr, https: this.tlsAddr, region: this.gw.region });
+  }
+
+  /**
+   * A request Node's HTTP parser refused before any handler saw it (headers over 16 KiB, a
+   * malformed request line or header, headers too slow): an S3 error document, as for any
+   * other refusal, instead of Node's bare 431/400, then the connection is closed.
+   */
+  private clientError(e: NodeJS.ErrnoException, socket: Duplex): void {
+    if (e.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) { socket.destroy(); return; }
+    const err = e.code === 'HPE_HEADER_OVERFLOW'
+      ? new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.')
+      : e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new S3Error('RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.')
+        : new S3Error('BadRequest', 'An error occurred when parsing the HTTP request.');
+    const reqId = randomHex(8).toUpperCase();
+    const body = Buffer.from(errorXml(err, '/', reqId));
+    if (this.accessLog) this.log?.info('access', { method: '-', op: 'ClientError', status: err.status, code: err.s3Code, parser: e.code, reqId });
+    socket.end(`HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/xml\r\ncontent-length: ${body.length}\r\nx-amz-request-id: ${reqId}\r\nserver: oio-s3\r\nconnection: close\r\n\r\n${body.toString('latin1')}`, 'latin1');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

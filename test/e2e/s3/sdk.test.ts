@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
@@ -436,6 +437,27 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     // A bucket that does not exist is NoSuchBucket first.
     await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
     await rejects(s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
+  });
+
+  it('answers S3 error documents to requests the HTTP parser refuses (headers over 16 KiB, a bad request line), and goes on serving', async () => {
+    const raw = (text: string) => new Promise<string>((resolve, reject) => {
+      const sock = net.connect(6007, s3n.node.ip);
+      let out = '';
+      sock.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+      sock.on('end', () => resolve(out));
+      sock.on('error', reject);
+      sock.end(text);
+    });
+    const big = await raw(`GET /x HTTP/1.1\r\nHost: ${s3n.node.ip}\r\nx-amz-meta-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.match(big, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(big, /content-type: application\/xml/);
+    assert.match(big, /<Code>RequestHeaderSectionTooLarge<\/Code>/);
+    const bad = await raw('NOT A REQUEST\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(bad, /<Code>BadRequest<\/Code>/);
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'after', Body: 'still here' }));
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'after' })))).toString(), 'still here');
   });
 
   it('refuses bad credentials, bad signatures, skewed clocks and anonymous requests', async () => {
