@@ -11,22 +11,43 @@ import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { child, childText, children, doc, el, txt } from './xml';
 
-/** GET / */
+/** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
+function bucketAfter(token: string): string {
+  const name = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (name === '' || Buffer.from(name, 'utf8').toString('base64url') !== token) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  return name;
+}
+
+/** GET / (prefix, and max-buckets with continuation-token to page) */
 export async function listBuckets(r: S3Request): Promise<void> {
   const out: string[] = [];
-  let marker: string | undefined;
   const prefix = r.query.get('prefix');
-  for (;;) {
+  const maxRaw = r.query.get('max-buckets');
+  if (maxRaw !== undefined && (!/^\d{1,5}$/.test(maxRaw) || Number(maxRaw) < 1 || Number(maxRaw) > 10_000)) {
+    throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets', ArgumentValue: maxRaw });
+  }
+  const max = maxRaw === undefined ? undefined : Number(maxRaw);
+  const token = r.query.get('continuation-token');
+  let marker = token === undefined ? undefined : bucketAfter(token);
+  let last: string | undefined;
+  let next: string | undefined;
+  pages: for (;;) {
     const page = await r.storage.containerList({ marker, prefix, limit: 1000 }).catch((e: unknown) => {
       if (isNotFound(e) && (e as OioError).code === 'ACCOUNT_NOT_FOUND') return { containers: [], truncated: false, next_marker: undefined };
       throw e;
     });
-    for (const c of page.containers) out.push(el('Bucket', txt('Name', c.name), txt('CreationDate', new Date(Math.floor(c.mtime / 1000) * 1000).toISOString())));
+    for (const c of page.containers) {
+      // One more bucket than asked for: the page is truncated after the last one given.
+      if (max !== undefined && out.length === max) { next = last; break pages; }
+      out.push(el('Bucket', txt('Name', c.name), txt('CreationDate', new Date(Math.floor(c.mtime / 1000) * 1000).toISOString())));
+      last = c.name;
+    }
     if (!page.truncated || !page.next_marker) break;
     marker = page.next_marker;
   }
   const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
-  sendXml(r, 200, doc('ListAllMyBucketsResult', owner, el('Buckets', ...out)));
+  const more = next === undefined ? undefined : Buffer.from(next, 'utf8').toString('base64url');
+  sendXml(r, 200, doc('ListAllMyBucketsResult', owner, el('Buckets', ...out), txt('ContinuationToken', more), txt('Prefix', prefix)));
 }
 
 /** PUT /bucket */

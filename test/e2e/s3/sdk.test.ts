@@ -69,6 +69,20 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.ok(list.Buckets?.some((x) => x.Name === b), 'a new bucket is listed at once');
     await rejects(s3.send(new CreateBucketCommand({ Bucket: b })), 'BucketAlreadyOwnedByYou', 409);
     await rejects(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })), 'InvalidBucketName', 400);
+    // Paged with max-buckets and continuation-token, within a prefix.
+    const prefix = bucketName('page');
+    for (const n of [1, 2, 3]) await s3.send(new CreateBucketCommand({ Bucket: `${prefix}-${n}` }));
+    const first = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2 }));
+    assert.deepEqual(first.Buckets?.map((x) => x.Name), [`${prefix}-1`, `${prefix}-2`]);
+    assert.equal(first.Prefix, prefix);
+    assert.ok(first.ContinuationToken);
+    const second = await s3.send(new ListBucketsCommand({ Prefix: prefix, MaxBuckets: 2, ContinuationToken: first.ContinuationToken }));
+    assert.deepEqual(second.Buckets?.map((x) => x.Name), [`${prefix}-3`]);
+    assert.equal(second.ContinuationToken, undefined);
+    assert.equal((await s3.send(new ListBucketsCommand({ Prefix: prefix }))).Buckets?.length, 3);
+    await rejects(s3.send(new ListBucketsCommand({ MaxBuckets: 0 })), 'InvalidArgument', 400);
+    await rejects(s3.send(new ListBucketsCommand({ ContinuationToken: '!!' })), 'InvalidArgument', 400);
+    for (const n of [1, 2, 3]) await s3.send(new DeleteBucketCommand({ Bucket: `${prefix}-${n}` }));
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
     assert.ok(!loc.LocationConstraint);
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }));
