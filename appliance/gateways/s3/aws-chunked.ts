@@ -23,6 +23,8 @@ export interface BodyOptions {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   /** algorithm announced by x-amz-trailer (its value comes in the trailer) */
   trailerChecksum?: ChecksumAlgorithm;
+  /** algorithm to compute when the request gives no checksum (nothing to verify it against) */
+  computeChecksum?: ChecksumAlgorithm;
   /** bytes the decoded body must have (Content-Length or x-amz-decoded-content-length) */
   length?: number;
 }
@@ -57,7 +59,7 @@ export class S3Body extends Transform {
     this.prevSig = opts.auth.signature;
     this.sha256 = p.kind === 'sha256' ? createHash('sha256') : undefined;
     this.md5 = opts.contentMd5 !== undefined ? createHash('md5') : undefined;
-    this.sumAlgorithm = opts.checksum?.algorithm ?? opts.trailerChecksum;
+    this.sumAlgorithm = opts.checksum?.algorithm ?? opts.trailerChecksum ?? opts.computeChecksum;
     this.sum = this.sumAlgorithm ? checksummer(this.sumAlgorithm) : undefined;
     if (!this.streaming) this.state = 'data';
   }
@@ -206,8 +208,9 @@ export class S3Body extends Transform {
       if (this.sum && this.sumAlgorithm) {
         const got = this.sum.digest();
         const want = this.opts.checksum?.value ?? this.expectedTrailerSum;
-        if (want === undefined) throw new S3Error('InvalidRequest', `x-amz-checksum-${this.sumAlgorithm} announced in x-amz-trailer is missing from the trailer`);
-        if (got !== want) throw new S3Error('BadDigest', `The x-amz-checksum-${this.sumAlgorithm} you specified did not match the calculated checksum.`);
+        const computeOnly = this.opts.checksum === undefined && this.opts.trailerChecksum === undefined;
+        if (want === undefined && !computeOnly) throw new S3Error('InvalidRequest', `x-amz-checksum-${this.sumAlgorithm} announced in x-amz-trailer is missing from the trailer`);
+        if (!computeOnly && got !== want) throw new S3Error('BadDigest', `The x-amz-checksum-${this.sumAlgorithm} you specified did not match the calculated checksum.`);
         this.computed.checksum = { algorithm: this.sumAlgorithm, value: got };
       }
       cb();

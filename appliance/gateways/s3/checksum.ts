@@ -84,3 +84,72 @@ export function algorithmOfHeader(name: string): ChecksumAlgorithm | undefined {
   if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(m[1]!)) return m[1] as ChecksumAlgorithm;
   throw new S3Error('InvalidRequest', `unsupported checksum algorithm ${m[1]}`);
 }
+
+/** The multipart checksum types: over the part checksums (COMPOSITE, `value-N`) or the whole object. */
+export type ChecksumType = 'COMPOSITE' | 'FULL_OBJECT';
+
+/** Reflected polynomials of the CRCs whose values combine (init and final xor all ones). */
+const CRC_POLY: Partial<Record<ChecksumAlgorithm, { poly: bigint; bits: number }>> = {
+  crc32: { poly: 0xedb88320n, bits: 32 },
+  crc32c: { poly: 0x82f63b78n, bits: 32 },
+  crc64nvme: { poly: 0x9a6c9329ac4bc9b5n, bits: 64 },
+};
+
+/** A GF(2) matrix (one column per bit, as a bigint) applied to a vector. */
+function gf2Times(mat: bigint[], vec: bigint): bigint {
+  let sum = 0n;
+  for (let i = 0; vec !== 0n; i++, vec >>= 1n) if (vec & 1n) sum ^= mat[i]!;
+  return sum;
+}
+
+/** Per algorithm, the operators that run a CRC through 2^k zero bytes (k = 0, 1, ...), made on demand. */
+const zeroOps = new Map<ChecksumAlgorithm, bigint[][]>();
+
+function zeroOperator(algo: ChecksumAlgorithm, k: number): bigint[] {
+  const { poly, bits } = CRC_POLY[algo]!;
+  let ops = zeroOps.get(algo);
+  if (!ops) {
+    // One zero bit, then squared three times: one zero byte.
+    let op: bigint[] = [poly, ...Array.from({ length: bits - 1 }, (_, n) => 1n << BigInt(n))];
+    for (let i = 0; i < 3; i++) op = op.map((col) => gf2Times(op, col));
+    ops = [op];
+    zeroOps.set(algo, ops);
+  }
+  while (ops.length <= k) { const last = ops[ops.length - 1]!; ops.push(last.map((col) => gf2Times(last, col))); }
+  return ops[k]!;
+}
+
+/**
+ * CRC of A followed by B from CRC(A), CRC(B) and B's length (zlib's crc32_combine, for any of
+ * the CRCs in CRC_POLY): A's CRC is run through len(B) zero bytes, then xor-ed with B's.
+ */
+export function crcCombine(algo: ChecksumAlgorithm, crcA: bigint, crcB: bigint, lengthB: number): bigint {
+  if (!CRC_POLY[algo]) throw new Error(`${algo} values do not combine`);
+  let c = crcA;
+  for (let k = 0, n = lengthB; n > 0; k++, n = Math.floor(n / 2)) if (n % 2 === 1) c = gf2Times(zeroOperator(algo, k), c);
+  return c ^ crcB;
+}
+
+const toBig = (b64: string): bigint => BigInt(`0x${Buffer.from(b64, 'base64').toString('hex') || '0'}`);
+const fromBig = (v: bigint, bits: number): string => Buffer.from(v.toString(16).padStart(bits / 4, '0'), 'hex').toString('base64');
+
+/** Whether a multipart upload can end with this checksum type for this algorithm (S3's rules). */
+export function typeAllowed(algo: ChecksumAlgorithm, type: ChecksumType): boolean {
+  return type === 'COMPOSITE' ? algo !== 'crc64nvme' : CRC_POLY[algo] !== undefined;
+}
+
+/**
+ * The checksum of a multipart object from its parts' (base64) checksums and sizes: COMPOSITE is
+ * the algorithm over the parts' raw checksums, with `-N`; FULL_OBJECT the CRC of the whole data.
+ */
+export function multipartChecksum(algo: ChecksumAlgorithm, type: ChecksumType, parts: Array<{ value: string; size: number }>): string {
+  if (type === 'COMPOSITE') {
+    const sum = checksummer(algo);
+    for (const p of parts) sum.update(Buffer.from(p.value, 'base64'));
+    return `${sum.digest()}-${parts.length}`;
+  }
+  const { bits } = CRC_POLY[algo]!;
+  let crc = toBig(parts[0]!.value);
+  for (const p of parts.slice(1)) crc = crcCombine(algo, crc, toBig(p.value), p.size);
+  return fromBig(crc, bits);
+}

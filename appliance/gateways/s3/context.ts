@@ -40,6 +40,13 @@ export const PROP = {
   partSizes: 's3-part-sizes',
   /** prefix of the stored full-object checksums: `s3-checksum-crc32` = base64 */
   checksum: 's3-checksum-',
+  /** COMPOSITE (a multipart object's checksum over its parts' checksums) or FULL_OBJECT (absent) */
+  checksumType: 's3-cksum-type',
+  /** a multipart object's part checksums (base64, comma-separated, in part order) */
+  partChecksums: 's3-part-checksums',
+  /** on an upload's record: the checksum algorithm and type CreateMultipartUpload named */
+  uploadChecksum: 's3-upload-cksum',
+  uploadChecksumType: 's3-upload-cksum-type',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
@@ -264,6 +271,7 @@ export function objectHeaders(c: ContentInfo, versioned: boolean): Record<string
 export function checksumHeaders(c: ContentInfo): Record<string, string> {
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.properties)) if (k.startsWith(PROP.checksum)) h[`x-amz-checksum-${k.slice(PROP.checksum.length)}`] = v;
+  if (Object.keys(h).length > 0) h['x-amz-checksum-type'] = c.properties[PROP.checksumType] ?? 'FULL_OBJECT';
   return h;
 }
 

@@ -5,15 +5,19 @@
  * (five digits) in the same bucket. Completion creates the object from the parts' chunks
  * (ObjectStorage.objectConcat: no data copied) and then deletes the part objects, whose chunks
  * meta2 keeps because the new object references them. Abort deletes the parts and their chunks.
+ * An upload created with a checksum algorithm keeps each part's checksum as a property of the
+ * part, and the object gets the COMPOSITE or FULL_OBJECT checksum made from them (checksum.ts).
  */
 import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
   MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, tagsFromHeader, encodeTags,
 } from './context';
+import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
-import { bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody } from './object';
+import { CHECKSUM_XML, bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody } from './object';
 import { resolveVersion, checkKey } from './context';
 import { children, childText, doc, el, txt } from './xml';
 
@@ -57,6 +61,28 @@ async function deleteAllUnder(r: S3Request, prefix: string): Promise<void> {
   }
 }
 
+/** The checksum algorithm and type CreateMultipartUpload asks for; InvalidRequest. */
+function uploadChecksumOf(r: S3Request): { algorithm: ChecksumAlgorithm; type: ChecksumType } | undefined {
+  const a = r.header('x-amz-checksum-algorithm')?.trim().toLowerCase();
+  const t = r.header('x-amz-checksum-type')?.trim().toUpperCase();
+  if (t !== undefined && t !== 'COMPOSITE' && t !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+  if (a === undefined) {
+    if (t !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    return undefined;
+  }
+  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(a)) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  const algorithm = a as ChecksumAlgorithm;
+  const type: ChecksumType = t ?? (algorithm === 'crc64nvme' ? 'FULL_OBJECT' : 'COMPOSITE');
+  if (!typeAllowed(algorithm, type)) throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm} checksum algorithm.`);
+  return { algorithm, type };
+}
+
+/** The checksum algorithm an upload was created with. */
+const algorithmOf = (up: ContentInfo): ChecksumAlgorithm | undefined => up.properties[PROP.uploadChecksum] as ChecksumAlgorithm | undefined;
+
+/** The checksum a part stored (its value or the one computed for the upload's algorithm). */
+const partChecksum = (sum: { algorithm: ChecksumAlgorithm; value: string } | undefined): Record<string, string> => (sum ? { [`${PROP.checksum}${sum.algorithm}`]: sum.value } : {});
+
 /** POST /bucket/key?uploads */
 export async function createMultipartUpload(r: S3Request): Promise<void> {
   const bucket = r.bucket!;
@@ -64,13 +90,18 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   const meta = metadataFromHeaders(r);
   const tagging = r.header('x-amz-tagging');
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
+  const checksum = uploadChecksumOf(r);
   await bucketInfo(r);
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
-    properties: { ...meta.properties, [PROP.uploadKey]: key, [PROP.uploadInitiated]: String(Date.now()) },
+    properties: {
+      ...meta.properties, [PROP.uploadKey]: key, [PROP.uploadInitiated]: String(Date.now()),
+      ...(checksum ? { [PROP.uploadChecksum]: checksum.algorithm, [PROP.uploadChecksumType]: checksum.type } : {}),
+    },
   });
-  sendXml(r, 200, doc('InitiateMultipartUploadResult', txt('Bucket', bucket), txt('Key', key), txt('UploadId', id)));
+  const headers: Record<string, string> = checksum ? { 'x-amz-checksum-algorithm': checksum.algorithm.toUpperCase(), 'x-amz-checksum-type': checksum.type } : {};
+  sendXml(r, 200, doc('InitiateMultipartUploadResult', txt('Bucket', bucket), txt('Key', key), txt('UploadId', id)), headers);
 }
 
 /** PUT /bucket/key?partNumber&uploadId (with x-amz-copy-source: UploadPartCopy) */
@@ -78,12 +109,13 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const id = uploadIdOf(r);
   const n = partNumberOf(r);
   const copySource = r.header('x-amz-copy-source');
-  await upload(r, id);
-  if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource); return; }
-  const { body, size } = uploadBody(r);
+  const up = await upload(r, id);
+  if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource, algorithmOf(up)); return; }
+  // An upload created with a checksum algorithm keeps each part's checksum (computed when the part has none).
+  const { body, size } = uploadBody(r, algorithmOf(up));
   let part: ContentInfo;
   try {
-    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream' });
+    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream', endProperties: () => partChecksum(body.computed.checksum) });
   } catch (e) {
     const err = bodyError(body, e, r.req);
     body.destroy();
@@ -95,7 +127,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
   sendEmpty(r, 200, h);
 }
 
-async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string): Promise<void> {
+async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, algorithm: ChecksumAlgorithm | undefined): Promise<void> {
   const src = parseCopySource(copySource);
   checkKey(src.key);
   const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
@@ -112,9 +144,21 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
     if (end >= source.size) throw new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(source.size) });
   }
   const size = Math.max(0, end - start + 1);
-  const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
-  const part = await r.storage.objectPut(r.bucket!, partName(id, n), got ? got.stream : Buffer.alloc(0), { size, mime: 'application/octet-stream' });
-  sendXml(r, 200, doc('CopyPartResult', txt('LastModified', isoDate(part.mtime)), txt('ETag', etagOf(part))));
+  const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
+  let data: Readable | Buffer = got ? got.stream : Buffer.alloc(0);
+  // An upload created with a checksum algorithm keeps the copied part's checksum.
+  const c = algorithm === undefined ? undefined : checksummer(algorithm);
+  if (c && got) {
+    const tap = new Transform({ transform(chunk: Buffer, _e, cb) { c.update(chunk); cb(null, chunk); } });
+    got.stream.on('error', (e) => tap.destroy(e)).pipe(tap);
+    data = tap;
+  }
+  let sum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
+  const part = await r.storage.objectPut(r.bucket!, partName(id, n), data, {
+    size, mime: 'application/octet-stream',
+    endProperties: () => { if (c && algorithm) sum ??= { algorithm, value: c.digest() }; return partChecksum(sum); },
+  });
+  sendXml(r, 200, doc('CopyPartResult', txt('LastModified', isoDate(part.mtime)), txt('ETag', etagOf(part)), sum ? txt(CHECKSUM_XML[sum.algorithm]!, sum.value) : undefined));
 }
 
 /** POST /bucket/key?uploadId: the object is made of the listed parts' chunks. */
@@ -126,7 +170,9 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     const num = childText(p, 'PartNumber');
     const etag = childText(p, 'ETag');
     if (num === undefined || !/^\d+$/.test(num.trim()) || etag === undefined) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-    return { n: Number(num.trim()), etag: etag.trim().replace(/^"|"$/g, '').toLowerCase() };
+    const sums = new Map<string, string>();
+    for (const a of CHECKSUM_ALGORITHMS) { const v = childText(p, CHECKSUM_XML[a]!); if (v !== undefined) sums.set(a, v.trim()); }
+    return { n: Number(num.trim()), etag: etag.trim().replace(/^"|"$/g, '').toLowerCase(), sums };
   });
   if (asked.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
   for (let i = 1; i < asked.length; i++) if (asked[i]!.n <= asked[i - 1]!.n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', { UploadId: id });
@@ -147,7 +193,14 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   for (const p of parts) md5.update(Buffer.from(p.hash, 'hex'));
   const etag = `${md5.digest('hex')}-${parts.length}`;
   const props: Record<string, string> = {};
-  for (const [k, v] of Object.entries(up.properties)) if (k !== PROP.uploadKey && k !== PROP.uploadInitiated) props[k] = v;
+  const uploadOnly: string[] = [PROP.uploadKey, PROP.uploadInitiated, PROP.uploadChecksum, PROP.uploadChecksumType];
+  for (const [k, v] of Object.entries(up.properties)) if (!uploadOnly.includes(k)) props[k] = v;
+  const checksum = objectChecksum(r, up, asked, parts, id);
+  if (checksum) {
+    props[`${PROP.checksum}${checksum.algorithm}`] = checksum.value;
+    props[PROP.partChecksums] = checksum.parts.join(',');
+    if (checksum.type === 'COMPOSITE') props[PROP.checksumType] = 'COMPOSITE';
+  }
   Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
   const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props });
   // The parts' names go; their chunks stay, referenced by the new object.
@@ -155,7 +208,38 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);
   const headers = await settleVersion(r, r.bucket!, obj);
   const host = r.header('host') ?? 'localhost';
-  sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`)), headers);
+  sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`),
+    checksum ? txt(CHECKSUM_XML[checksum.algorithm]!, checksum.value) : undefined, checksum ? txt('ChecksumType', checksum.type) : undefined), headers);
+}
+
+/**
+ * The checksum of the object an upload created with a checksum algorithm completes into, from
+ * the checksums its parts kept: each one the Complete request names must match (InvalidPart),
+ * and so must the whole object's when the request gives it (BadDigest).
+ */
+function objectChecksum(r: S3Request, up: ContentInfo, asked: Array<{ n: number; etag: string; sums: Map<string, string> }>, parts: ContentInfo[], id: string):
+  { algorithm: ChecksumAlgorithm; type: ChecksumType; value: string; parts: string[] } | undefined {
+  const algorithm = algorithmOf(up);
+  if (algorithm === undefined) return undefined;
+  const type = (up.properties[PROP.uploadChecksumType] ?? 'COMPOSITE') as ChecksumType;
+  const values = parts.map((p, i) => {
+    const kept = p.properties[`${PROP.checksum}${algorithm}`];
+    const a = asked[i]!;
+    for (const [algo, v] of a.sums) {
+      if (algo !== algorithm || (kept !== undefined && v !== kept)) {
+        throw new S3Error('InvalidPart', `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.`, { UploadId: id, PartNumber: String(a.n), ETag: a.etag });
+      }
+    }
+    return kept;
+  });
+  // Parts from before the upload kept checksums: the object gets none rather than a wrong one.
+  if (values.some((v) => v === undefined)) return undefined;
+  const value = multipartChecksum(algorithm, type, values.map((v, i) => ({ value: v!, size: parts[i]!.size })));
+  const expected = r.header(`x-amz-checksum-${algorithm}`)?.trim();
+  if (expected !== undefined && expected !== value && `${expected}-${parts.length}` !== value) {
+    throw new S3Error('BadDigest', `The x-amz-checksum-${algorithm} you specified did not match the calculated checksum.`);
+  }
+  return { algorithm, type, value, parts: values as string[] };
 }
 
 /** DELETE /bucket/key?uploadId: the parts and their data go. */
@@ -181,11 +265,13 @@ export async function listParts(r: S3Request): Promise<void> {
   const parts = page.objects.map((o) => ({ n: Number(o.name.slice(partPrefix(id).length)), o }));
   const last = parts[parts.length - 1];
   const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  const algorithm = algorithmOf(up);
+  const sumOf = (o: ContentInfo) => (algorithm ? txt(CHECKSUM_XML[algorithm]!, o.properties[`${PROP.checksum}${algorithm}`]) : undefined);
   sendXml(r, 200, doc('ListPartsResult', txt('Bucket', r.bucket), txt('Key', r.key), txt('UploadId', id),
     el('Initiator', txt('ID', r.storage.account), txt('DisplayName', r.storage.account)), owner, txt('StorageClass', 'STANDARD'),
     txt('PartNumberMarker', Number(pmV)), txt('NextPartNumberMarker', last?.n ?? 0), txt('MaxParts', maxParts), txt('IsTruncated', page.truncated),
-    ...parts.map(({ n, o }) => el('Part', txt('PartNumber', n), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size)))));
-  void up;
+    algorithm ? txt('ChecksumAlgorithm', algorithm.toUpperCase()) : undefined, algorithm ? txt('ChecksumType', up.properties[PROP.uploadChecksumType]) : undefined,
+    ...parts.map(({ n, o }) => el('Part', txt('PartNumber', n), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), sumOf(o)))));
 }
 
 /** GET /bucket?uploads: uploads under way, by key then initiation time. */
@@ -199,13 +285,13 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
   if (!Number.isInteger(maxUploads) || maxUploads < 0) throw new S3Error('InvalidArgument', 'max-uploads must be a non-negative integer', { ArgumentName: 'max-uploads' });
   await bucketInfo(r);
   // Uploads under way are few: read their records (not their parts: the delimiter skips them).
-  const all: Array<{ key: string; id: string; initiated: number }> = [];
+  const all: Array<{ key: string; id: string; initiated: number; algorithm?: string; type?: string }> = [];
   let marker: string | undefined;
   for (;;) {
     const page = await r.storage.objectList(r.bucket!, { prefix: MPU_PREFIX, delimiter: '/', marker, limit: 1000 });
     for (const o of page.objects) {
       const key = o.properties[PROP.uploadKey];
-      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime) });
+      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime), algorithm: o.properties[PROP.uploadChecksum], type: o.properties[PROP.uploadChecksumType] });
     }
     if (!page.truncated || !page.next_marker) break;
     marker = page.next_marker;
@@ -238,6 +324,7 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
   sendXml(r, 200, doc('ListMultipartUploadsResult', txt('Bucket', r.bucket), txt('KeyMarker', keyMarker), txt('UploadIdMarker', idMarker),
     txt('NextKeyMarker', truncated ? lastKey : ''), txt('NextUploadIdMarker', truncated ? lastId : ''), delimiter ? txt('Delimiter', delimiter) : undefined, txt('Prefix', prefix),
     txt('MaxUploads', maxUploads), txt('IsTruncated', truncated),
-    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', 'STANDARD'), txt('Initiated', isoDate(u.initiated)))),
+    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', 'STANDARD'), txt('Initiated', isoDate(u.initiated)),
+      txt('ChecksumAlgorithm', u.algorithm?.toUpperCase()), txt('ChecksumType', u.type))),
     ...prefixes.map((p) => el('CommonPrefixes', txt('Prefix', p)))));
 }

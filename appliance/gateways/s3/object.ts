@@ -102,11 +102,16 @@ function bodyLength(r: S3Request): number | undefined {
  * The request body as a verified stream (see aws-chunked.ts). A client that disconnects or a
  * check that fails errors the stream, so the upload reading it is never committed.
  */
-export function uploadBody(r: S3Request): { body: S3Body; size: number | undefined } {
+export function uploadBody(r: S3Request, computeChecksum?: ChecksumAlgorithm): { body: S3Body; size: number | undefined } {
   const size = bodyLength(r);
   const md5 = r.header('content-md5');
   if (md5 !== undefined && !/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.');
-  const body = new S3Body({ auth: r.auth, contentMd5: md5, length: size, ...checksumOf(r) });
+  const given = checksumOf(r);
+  const algorithm = given.checksum?.algorithm ?? given.trailerChecksum;
+  if (computeChecksum !== undefined && algorithm !== undefined && algorithm !== computeChecksum) {
+    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${computeChecksum}, actual checksum Type: ${algorithm}`);
+  }
+  const body = new S3Body({ auth: r.auth, contentMd5: md5, length: size, computeChecksum, ...given });
   pipeline(r.req, body, () => undefined);
   return { body, size };
 }
@@ -175,7 +180,7 @@ export async function putObject(r: S3Request): Promise<void> {
   }
   const cs = body.computed.checksum;
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
-  if (cs) headers[`x-amz-checksum-${cs.algorithm}`] = cs.value;
+  if (cs) Object.assign(headers, { [`x-amz-checksum-${cs.algorithm}`]: cs.value, 'x-amz-checksum-type': 'FULL_OBJECT' });
   sendEmpty(r, 200, headers);
 }
 
@@ -214,8 +219,9 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
   overrideHeaders(r, headers);
-  if (r.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.header('range') === undefined && r.query.get('partNumber') === undefined) Object.assign(headers, checksumHeaders(c));
   const partNumber = r.query.get('partNumber');
+  const withChecksum = r.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.header('range') === undefined;
+  if (withChecksum && partNumber === undefined) Object.assign(headers, checksumHeaders(c));
   let range = parseRange(r.header('range'), c.size);
   if (partNumber !== undefined) {
     if (!/^\d+$/.test(partNumber) || Number(partNumber) < 1 || Number(partNumber) > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
@@ -224,6 +230,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (n > sizes.length) throw new S3Error('InvalidPart', 'The requested partnumber is not satisfiable');
     if (c.properties[PROP.partsCount] !== undefined) {
       if (range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+      // A part's own checksum, when the upload kept them.
+      const sums = c.properties[PROP.partChecksums]?.split(',');
+      const algorithm = Object.keys(c.properties).find((k) => k.startsWith(PROP.checksum))?.slice(PROP.checksum.length);
+      if (withChecksum && sums?.[n - 1] && algorithm) headers[`x-amz-checksum-${algorithm}`] = sums[n - 1]!;
       const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
       range = { start, end: start + sizes[n - 1]! - 1 };
       if (sizes[n - 1] === 0) range = undefined;
@@ -387,7 +397,7 @@ export async function copyObject(r: S3Request): Promise<void> {
 
 /** GET /bucket/key?tagging */
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
-const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', crc64nvme: 'ChecksumCRC64NVME', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
+export const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', crc64nvme: 'ChecksumCRC64NVME', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
 
 /**
  * GET /bucket/key?attributes — GetObjectAttributes: the attributes named by
@@ -416,14 +426,19 @@ export async function getObjectAttributes(r: S3Request): Promise<void> {
   const count = c.properties[PROP.partsCount];
   if (has('ObjectParts') && count !== undefined) {
     const sizes = (c.properties[PROP.partSizes] ?? '').split(',').filter(Boolean).map(Number);
+    const partSums = c.properties[PROP.partChecksums]?.split(',');
+    const partSumXml = sums.length > 0 ? CHECKSUM_XML[sums[0]![0].slice(PROP.checksum.length)] : undefined;
     const page = sizes.map((size, i) => ({ n: i + 1, size })).filter((p) => p.n > marker).slice(0, maxParts);
     const truncated = page.length > 0 && page[page.length - 1]!.n < sizes.length;
     parts = el('ObjectParts', txt('PartsCount', count), txt('PartNumberMarker', marker), txt('NextPartNumberMarker', page.length ? page[page.length - 1]!.n : marker),
-      txt('MaxParts', maxParts), txt('IsTruncated', truncated), ...page.map((p) => el('Part', txt('PartNumber', p.n), txt('Size', p.size))));
+      txt('MaxParts', maxParts), txt('IsTruncated', truncated),
+      ...page.map((p) => el('Part', partSumXml && partSums?.[p.n - 1] ? txt(partSumXml, partSums[p.n - 1]) : undefined, txt('PartNumber', p.n), txt('Size', p.size))));
   }
   const body = doc('GetObjectAttributesResponse',
     has('ETag') ? txt('ETag', etagOf(c).replace(/"/g, '')) : undefined,
-    has('Checksum') && sums.length > 0 ? el('Checksum', ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v))) : undefined,
+    has('Checksum') && sums.length > 0
+      ? el('Checksum', ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v)), txt('ChecksumType', c.properties[PROP.checksumType] ?? 'FULL_OBJECT'))
+      : undefined,
     parts,
     has('StorageClass') ? txt('StorageClass', 'STANDARD') : undefined,
     has('ObjectSize') ? txt('ObjectSize', c.size) : undefined);

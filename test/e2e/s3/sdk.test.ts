@@ -216,6 +216,56 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new ListPartsCommand({ Bucket: b, Key: 'mp', UploadId: id })), 'NoSuchUpload', 404);
   });
 
+  it('keeps the checksums of multipart uploads: COMPOSITE over the parts, FULL_OBJECT CRCs combined, each part\'s own', async () => {
+    const b = await newBucket();
+    const p1 = randomBytes(5 * MiB + 11);
+    const p2 = randomBytes(70_001);
+    const sha = (d: Buffer) => createHash('sha256').update(d).digest();
+    // SHA-256, COMPOSITE (the default type): sha256 of the parts' raw sha256, then -N.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sha', ChecksumAlgorithm: 'SHA256' }));
+    assert.equal(up.ChecksumAlgorithm, 'SHA256');
+    assert.equal(up.ChecksumType, 'COMPOSITE');
+    const q1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'sha', UploadId: up.UploadId, PartNumber: 1, Body: p1, ChecksumAlgorithm: 'SHA256' }));
+    const q2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'sha', UploadId: up.UploadId, PartNumber: 2, Body: p2, ChecksumAlgorithm: 'SHA256' }));
+    assert.equal(q1.ChecksumSHA256, sha(p1).toString('base64'));
+    const listed = await s3.send(new ListPartsCommand({ Bucket: b, Key: 'sha', UploadId: up.UploadId }));
+    assert.deepEqual(listed.Parts?.map((p) => p.ChecksumSHA256), [q1.ChecksumSHA256, q2.ChecksumSHA256]);
+    assert.equal(listed.ChecksumAlgorithm, 'SHA256');
+    // A part checksum that is not the part's: InvalidPart, and the upload goes on.
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'sha', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q1.ETag, ChecksumSHA256: q2.ChecksumSHA256 }, { PartNumber: 2, ETag: q2.ETag, ChecksumSHA256: q2.ChecksumSHA256 }] } })), 'InvalidPart', 400);
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'sha', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: q1.ETag, ChecksumSHA256: q1.ChecksumSHA256 }, { PartNumber: 2, ETag: q2.ETag, ChecksumSHA256: q2.ChecksumSHA256 }] } }));
+    const composite = `${createHash('sha256').update(Buffer.concat([sha(p1), sha(p2)])).digest('base64')}-2`;
+    assert.equal(done.ChecksumSHA256, composite);
+    assert.equal(done.ChecksumType, 'COMPOSITE');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'sha', ChecksumMode: 'ENABLED' }));
+    assert.equal(head.ChecksumSHA256, composite);
+    assert.equal(head.ChecksumType, 'COMPOSITE');
+    const part2 = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'sha', PartNumber: 2, ChecksumMode: 'ENABLED' }));
+    assert.equal(part2.ChecksumSHA256, q2.ChecksumSHA256);
+    assert.ok((await bodyOf(part2)).equals(p2));
+    const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'sha', ObjectAttributes: ['Checksum', 'ObjectParts'] }));
+    assert.equal(attrs.Checksum?.ChecksumSHA256, composite);
+    assert.deepEqual(attrs.ObjectParts?.Parts?.map((p) => p.ChecksumSHA256), [q1.ChecksumSHA256, q2.ChecksumSHA256]);
+    // CRC-64/NVME (FULL_OBJECT): the CRC of the whole object, which the SDK checks on GET.
+    const full = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'crc', ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT' }));
+    const c1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'crc', UploadId: full.UploadId, PartNumber: 1, Body: p1, ChecksumAlgorithm: 'CRC64NVME' }));
+    const c2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'crc', UploadId: full.UploadId, PartNumber: 2, Body: p2, ChecksumAlgorithm: 'CRC64NVME' }));
+    const whole = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'whole', Body: Buffer.concat([p1, p2]), ChecksumAlgorithm: 'CRC64NVME' }));
+    const fullDone = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'crc', UploadId: full.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: c1.ETag, ChecksumCRC64NVME: c1.ChecksumCRC64NVME }, { PartNumber: 2, ETag: c2.ETag, ChecksumCRC64NVME: c2.ChecksumCRC64NVME }] } }));
+    assert.equal(fullDone.ChecksumCRC64NVME, whole.ChecksumCRC64NVME);
+    assert.equal(fullDone.ChecksumType, 'FULL_OBJECT');
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'crc', ChecksumMode: 'ENABLED' }));
+    assert.equal(got.ChecksumCRC64NVME, whole.ChecksumCRC64NVME);
+    assert.ok((await bodyOf(got)).equals(Buffer.concat([p1, p2])));
+    // S3's refusals.
+    await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'x', ChecksumAlgorithm: 'SHA256', ChecksumType: 'FULL_OBJECT' })), 'InvalidRequest', 400);
+    const other = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'other', ChecksumAlgorithm: 'SHA256' }));
+    await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'other', UploadId: other.UploadId, PartNumber: 1, Body: p2, ChecksumAlgorithm: 'CRC32' })), 'InvalidRequest', 400);
+    // A copied part gets its checksum computed.
+    const copied = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'other', UploadId: other.UploadId, PartNumber: 1, CopySource: `${b}/whole`, CopySourceRange: 'bytes=0-999' }));
+    assert.equal(copied.CopyPartResult?.ChecksumSHA256, sha(Buffer.concat([p1, p2]).subarray(0, 1000)).toString('base64'));
+  });
+
   it('answers GetObjectAttributes: ETag, checksum, size, storage class and the parts of a multipart object', async () => {
     const b = await newBucket();
     const data = randomBytes(3000);

@@ -86,6 +86,12 @@ describe('s3/aws-chunked: streamed bodies', () => {
     await rejectsWith(decode({ auth: plain({ kind: 'sha256', hex: '0'.repeat(64) }) }, data), 'XAmzContentSHA256Mismatch');
     await rejectsWith(decode({ auth: plain(undefined), length: data.length + 1 }, data), 'IncompleteBody');
     await rejectsWith(decode({ auth: plain(undefined), checksum: { algorithm: 'sha256', value: 'AAAA' } }, data), 'BadDigest');
+    // A checksum computed for a body that gives none (a part of an upload created with one).
+    const computing = new S3Body({ auth: plain(undefined), computeChecksum: 'sha256' });
+    computing.resume();
+    computing.end(data);
+    await new Promise((resolve) => computing.on('end', resolve));
+    assert.deepEqual(computing.computed.checksum, { algorithm: 'sha256', value: createHash('sha256').update(data).digest('base64') });
   });
 
   it('computes CRC32C (Castagnoli) as the iSCSI check value', () => {
