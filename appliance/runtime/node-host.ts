@@ -206,7 +206,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       const tls = config['s3.tls_port'] > 0
         ? { port: config['s3.tls_port'], certFile: config['s3.tls_cert'] || path.join(tlsDir, 'cert.pem'), keyFile: config['s3.tls_key'] || path.join(tlsDir, 'key.pem') }
         : undefined;
-      await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], tls }), 's3');
+      await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls }), 's3');
       }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).

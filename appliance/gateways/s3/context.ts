@@ -47,6 +47,8 @@ export const PROP = {
   /** on an upload's record: the checksum algorithm and type CreateMultipartUpload named */
   uploadChecksum: 's3-upload-cksum',
   uploadChecksumType: 's3-upload-cksum-type',
+  /** the storage class asked for, when not STANDARD */
+  storageClass: 's3-storage-class',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
@@ -59,6 +61,8 @@ export interface GatewayState {
   region: string;
   log: Logger;
   bucketCache: Map<string, { info: ContainerInfo; expires: number }>;
+  /** storage policy of each storage class that has one (s3.storage_classes) */
+  storageClasses: Record<string, string>;
 }
 
 export interface S3Request {
@@ -264,7 +268,31 @@ export function objectHeaders(c: ContentInfo, versioned: boolean): Record<string
   const tags = c.properties[PROP.tagging];
   if (tags) h['x-amz-tagging-count'] = String(new URLSearchParams(tags).size);
   if (c.properties[PROP.partsCount]) h['x-amz-mp-parts-count'] = c.properties[PROP.partsCount]!;
+  if (c.properties[PROP.storageClass]) h['x-amz-storage-class'] = c.properties[PROP.storageClass]!;
   return h;
+}
+
+/** The storage class of an object as listings and GetObjectAttributes give it. */
+export const storageClassOf = (c: ContentInfo): string => c.properties[PROP.storageClass] ?? 'STANDARD';
+
+/**
+ * The storage class a write asks for (header or form field): the property that keeps it (none
+ * for STANDARD) and the storage policy it maps to (undefined: the bucket's); InvalidStorageClass.
+ */
+export function storageClassFor(gw: GatewayState, asked: string | undefined): { props: Record<string, string>; policy: string | undefined } {
+  if (asked === undefined || asked === 'STANDARD') return { props: {}, policy: undefined };
+  if (!STORAGE_CLASSES.includes(asked)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid', { StorageClassRequested: asked });
+  return { props: { [PROP.storageClass]: asked }, policy: gw.storageClasses[asked] || undefined };
+}
+
+/** Validates s3.storage_classes: known classes mapped to policy names. */
+export function checkStorageClasses(map: Record<string, string>): Record<string, string> {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error('s3.storage_classes must be an object: {"CLASS": "POLICY", ...}');
+  for (const [k, v] of Object.entries(map)) {
+    if (!STORAGE_CLASSES.includes(k) || k === 'STANDARD') throw new Error(`s3.storage_classes: ${k} is not a storage class to map (${STORAGE_CLASSES.filter((c) => c !== 'STANDARD').join(', ')}; STANDARD is the bucket's policy)`);
+    if (typeof v !== 'string') throw new Error(`s3.storage_classes: the policy of ${k} must be a string`);
+  }
+  return map;
 }
 
 /** The stored checksum headers of an object (sent when asked with x-amz-checksum-mode: ENABLED). */

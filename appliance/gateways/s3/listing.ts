@@ -7,7 +7,7 @@
  */
 import type { ContentInfo, ContentList } from '../../common/model';
 import { uriEncode } from './auth';
-import { RESERVED, S3Request, etagOf, isoDate, sendXml, versionIdOf } from './context';
+import { RESERVED, S3Request, etagOf, isoDate, sendXml, storageClassOf, versionIdOf } from './context';
 import { S3Error } from './errors';
 import { doc, el, txt } from './xml';
 
@@ -42,7 +42,7 @@ async function page(r: S3Request, opts: { prefix?: string; delimiter?: string; m
 const owner = (r: S3Request) => el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
 
 function contents(r: S3Request, o: ContentInfo, enc: (s: string) => string | undefined, withOwner: boolean): string {
-  return el('Contents', txt('Key', enc(o.name)), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', 'STANDARD'), withOwner ? owner(r) : undefined);
+  return el('Contents', txt('Key', enc(o.name)), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), withOwner ? owner(r) : undefined);
 }
 
 /** GET /bucket (v1) */
@@ -108,7 +108,7 @@ export async function listObjectVersions(r: S3Request): Promise<void> {
     const common = [txt('Key', enc(o.name)), txt('VersionId', versionIdOf(o)), txt('IsLatest', latest), txt('LastModified', isoDate(o.mtime))];
     return o.deleted
       ? el('DeleteMarker', ...common, owner(r))
-      : el('Version', ...common, txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', 'STANDARD'), owner(r));
+      : el('Version', ...common, txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), owner(r));
   });
   const last = p.objects[p.objects.length - 1];
   const nextKey = p.truncated ? p.next_marker : undefined;

@@ -13,7 +13,7 @@ import { Readable, Transform } from 'node:stream';
 import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
-  MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, tagsFromHeader, encodeTags,
+  MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
 } from './context';
 import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
@@ -80,6 +80,9 @@ function uploadChecksumOf(r: S3Request): { algorithm: ChecksumAlgorithm; type: C
 /** The checksum algorithm an upload was created with. */
 const algorithmOf = (up: ContentInfo): ChecksumAlgorithm | undefined => up.properties[PROP.uploadChecksum] as ChecksumAlgorithm | undefined;
 
+/** The storage policy of an upload's parts: its storage class's (undefined: the bucket's). */
+const policyOf = (r: S3Request, up: ContentInfo): string | undefined => storageClassFor(r.gw, up.properties[PROP.storageClass]).policy;
+
 /** The checksum a part stored (its value or the one computed for the upload's algorithm). */
 const partChecksum = (sum: { algorithm: ChecksumAlgorithm; value: string } | undefined): Record<string, string> => (sum ? { [`${PROP.checksum}${sum.algorithm}`]: sum.value } : {});
 
@@ -91,6 +94,7 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   const tagging = r.header('x-amz-tagging');
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
   const checksum = uploadChecksumOf(r);
+  Object.assign(meta.properties, storageClassFor(r.gw, r.header('x-amz-storage-class')).props);
   await bucketInfo(r);
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
@@ -110,12 +114,12 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const n = partNumberOf(r);
   const copySource = r.header('x-amz-copy-source');
   const up = await upload(r, id);
-  if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource, algorithmOf(up)); return; }
+  if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource, up); return; }
   // An upload created with a checksum algorithm keeps each part's checksum (computed when the part has none).
   const { body, size } = uploadBody(r, algorithmOf(up));
   let part: ContentInfo;
   try {
-    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream', endProperties: () => partChecksum(body.computed.checksum) });
+    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream', policy: policyOf(r, up), endProperties: () => partChecksum(body.computed.checksum) });
   } catch (e) {
     const err = bodyError(body, e, r.req);
     body.destroy();
@@ -127,7 +131,8 @@ export async function uploadPart(r: S3Request): Promise<void> {
   sendEmpty(r, 200, h);
 }
 
-async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, algorithm: ChecksumAlgorithm | undefined): Promise<void> {
+async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, up: ContentInfo): Promise<void> {
+  const algorithm = algorithmOf(up);
   const src = parseCopySource(copySource);
   checkKey(src.key);
   const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
@@ -155,7 +160,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   }
   let sum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
   const part = await r.storage.objectPut(r.bucket!, partName(id, n), data, {
-    size, mime: 'application/octet-stream',
+    size, mime: 'application/octet-stream', policy: policyOf(r, up),
     endProperties: () => { if (c && algorithm) sum ??= { algorithm, value: c.digest() }; return partChecksum(sum); },
   });
   sendXml(r, 200, doc('CopyPartResult', txt('LastModified', isoDate(part.mtime)), txt('ETag', etagOf(part)), sum ? txt(CHECKSUM_XML[sum.algorithm]!, sum.value) : undefined));
@@ -268,7 +273,7 @@ export async function listParts(r: S3Request): Promise<void> {
   const algorithm = algorithmOf(up);
   const sumOf = (o: ContentInfo) => (algorithm ? txt(CHECKSUM_XML[algorithm]!, o.properties[`${PROP.checksum}${algorithm}`]) : undefined);
   sendXml(r, 200, doc('ListPartsResult', txt('Bucket', r.bucket), txt('Key', r.key), txt('UploadId', id),
-    el('Initiator', txt('ID', r.storage.account), txt('DisplayName', r.storage.account)), owner, txt('StorageClass', 'STANDARD'),
+    el('Initiator', txt('ID', r.storage.account), txt('DisplayName', r.storage.account)), owner, txt('StorageClass', storageClassOf(up)),
     txt('PartNumberMarker', Number(pmV)), txt('NextPartNumberMarker', last?.n ?? 0), txt('MaxParts', maxParts), txt('IsTruncated', page.truncated),
     algorithm ? txt('ChecksumAlgorithm', algorithm.toUpperCase()) : undefined, algorithm ? txt('ChecksumType', up.properties[PROP.uploadChecksumType]) : undefined,
     ...parts.map(({ n, o }) => el('Part', txt('PartNumber', n), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), sumOf(o)))));
@@ -285,13 +290,13 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
   if (!Number.isInteger(maxUploads) || maxUploads < 0) throw new S3Error('InvalidArgument', 'max-uploads must be a non-negative integer', { ArgumentName: 'max-uploads' });
   await bucketInfo(r);
   // Uploads under way are few: read their records (not their parts: the delimiter skips them).
-  const all: Array<{ key: string; id: string; initiated: number; algorithm?: string; type?: string }> = [];
+  const all: Array<{ key: string; id: string; initiated: number; algorithm?: string; type?: string; storageClass: string }> = [];
   let marker: string | undefined;
   for (;;) {
     const page = await r.storage.objectList(r.bucket!, { prefix: MPU_PREFIX, delimiter: '/', marker, limit: 1000 });
     for (const o of page.objects) {
       const key = o.properties[PROP.uploadKey];
-      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime), algorithm: o.properties[PROP.uploadChecksum], type: o.properties[PROP.uploadChecksumType] });
+      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime), algorithm: o.properties[PROP.uploadChecksum], type: o.properties[PROP.uploadChecksumType], storageClass: storageClassOf(o) });
     }
     if (!page.truncated || !page.next_marker) break;
     marker = page.next_marker;
@@ -324,7 +329,7 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
   sendXml(r, 200, doc('ListMultipartUploadsResult', txt('Bucket', r.bucket), txt('KeyMarker', keyMarker), txt('UploadIdMarker', idMarker),
     txt('NextKeyMarker', truncated ? lastKey : ''), txt('NextUploadIdMarker', truncated ? lastId : ''), delimiter ? txt('Delimiter', delimiter) : undefined, txt('Prefix', prefix),
     txt('MaxUploads', maxUploads), txt('IsTruncated', truncated),
-    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', 'STANDARD'), txt('Initiated', isoDate(u.initiated)),
+    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', u.storageClass), txt('Initiated', isoDate(u.initiated)),
       txt('ChecksumAlgorithm', u.algorithm?.toUpperCase()), txt('ChecksumType', u.type))),
     ...prefixes.map((p) => el('CommonPrefixes', txt('Prefix', p)))));
 }

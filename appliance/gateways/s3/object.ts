@@ -11,7 +11,7 @@ import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
 import { algorithmOfHeader, ChecksumAlgorithm } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, STORAGE_CLASSES, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
@@ -150,8 +150,8 @@ export async function putObject(r: S3Request): Promise<void> {
   const meta = metadataFromHeaders(r);
   const tagging = r.header('x-amz-tagging');
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
-  const sc = r.header('x-amz-storage-class');
-  if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
+  const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
+  Object.assign(meta.properties, sc.props);
   const ifNone = r.header('if-none-match');
   const ifMatch = r.header('if-match');
   Object.assign(meta.properties, await nullProps(r, bucket));
@@ -171,7 +171,7 @@ export async function putObject(r: S3Request): Promise<void> {
       const cs = body.computed.checksum;
       return cs ? { [`${PROP.checksum}${cs.algorithm}`]: cs.value } : {};
     };
-    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties });
+    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties, policy: sc.policy });
   } catch (e) {
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
     const err = bodyError(body, e, r.req);
@@ -379,16 +379,20 @@ export async function copyObject(r: S3Request): Promise<void> {
     if (t !== undefined) props[PROP.tagging] = encodeTags(tagsFromHeader(t));
   }
   Object.assign(props, await nullProps(r, bucket));
+  // The copy has the class asked for (STANDARD when none, as in S3); its data moves only when
+  // that class maps to a policy the source's data is not stored with.
+  const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
+  Object.assign(props, sc.props);
 
   let copy: ContentInfo;
-  if (src.bucket === bucket) {
+  if (src.bucket === bucket && (sc.policy === undefined || sc.policy === source.policy)) {
     // Same container: a new content on the same chunks (meta2 keeps chunks while referenced).
     const linked = await r.storage.objectLink(bucket, src.key, key, source.version);
     const del = Object.keys(linked.properties).filter((k) => !(k in props));
     copy = await r.storage.objectSetProperties(bucket, key, props, del, linked.version);
   } else {
     const got = await r.storage.objectGet(src.bucket, src.key, { version: source.version });
-    copy = await r.storage.objectPut(bucket, key, got.stream, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: undefined });
+    copy = await r.storage.objectPut(bucket, key, got.stream, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy });
   }
   const headers = await settleVersion(r, bucket, copy);
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
@@ -440,7 +444,7 @@ export async function getObjectAttributes(r: S3Request): Promise<void> {
       ? el('Checksum', ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v)), txt('ChecksumType', c.properties[PROP.checksumType] ?? 'FULL_OBJECT'))
       : undefined,
     parts,
-    has('StorageClass') ? txt('StorageClass', 'STANDARD') : undefined,
+    has('StorageClass') ? txt('StorageClass', storageClassOf(c)) : undefined,
     has('ObjectSize') ? txt('ObjectSize', c.size) : undefined);
   const headers: Record<string, string> = { 'last-modified': new Date(c.mtime).toUTCString() };
   if (versioned) headers['x-amz-version-id'] = versionIdOf(c);

@@ -11,7 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
-import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, STORAGE_CLASSES, type S3Request } from './context';
+import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { doc, parseXml, txt } from './xml';
@@ -245,9 +245,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   const sse = f.get('x-amz-server-side-encryption');
   if (sse !== undefined) throw new S3Error('NotImplemented', `server-side encryption (${sse}) is not implemented`);
-  const sc = f.get('x-amz-storage-class');
-  if (sc !== undefined && !STORAGE_CLASSES.includes(sc)) throw new S3Error('InvalidStorageClass', 'The storage class you specified is not valid');
-  const properties = metadataOf(f);
+  const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));
+  const properties = { ...metadataOf(f), ...sc.props };
   const tagging = f.get('tagging');
   if (tagging !== undefined) {
     let x;
@@ -270,7 +269,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   })();
   let content: ContentInfo;
   try {
-    content = await r.storage.objectPut(bucket, key, check, { mime, properties });
+    content = await r.storage.objectPut(bucket, key, check, { mime, properties, policy: sc.policy });
   } catch (e) {
     check.destroy();
     const own = (check as unknown as { errored?: unknown }).errored;

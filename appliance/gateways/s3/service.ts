@@ -11,7 +11,7 @@ import https from 'node:https';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
-import { GatewayState, S3Request, cachedBucketInfo, checkBucketName } from './context';
+import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
@@ -27,6 +27,8 @@ export interface S3ServiceOptions {
   region?: string;
   /** domains of virtual-hosted style addressing: `<bucket>.<domain>` */
   domains?: string[];
+  /** storage policy of each storage class (s3.storage_classes); others use the bucket's */
+  storageClasses?: Record<string, string>;
   /**
    * S3 over HTTPS as well, in the same process (same handler: SigV4 signs the Host header the
    * client sent, so both ports verify alike); the pair is self-signed and made when absent.
@@ -109,7 +111,7 @@ export class S3Service {
   async start(ctx: S3StartContext): Promise<void> {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
-    this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map() };
+    this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}) };
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));

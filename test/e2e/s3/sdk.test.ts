@@ -50,7 +50,7 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
   const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
   before(async () => {
-    s3n = await startS3Node({ 'ns.chunk_size': '4MiB' });
+    s3n = await startS3Node({ 'ns.chunk_size': '4MiB', 's3.storage_classes': { STANDARD_IA: 'TWOCOPIES' } });
     s3 = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
   });
   after(async () => { s3?.destroy(); await s3n?.node.stop(); });
@@ -264,6 +264,43 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     // A copied part gets its checksum computed.
     const copied = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'other', UploadId: other.UploadId, PartNumber: 1, CopySource: `${b}/whole`, CopySourceRange: 'bytes=0-999' }));
     assert.equal(copied.CopyPartResult?.ChecksumSHA256, sha(Buffer.concat([p1, p2]).subarray(0, 1000)).toString('base64'));
+  });
+
+  it('keeps the storage class asked for, and stores a mapped class with its policy (s3.storage_classes)', async () => {
+    const b = await newBucket();
+    const lib = s3n.node.client('default');
+    const data = randomBytes(100_000);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'ia', Body: data, StorageClass: 'STANDARD_IA' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'rr', Body: data, StorageClass: 'REDUCED_REDUNDANCY' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'std', Body: data }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'ia' }))).StorageClass, 'STANDARD_IA');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'rr' }))).StorageClass, 'REDUCED_REDUNDANCY');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'std' }))).StorageClass, undefined);
+    // STANDARD_IA is mapped to TWOCOPIES; REDUCED_REDUNDANCY is not: the bucket's policy (SINGLE here).
+    const ia = await lib.objectHead(b, 'ia');
+    assert.equal(ia.policy, 'TWOCOPIES');
+    assert.equal(ia.chunks.length, 2);
+    assert.equal((await lib.objectHead(b, 'rr')).policy, 'SINGLE');
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    assert.deepEqual(listed.Contents?.map((c) => [c.Key, c.StorageClass]), [['ia', 'STANDARD_IA'], ['rr', 'REDUCED_REDUNDANCY'], ['std', 'STANDARD']]);
+    const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'ia', ObjectAttributes: ['StorageClass'] }));
+    assert.equal(attrs.StorageClass, 'STANDARD_IA');
+    // A copy has the class asked for (STANDARD when none); to a mapped class its data moves.
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'std-to-ia', CopySource: `${b}/std`, StorageClass: 'STANDARD_IA' }));
+    assert.equal((await lib.objectHead(b, 'std-to-ia')).policy, 'TWOCOPIES');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'std-to-ia' }))).StorageClass, 'STANDARD_IA');
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'std-to-ia' })))).equals(data));
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'ia-copy', CopySource: `${b}/ia` }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'ia-copy' }))).StorageClass, undefined);
+    // Multipart: the parts are stored with the class's policy, the object keeps the class.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp-ia', StorageClass: 'STANDARD_IA' }));
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads?.map((u) => u.StorageClass), ['STANDARD_IA']);
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp-ia', UploadId: up.UploadId, PartNumber: 1, Body: data }))).ETag;
+    assert.equal((await s3.send(new ListPartsCommand({ Bucket: b, Key: 'mp-ia', UploadId: up.UploadId }))).StorageClass, 'STANDARD_IA');
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp-ia', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'mp-ia' }))).StorageClass, 'STANDARD_IA');
+    assert.equal((await lib.objectHead(b, 'mp-ia')).chunks.length, 2);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'g', Body: 'x', StorageClass: 'GLACIER' })), 'InvalidStorageClass', 400);
   });
 
   it('answers GetObjectAttributes: ETag, checksum, size, storage class and the parts of a multipart object', async () => {
