@@ -9,7 +9,7 @@ import { isNotFound, OioError } from '../../common';
 import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
-import { child, childText, children, doc, el, txt } from './xml';
+import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
 function bucketAfter(token: string): string {
@@ -276,7 +276,9 @@ export async function getBucketAcl(r: S3Request): Promise<void> {
 export async function putAcl(r: S3Request): Promise<void> {
   const acl = r.header('x-amz-acl');
   const x = await readXml(r, true);
-  if ((acl !== undefined && acl !== 'private') || (x && child(x, 'AccessControlList')?.children.some((g) => childText(g, 'Permission') !== 'FULL_CONTROL'))) {
+  // Every grant must be the owner's full control (as a canonical user id): others would be ignored.
+  const ownerOnly = (g: XmlNode) => childText(g, 'Permission') === 'FULL_CONTROL' && childText(child(g, 'Grantee') ?? g, 'ID') === r.storage.account;
+  if ((acl !== undefined && acl !== 'private') || (x && child(x, 'AccessControlList')?.children.some((g) => !ownerOnly(g)))) {
     throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
   }
   await bucketInfo(r);

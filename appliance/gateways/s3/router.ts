@@ -50,6 +50,25 @@ async function run(r: S3Request, op: string, fn: () => Promise<void>): Promise<s
   return op;
 }
 
+/**
+ * Headers that name the bucket owner or grant access: a bucket (or copy source) of another
+ * owner is AccessDenied as in S3, and grants to anyone but the owner are not implemented (they
+ * would be silently ignored).
+ */
+function checkOwnership(r: S3Request): void {
+  for (const h of ['x-amz-expected-bucket-owner', 'x-amz-source-expected-bucket-owner']) {
+    const owner = r.header(h);
+    if (owner !== undefined && owner.trim() !== r.storage.account) throw new S3Error('AccessDenied', 'Access Denied');
+  }
+  for (const name of Object.keys(r.req.headers)) {
+    if (!name.startsWith('x-amz-grant-')) continue;
+    const grantees = (r.header(name) ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+    if (grantees.some((g) => g.replace(/\s+/g, '') !== `id="${r.storage.account}"` && g.replace(/\s+/g, '') !== `id=${r.storage.account}`)) {
+      throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
+    }
+  }
+}
+
 /** Runs the operation a request names (its name is set on `r.op` first, for the access log). */
 export async function dispatch(r: S3Request): Promise<string> {
   const method = r.req.method ?? 'GET';
@@ -59,6 +78,7 @@ export async function dispatch(r: S3Request): Promise<string> {
     return methodNotAllowed();
   }
   checkBucketName(r.bucket);
+  checkOwnership(r);
   await b.corsHeaders(r);
   if (r.key === undefined) {
     for (const s of BUCKET_UNSUPPORTED) {

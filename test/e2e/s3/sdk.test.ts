@@ -17,7 +17,7 @@ import {
   GetBucketInventoryConfigurationCommand, GetBucketLoggingCommand, GetBucketNotificationConfigurationCommand, GetBucketOwnershipControlsCommand, GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand, GetBucketReplicationCommand, GetBucketRequestPaymentCommand, GetBucketWebsiteCommand, GetObjectLockConfigurationCommand,
   GetPublicAccessBlockCommand, ListBucketInventoryConfigurationsCommand, ListBucketMetricsConfigurationsCommand, PutBucketEncryptionCommand,
-  PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
+  PutBucketAclCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
@@ -500,12 +500,21 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'public', Body: 'x', ACL: 'public-read' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'NotImplemented', 501);
+    // Grants to anyone but the owner (headers or an AccessControlPolicy), and another expected owner.
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'granted', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })), 'NotImplemented', 501);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'own-grant', Body: 'x', GrantFullControl: 'id="default"' }));
+    const everyone = { Grantee: { Type: 'Group' as const, URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'FULL_CONTROL' as const };
+    await rejects(s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: { Owner: { ID: 'default' }, Grants: [everyone] } })), 'NotImplemented', 501);
+    await s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: { Owner: { ID: 'default' }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'default' }, Permission: 'FULL_CONTROL' }] } }));
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: '111122223333' })), undefined, 403);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'not-mine', Body: 'x', ExpectedBucketOwner: '111122223333' })), 'AccessDenied', 403);
+    await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: 'default' }));
     await rejects(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } })), 'NotImplemented', 501);
     await rejects(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [{ ID: 'x', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 1 } }] } })), 'NotImplemented', 501);
     await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) })), 'NotImplemented', 501);
     await rejects(s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true } })), 'NotImplemented', 501);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
-    assert.deepEqual(listed.Contents?.map((c) => c.Key), ['plain']);
+    assert.deepEqual(listed.Contents?.map((c) => c.Key), ['own-grant', 'plain']);
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
   });
 
