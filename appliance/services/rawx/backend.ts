@@ -10,13 +10,19 @@
  * linked into place, a chunk cost two more folder updates and file calls: a third of the
  * node's CPU in an untar of small files through FUSE.) A crash in the middle of a write
  * leaves a file without footer under a name no content references: a GET calls it corrupt,
- * the crawl listing skips it.
+ * the crawl listing skips it, and the sweep after the next start removes it (a volume closed
+ * cleanly is marked so, and is not swept).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, ReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId, NotFoundError, OioError, toOioError } from '../../common';
+
+/** File times come from the kernel's coarse clock, up to a tick behind Date.now(). */
+const FS_CLOCK_SLACK_MS = 50;
+/** A file in the volume's root written when the store closes cleanly, removed when it opens. */
+const CLEAN_MARK = 'closed-cleanly';
 
 /** Magic at the very end of every chunk file ("OIO1"). */
 const FOOTER_MAGIC = 0x4f494f31;
@@ -81,6 +87,12 @@ export class ChunkStore {
    */
   private readonly dirHandles = new Map<string, { fh: Promise<fsp.FileHandle>; users: number }>();
   readonly stats: RawxStats = { puts: 0, gets: 0, heads: 0, deletes: 0, bytesIn: 0, bytesOut: 0, putErrors: 0 };
+  /** when init() ran: every file older is from an earlier run of the store */
+  private startedAt = 0;
+  /** true when the volume was not closed cleanly last time (a crash, or its first start) */
+  needsSweep = false;
+  private sweeping: Promise<number> | undefined;
+  private stopSweep = false;
 
   constructor(opts: ChunkStoreOptions) {
     this.volume = path.resolve(opts.volume);
@@ -105,6 +117,47 @@ export class ChunkStore {
     for (const d of await fsp.readdir(this.dataDir)) {
       if (/^[0-9A-F]{3}$/.test(d)) this.knownDirs.add(path.join(this.dataDir, d));
     }
+    this.startedAt = Date.now();
+    // The mark goes durably before any write: a crash from now on leaves the volume unmarked.
+    try {
+      await fsp.unlink(path.join(this.volume, CLEAN_MARK));
+      if (this.fsync) await this.syncDir(this.volume);
+      this.needsSweep = false;
+    } catch {
+      this.needsSweep = true;
+    }
+  }
+
+  /**
+   * Removes the chunk files a crash left unfinished (no footer), which no content references:
+   * only files older than this run of the store (its own writes are newer), so a chunk being
+   * written is never touched. Runs once, in the background after a start that found the
+   * volume not closed cleanly; resolves with the number of files removed.
+   */
+  sweepUnfinished(): Promise<number> {
+    this.sweeping ??= (async () => {
+      let removed = 0;
+      const dirs = (await fsp.readdir(this.dataDir)).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
+      for (const d of dirs) {
+        const dir = path.join(this.dataDir, d);
+        let names: string[];
+        try { names = await fsp.readdir(dir); } catch { continue; }
+        let here = 0;
+        for (const id of names) {
+          if (this.stopSweep) break;
+          if (!isChunkId(id)) continue;
+          const p = path.join(dir, id);
+          if (await unfinishedBefore(p, this.startedAt - FS_CLOCK_SLACK_MS).catch(() => false)) {
+            await fsp.unlink(p).then(() => { here++; }, () => undefined);
+          }
+        }
+        if (here > 0 && this.fsync) await this.syncDir(dir);
+        removed += here;
+        if (this.stopSweep) break;
+      }
+      return removed;
+    })();
+    return this.sweeping;
   }
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
@@ -270,7 +323,13 @@ export class ChunkStore {
 
   /** Waits for the PUTs in progress to end, then closes the folders kept open (the service stopped). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.puts]);
+    this.stopSweep = true;
+    await Promise.allSettled([...this.puts, this.sweeping]);
+    // Every PUT has ended (stored or removed): nothing unfinished is left, the volume is marked.
+    if (this.startedAt > 0) {
+      await fsp.writeFile(path.join(this.volume, CLEAN_MARK), `${new Date().toISOString()}\n`).catch(() => undefined);
+      if (this.fsync) await this.syncDir(this.volume).catch(() => undefined);
+    }
     const all = [...this.dirHandles.values()];
     this.dirHandles.clear();
     await Promise.allSettled(all.map((e) => e.fh.then((fh) => fh.close())));
@@ -295,6 +354,21 @@ export class ChunkStore {
       this.makingDirs.set(dir, making);
     }
     await making;
+  }
+}
+
+/** Whether a chunk file older than `before` (ms) lacks the footer a finished write ends with. */
+async function unfinishedBefore(p: string, before: number): Promise<boolean> {
+  const fh = await fsp.open(p, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.mtimeMs >= before) return false;
+    if (st.size < FOOTER_BYTES) return true;
+    const magic = Buffer.allocUnsafe(4);
+    await readExactly(fh, magic, st.size - 4);
+    return magic.readUInt32BE(0) !== FOOTER_MAGIC;
+  } finally {
+    await fh.close();
   }
 }
 

@@ -64,6 +64,12 @@ export class RawxService implements Service {
     if (this.http) return;
     const log = (this.opts.log ?? ctx?.log ?? rootLogger).child({ svc: 'rawx', id: this.opts.id ?? this.opts.volume });
     await this.store.init();
+    if (this.store.needsSweep) {
+      // Not closed cleanly last time: chunk files a crash left unfinished go, in the background.
+      this.store.sweepUnfinished().then((removed) => {
+        if (removed > 0) log.warn('removed chunk files a crash left unfinished', { removed, volume: this.store.volume });
+      }, (e: unknown) => log.warn('sweep of unfinished chunk files failed', { err: String(e) }));
+    }
     if (this.opts.rdir) {
       this.feed = new RdirFeed({ volume: this.store.volume, rdir: this.opts.rdir, log: log.child({ component: 'rdir-feed' }) });
       this.feed.start();

@@ -286,6 +286,41 @@ describe('rawx service', function () {
     assert.ok((await readAll((await rawxGet(url(id))).stream)).equals(data));
   });
 
+  it('after a crash, removes the chunk files left unfinished (no footer), and after a clean stop sweeps nothing', async function () {
+    const kept = newChunkId();
+    const data = randomBytes(70_000);
+    await rawxPut(url(kept), data, META);
+    // A crash in the middle of a write: the file has part of the data and no footer.
+    const unfinished = newChunkId();
+    const fileOf = (id: string) => path.join(dir, 'data', id.slice(0, 3), id);
+    const writeRaw = async (id: string, bytes: Buffer | string) => {
+      await fsp.mkdir(path.dirname(fileOf(id)), { recursive: true });
+      await fsp.writeFile(fileOf(id), bytes);
+    };
+    await writeRaw(unfinished, data.subarray(0, 5000));
+    await writeRaw(newChunkId(), 'abc'); // shorter than a footer
+    // Stopped cleanly: the volume is marked, the next start sweeps nothing.
+    await rawx.stop();
+    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
+    await rawx.start();
+    assert.equal(rawx.store.needsSweep, false);
+    await assert.rejects(rawxHead(url(unfinished)), (e: { code?: string }) => e.code !== undefined);
+    // Killed (no clean stop): the next start finds no mark and sweeps the files older than it.
+    await fsp.rm(path.join(dir, 'closed-cleanly'), { force: true });
+    const store = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true }).store;
+    await new Promise((r) => setTimeout(r, 200));
+    await store.init();
+    assert.equal(store.needsSweep, true);
+    const recent = newChunkId(); // written since this start: never swept
+    await writeRaw(recent, 'partial');
+    assert.equal(await store.sweepUnfinished(), 2);
+    await assert.rejects(fsp.access(fileOf(unfinished)));
+    await fsp.access(fileOf(recent));
+    await store.close();
+    assert.ok((await readAll((await rawxGet(url(kept))).stream)).equals(data));
+    assert.equal((await rawxHead(url(kept))).chunkHash, md5(data));
+  });
+
   it('lists chunks in id order with metadata, page by page', async function () {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
