@@ -94,7 +94,8 @@ async function main(): Promise<void> {
     await ops('HEAD', async (i) => { await lib.objectHead('benchlib', `s${i}`); }, async (i) => { await s3.send(new HeadObjectCommand({ Bucket: 'benchs3', Key: `s${i}` })); },
       (i) => presignedRequest(presign(creds, host, 'HEAD', `/benchs3/s${i}`), 'HEAD'));
     await ops('LIST (100 keys)', async (i) => { await lib.objectList('benchlib', { prefix: 's', marker: `s${i}`, limit: 100 }); },
-      async (i) => { await s3.send(new ListObjectsV2Command({ Bucket: 'benchs3', Prefix: 's', StartAfter: `s${i}`, MaxKeys: 100 })); });
+      async (i) => { await s3.send(new ListObjectsV2Command({ Bucket: 'benchs3', Prefix: 's', StartAfter: `s${i}`, MaxKeys: 100 })); },
+      (i) => presignedRequest(presign(creds, host, 'GET', '/benchs3', 300, Date.now(), { 'list-type': '2', prefix: 's', 'start-after': `s${i}`, 'max-keys': '100' }), 'GET'));
   } finally {
     s3.destroy();
     await node.stop();

@@ -26,12 +26,12 @@ function canonicalQuery(q: Record<string, string>): string {
 }
 
 /** A presigned GET/PUT URL (query authentication). */
-export function presign(c: Creds, host: string, method: string, path: string, expires = 300, t = Date.now()): string {
+export function presign(c: Creds, host: string, method: string, path: string, expires = 300, t = Date.now(), query: Record<string, string> = {}): string {
   const amzDate = amzNow(t);
   const date = amzDate.slice(0, 8);
   const scope = `${date}/${c.region ?? 'us-east-1'}/s3/aws4_request`;
   const q: Record<string, string> = {
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': `${c.accessKey}/${scope}`, 'X-Amz-Date': amzDate, 'X-Amz-Expires': String(expires), 'X-Amz-SignedHeaders': 'host',
+    ...query, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': `${c.accessKey}/${scope}`, 'X-Amz-Date': amzDate, 'X-Amz-Expires': String(expires), 'X-Amz-SignedHeaders': 'host',
   };
   const cpath = path.split('/').map((s) => enc(s)).join('/');
   const creq = `${method}\n${cpath}\n${canonicalQuery(q)}\nhost:${host}\n\nhost\nUNSIGNED-PAYLOAD`;
