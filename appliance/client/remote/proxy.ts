@@ -6,7 +6,7 @@ import { callJson } from '../../common/http';
 import type { AccountInfo, UserInfo } from './account';
 import type { ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 
-export interface ContainerListPage { containers: Array<{ name: string; objects: number; bytes: number; mtime: number }>; truncated: boolean; next_marker?: string }
+export interface ContainerListPage { containers: Array<{ name: string; objects: number; bytes: number; mtime: number; ctime?: number }>; truncated: boolean; next_marker?: string }
 
 export type { AccountInfo, UserInfo };
 

@@ -39,7 +39,7 @@ export async function listBuckets(r: S3Request): Promise<void> {
     for (const c of page.containers) {
       // One more bucket than asked for: the page is truncated after the last one given.
       if (max !== undefined && out.length === max) { next = last; break pages; }
-      out.push(el('Bucket', txt('Name', c.name), txt('CreationDate', new Date(Math.floor(c.mtime / 1000) * 1000).toISOString())));
+      out.push(el('Bucket', txt('Name', c.name), txt('CreationDate', new Date(Math.floor((c.ctime ?? c.mtime) / 1000) * 1000).toISOString())));
       last = c.name;
     }
     if (!page.truncated || !page.next_marker) break;

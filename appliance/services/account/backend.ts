@@ -19,7 +19,8 @@ export const MAX_LIST_LIMIT = 10_000;
 /** GET /v1/account/show answer: live sums over the account's containers. */
 export interface AccountInfo { id: string; ctime: number; containers: number; objects: number; bytes: number }
 
-export interface ContainerUsage { name: string; objects: number; bytes: number; mtime: number }
+/** A container's usage; `ctime` is when it was created (the first update seen of it). */
+export interface ContainerUsage { name: string; objects: number; bytes: number; mtime: number; ctime: number }
 
 export interface ContainerListing { containers: ContainerUsage[]; truncated: boolean; next_marker?: string }
 
@@ -31,7 +32,7 @@ function checkCount(what: string, v: unknown): number {
   return v;
 }
 
-type Row = { objects: number; bytes: number; mtime: number; deleted: number };
+type Row = { objects: number; bytes: number; mtime: number; deleted: number; ctime?: number | null; dtime?: number | null };
 
 /** True when `a` is newer than (or as new as and greater than) `b`: the winner of the two. */
 function wins(a: Row, b: Row): boolean {
@@ -101,7 +102,7 @@ export class AccountBackend {
     const marker = opts.marker ?? '';
     // name >= prefix narrows the index scan; substr() checks the prefix exactly.
     const rows = this.base.all<ContainerUsage>(
-      `SELECT name, objects, bytes, mtime FROM containers
+      `SELECT name, objects, bytes, mtime, COALESCE(ctime, mtime) AS ctime FROM containers
         WHERE account = ? AND deleted = 0 AND name > ? AND name >= ? AND substr(name, 1, length(?)) = ?
         ORDER BY name LIMIT ?`, [id, marker, prefix, prefix, prefix, limit + 1]);
     const truncated = rows.length > limit;
@@ -124,11 +125,22 @@ export class AccountBackend {
     const incoming: Row = { objects, bytes, mtime: u.mtime, deleted };
     return this.base.write((tx) => {
       tx.run(`INSERT OR IGNORE INTO accounts (id, ctime) VALUES (?, ?)`, [id, now]);
-      const cur = tx.get<Row>(`SELECT objects, bytes, mtime, deleted FROM containers WHERE account = ? AND name = ?`, [id, name]);
-      if (cur && !wins(incoming, cur)) return false;
+      const cur = tx.get<Row>(`SELECT objects, bytes, mtime, deleted, ctime, dtime FROM containers WHERE account = ? AND name = ?`, [id, name]);
+      // The creation time is the least mtime of the live updates since the last delete, so it
+      // does not depend on the order updates come in (an older one still lowers it).
+      const sinceDelete = (m: number) => cur?.dtime === undefined || cur.dtime === null || m > cur.dtime;
+      if (cur && !wins(incoming, cur)) {
+        if (!deleted && !cur.deleted && sinceDelete(u.mtime) && u.mtime < (cur.ctime ?? cur.mtime)) {
+          tx.run(`UPDATE containers SET ctime = ? WHERE account = ? AND name = ?`, [u.mtime, id, name]);
+          return true;
+        }
+        return false;
+      }
       if (cur && cur.mtime === incoming.mtime && cur.deleted === incoming.deleted && cur.objects === incoming.objects && cur.bytes === incoming.bytes) return false;
-      tx.run(`INSERT OR REPLACE INTO containers (account, name, objects, bytes, mtime, deleted) VALUES (?, ?, ?, ?, ?, ?)`,
-        [id, name, objects, bytes, u.mtime, deleted]);
+      const dtime = deleted ? u.mtime : cur?.deleted ? cur.mtime : (cur?.dtime ?? null);
+      const ctime = deleted ? null : cur && !cur.deleted ? Math.min(cur.ctime ?? cur.mtime, u.mtime) : u.mtime;
+      tx.run(`INSERT OR REPLACE INTO containers (account, name, objects, bytes, mtime, deleted, ctime, dtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [id, name, objects, bytes, u.mtime, deleted, ctime, dtime]);
       return true;
     }, now);
   }

@@ -26,4 +26,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX users_account ON users (account);
     `,
   },
+  {
+    // When a container was created (S3 ListBuckets' CreationDate): the least mtime of its updates
+    // since its last delete (dtime), whatever order they come in. Rows from before: NULL, the
+    // mtime stands in.
+    version: 3,
+    sql: `
+      ALTER TABLE containers ADD COLUMN ctime INTEGER;
+      ALTER TABLE containers ADD COLUMN dtime INTEGER;
+    `,
+  },
 ];

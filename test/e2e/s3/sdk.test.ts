@@ -85,7 +85,14 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     for (const n of [1, 2, 3]) await s3.send(new DeleteBucketCommand({ Bucket: `${prefix}-${n}` }));
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
     assert.ok(!loc.LocationConstraint);
+    // CreationDate stays when objects come (the account's usage of the bucket changes).
+    const created = list.Buckets?.find((x) => x.Name === b)?.CreationDate?.getTime();
+    await new Promise((r) => setTimeout(r, 1100));
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'x', Body: 'x' }));
+    const lib = s3n.node.client('default');
+    for (let i = 0; i < 100 && (await lib.containerList({ prefix: b })).containers.find((x) => x.name === b)?.objects !== 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await lib.containerList({ prefix: b })).containers.find((x) => x.name === b)?.objects, 1);
+    assert.equal((await s3.send(new ListBucketsCommand({}))).Buckets?.find((x) => x.Name === b)?.CreationDate?.getTime(), created);
     await rejects(s3.send(new DeleteBucketCommand({ Bucket: b })), 'BucketNotEmpty', 409);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'x' }));
     await s3.send(new DeleteBucketCommand({ Bucket: b }));
