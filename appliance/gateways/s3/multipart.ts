@@ -156,6 +156,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   if (c && got) {
     const tap = new Transform({ transform(chunk: Buffer, _e, cb) { c.update(chunk); cb(null, chunk); } });
     got.stream.on('error', (e) => tap.destroy(e)).pipe(tap);
+    tap.on('close', () => { if (!got.stream.readableEnded) got.stream.destroy(); });
     data = tap;
   }
   let sum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
