@@ -52,7 +52,7 @@ export const PROP = {
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
-export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language'] as const;
+export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
 export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors' } as const;
@@ -243,6 +243,9 @@ export function metadataOf(pairs: Iterable<[string, string]>): Record<string, st
       properties[k] = value;
       metaBytes += k.length - 11 + Buffer.byteLength(value);
     } else if ((STORED_HEADERS as readonly string[]).includes(k)) {
+      if (k === 'x-amz-website-redirect-location' && !/^(\/|https?:\/\/)/.test(value)) {
+        throw new S3Error('InvalidRedirectLocation', 'The website redirect location must have a prefix of \'http://\' or \'https://\' or \'/\'.');
+      }
       properties[k] = value;
     }
   }

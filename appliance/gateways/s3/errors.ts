@@ -35,6 +35,7 @@ export const S3_ERRORS = {
   InvalidPolicyDocument: 400,
   InvalidPartOrder: 400,
   InvalidRange: 416,
+  InvalidRedirectLocation: 400,
   InvalidRequest: 400,
   InvalidStorageClass: 400,
   InvalidTag: 400,

@@ -273,6 +273,15 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal(copied.CopyPartResult?.ChecksumSHA256, sha(Buffer.concat([p1, p2]).subarray(0, 1000)).toString('base64'));
   });
 
+  it('keeps the website redirect location of an object (and refuses one that is no path or URL)', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'moved', Body: 'x', WebsiteRedirectLocation: '/new/place' }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'moved' }))).WebsiteRedirectLocation, '/new/place');
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'moved-copy', CopySource: `${b}/moved` }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'moved-copy' }))).WebsiteRedirectLocation, '/new/place');
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'bad', Body: 'x', WebsiteRedirectLocation: 'elsewhere' })), 'InvalidRedirectLocation', 400);
+  });
+
   it('keeps the storage class asked for, and stores a mapped class with its policy (s3.storage_classes)', async () => {
     const b = await newBucket();
     const lib = s3n.node.client('default');
