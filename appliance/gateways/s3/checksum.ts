@@ -5,6 +5,7 @@
  * (Castagnoli) and CRC64/NVME have their own tables here.
  */
 import { createHash, Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { S3Error } from './errors';
 
@@ -75,6 +76,17 @@ export function checksummer(algo: ChecksumAlgorithm): Checksummer {
     }
     default: { const h: Hash = createHash(algo); return { update: (b) => { h.update(b); }, digest: () => h.digest('base64') }; }
   }
+}
+
+/**
+ * `source` as it flows through `sum` (a copy computing a checksum): an error of the source
+ * errors the result, and the source is closed if the result is closed before its end.
+ */
+export function summed(source: Readable, sum: Checksummer): Readable {
+  const tap = new Transform({ transform(chunk: Buffer, _e, cb) { sum.update(chunk); cb(null, chunk); } });
+  source.on('error', (e) => tap.destroy(e)).pipe(tap);
+  tap.on('close', () => { if (!source.readableEnded) source.destroy(); });
+  return tap;
 }
 
 /** The algorithm named by a header such as `x-amz-checksum-crc32`, or undefined. */

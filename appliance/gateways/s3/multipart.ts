@@ -9,13 +9,13 @@
  * part, and the object gets the COMPOSITE or FULL_OBJECT checksum made from them (checksum.ts).
  */
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
   MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
 } from './context';
-import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, typeAllowed } from './checksum';
+import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, summed, typeAllowed } from './checksum';
 import { S3Error } from './errors';
 import { CHECKSUM_XML, bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody } from './object';
 import { resolveVersion, checkKey } from './context';
@@ -153,12 +153,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   let data: Readable | Buffer = got ? got.stream : Buffer.alloc(0);
   // An upload created with a checksum algorithm keeps the copied part's checksum.
   const c = algorithm === undefined ? undefined : checksummer(algorithm);
-  if (c && got) {
-    const tap = new Transform({ transform(chunk: Buffer, _e, cb) { c.update(chunk); cb(null, chunk); } });
-    got.stream.on('error', (e) => tap.destroy(e)).pipe(tap);
-    tap.on('close', () => { if (!got.stream.readableEnded) got.stream.destroy(); });
-    data = tap;
-  }
+  if (c && got) data = summed(got.stream, c);
   let sum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
   const part = await r.storage.objectPut(r.bucket!, partName(id, n), data, {
     size, mime: 'application/octet-stream', policy: policyOf(r, up),

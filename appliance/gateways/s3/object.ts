@@ -5,11 +5,11 @@
  * DeleteObjects, CopyObject (chunks linked inside a bucket, streamed across buckets),
  * object tagging, GetObjectAttributes.
  */
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
-import { algorithmOfHeader, ChecksumAlgorithm } from './checksum';
+import { algorithmOfHeader, CHECKSUM_ALGORITHMS, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
   MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
@@ -365,7 +365,8 @@ export async function copyObject(r: S3Request): Promise<void> {
   if (!['COPY', 'REPLACE'].includes(tagDirective)) throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' });
   const sameObject = src.bucket === bucket && src.key === key;
   const destVersioning = versioningOf(await bucketInfo(r, bucket));
-  if (sameObject && directive === 'COPY' && tagDirective === 'COPY' && r.header('x-amz-storage-class') === undefined && src.versionId === undefined && destVersioning !== 'Enabled') {
+  const unchanged = directive === 'COPY' && tagDirective === 'COPY' && r.header('x-amz-storage-class') === undefined && r.header('x-amz-checksum-algorithm') === undefined;
+  if (sameObject && unchanged && src.versionId === undefined && destVersioning !== 'Enabled') {
     throw new S3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
   // The properties the copy must end with.
@@ -383,20 +384,38 @@ export async function copyObject(r: S3Request): Promise<void> {
   // that class maps to a policy the source's data is not stored with.
   const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
   Object.assign(props, sc.props);
+  // The same bytes: the source's checksums hold for the copy. Another algorithm asked for is
+  // computed while the data is copied (its value alone is kept, over the whole object).
+  const isChecksum = (k: string) => k.startsWith(PROP.checksum) || k === PROP.checksumType || k === PROP.partChecksums;
+  for (const [k, v] of Object.entries(source.properties)) if (isChecksum(k)) props[k] = v;
+  const asked = r.header('x-amz-checksum-algorithm')?.trim().toLowerCase();
+  if (asked !== undefined && !(CHECKSUM_ALGORITHMS as readonly string[]).includes(asked)) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  const recompute = asked !== undefined && source.properties[`${PROP.checksum}${asked}`] === undefined ? asked as ChecksumAlgorithm : undefined;
+  if (recompute) for (const k of Object.keys(props)) if (isChecksum(k)) delete props[k];
 
   let copy: ContentInfo;
-  if (src.bucket === bucket && (sc.policy === undefined || sc.policy === source.policy)) {
+  if (src.bucket === bucket && !recompute && (sc.policy === undefined || sc.policy === source.policy)) {
     // Same container: a new content on the same chunks (meta2 keeps chunks while referenced).
     const linked = await r.storage.objectLink(bucket, src.key, key, source.version);
     const del = Object.keys(linked.properties).filter((k) => !(k in props));
     copy = await r.storage.objectSetProperties(bucket, key, props, del, linked.version);
   } else {
-    const got = await r.storage.objectGet(src.bucket, src.key, { version: source.version });
-    copy = await r.storage.objectPut(bucket, key, got.stream, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy });
+    const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version });
+    let data: Readable | Buffer = got ? got.stream : Buffer.alloc(0);
+    const sum = recompute ? checksummer(recompute) : undefined;
+    if (sum && got) data = summed(got.stream, sum);
+    let value: string | undefined;
+    copy = await r.storage.objectPut(bucket, key, data, {
+      size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy,
+      endProperties: () => { if (sum && recompute) value ??= sum.digest(); return value !== undefined ? { [`${PROP.checksum}${recompute}`]: value } : {}; },
+    });
   }
   const headers = await settleVersion(r, bucket, copy);
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
-  sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy))), headers);
+  const sums = Object.entries(copy.properties).filter(([k]) => k.startsWith(PROP.checksum) && CHECKSUM_XML[k.slice(PROP.checksum.length)]);
+  sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)),
+    ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v)),
+    sums.length > 0 ? txt('ChecksumType', copy.properties[PROP.checksumType] ?? 'FULL_OBJECT') : undefined), headers);
 }
 
 /** GET /bucket/key?tagging */

@@ -273,6 +273,25 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal(copied.CopyPartResult?.ChecksumSHA256, sha(Buffer.concat([p1, p2]).subarray(0, 1000)).toString('base64'));
   });
 
+  it('copies an object\'s checksum with it, or computes the one the copy asks for', async () => {
+    const b = await newBucket();
+    const data = randomBytes(200_000);
+    const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: data, ChecksumAlgorithm: 'CRC32' }));
+    const same = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'same', CopySource: `${b}/src` }));
+    assert.equal(same.CopyObjectResult?.ChecksumCRC32, put.ChecksumCRC32);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'same', ChecksumMode: 'ENABLED' }))).ChecksumCRC32, put.ChecksumCRC32);
+    const sha = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sha', CopySource: `${b}/src`, ChecksumAlgorithm: 'SHA256' }));
+    const want = createHash('sha256').update(data).digest('base64');
+    assert.equal(sha.CopyObjectResult?.ChecksumSHA256, want);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'sha', ChecksumMode: 'ENABLED' }));
+    assert.equal(head.ChecksumSHA256, want);
+    assert.equal(head.ChecksumCRC32, undefined);
+    // To itself with only a new checksum: allowed (the checksum changes).
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src`, ChecksumAlgorithm: 'SHA1' }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'src', ChecksumMode: 'ENABLED' }))).ChecksumSHA1, createHash('sha1').update(data).digest('base64'));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'src' })))).equals(data));
+  });
+
   it('keeps the website redirect location of an object (and refuses one that is no path or URL)', async () => {
     const b = await newBucket();
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'moved', Body: 'x', WebsiteRedirectLocation: '/new/place' }));
