@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { HttpService, Logger, STATUS_PATH, callJson, localService, setLogSink, recentLogLines, OioError } from '../../../appliance/common';
+import { HttpService, Logger, STATUS_PATH, callJson, localService, setLogLevel, setLogSink, recentLogLines, OioError } from '../../../appliance/common';
 import { freshIp } from '../../helpers/grid';
 
 describe('common/http in-process calls', () => {
@@ -18,6 +18,9 @@ describe('common/http in-process calls', () => {
   const sockets: string[] = [];
 
   before(async () => {
+    // The access lines are checked: info level, whatever an earlier test file set (rawx tests
+    // set 'error' for the whole process).
+    setLogLevel('info');
     setLogSink({ write: () => undefined });
     const ip = freshIp();
     svc = new HttpService(new Logger({ svc: 'local-test' }));
