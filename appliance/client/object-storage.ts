@@ -70,6 +70,11 @@ export interface PutOptions {
    * called after the last byte, before the commit, and stored with `properties`.
    */
   endProperties?: () => Record<string, string>;
+  /**
+   * Store only if the name's latest live version is this one (null: only if there is none),
+   * checked by meta2 in the write itself; PRECONDITION_FAILED otherwise (the chunks go).
+   */
+  expectLatest?: number | null;
   /** called with the number of bytes read from the source so far */
   onProgress?: (bytes: number) => void;
 }
@@ -384,7 +389,7 @@ export class ObjectStorage {
         policy: prepared.policy, chunkMethod, ctime: now, mtime: now, deleted: false,
         properties: { ...opts.properties, ...opts.endProperties?.() }, chunks: written,
       };
-      return await proxy.contentCreate({ ...b, content });
+      return await proxy.contentCreate({ ...b, content, ...(opts.expectLatest !== undefined ? { expect_latest: opts.expectLatest } : {}) });
     } catch (e) {
       markUnreachable(unreachableOf(e));
       this.dropPlacements(container);
@@ -472,7 +477,7 @@ export class ObjectStorage {
    * (S3 multipart completion). The parts stay until deleted; deleting them later keeps the
    * chunks, which the new content still references. Every part must have the same policy.
    */
-  async objectConcat(container: string, name: string, parts: Array<{ name: string; version?: string | number }>, opts: { mime?: string; properties?: Record<string, string>; hash?: string } = {}): Promise<ContentInfo> {
+  async objectConcat(container: string, name: string, parts: Array<{ name: string; version?: string | number }>, opts: { mime?: string; properties?: Record<string, string>; hash?: string; expectLatest?: number | null } = {}): Promise<ContentInfo> {
     const b = this.base(container);
     validateName('object', name);
     const proxy = this.proxy();
@@ -500,7 +505,7 @@ export class ObjectStorage {
       id: newContentId(), name, version: nextVersionMicros(), size, hash: opts.hash ?? '', mime: opts.mime ?? 'application/octet-stream',
       policy, chunkMethod, ctime: now, mtime: now, deleted: false, properties: opts.properties ?? {}, chunks,
     };
-    return proxy.contentCreate({ ...b, content });
+    return proxy.contentCreate({ ...b, content, ...(opts.expectLatest !== undefined ? { expect_latest: opts.expectLatest } : {}) });
   }
 
   objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {

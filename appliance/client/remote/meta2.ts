@@ -106,9 +106,12 @@ export class Meta2Client {
     });
   }
 
-  /** Stores a content (version assigned when 0); QUOTA_EXCEEDED, CONTENT_EXISTS. */
-  contentCreate(cid: string, content: ContentInfo): Promise<ContentInfo> {
-    return this.call('/v1/content/create', { method: 'POST', body: { cid, content } });
+  /**
+   * Stores a content (version assigned when 0); with `expectLatest`, only if the name's latest
+   * live version is that one (null: none). QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
+   */
+  contentCreate(cid: string, content: ContentInfo, expectLatest?: number | null): Promise<ContentInfo> {
+    return this.call('/v1/content/create', { method: 'POST', body: { cid, content, ...(expectLatest !== undefined ? { expect_latest: expectLatest } : {}) } });
   }
 
   /** The latest visible version, or `version`. CONTENT_NOT_FOUND. */

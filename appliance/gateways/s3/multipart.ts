@@ -17,7 +17,7 @@ import {
 } from './context';
 import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, summed, typeAllowed } from './checksum';
 import { S3Error } from './errors';
-import { CHECKSUM_XML, bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody } from './object';
+import { CHECKSUM_XML, bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
 import { children, childText, doc, el, txt } from './xml';
 
@@ -176,6 +176,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     return { n: Number(num.trim()), etag: etag.trim().replace(/^"|"$/g, '').toLowerCase(), sums };
   });
   if (asked.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
+  const expectLatest = await writeConditions(r, r.bucket!, r.key!);
   for (let i = 1; i < asked.length; i++) if (asked[i]!.n <= asked[i - 1]!.n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', { UploadId: id });
   const up = await upload(r, id);
   const parts: ContentInfo[] = [];
@@ -203,7 +204,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     if (checksum.type === 'COMPOSITE') props[PROP.checksumType] = 'COMPOSITE';
   }
   Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
-  const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props });
+  const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props, expectLatest });
   // The parts' names go; their chunks stay, referenced by the new object.
   await deleteAllUnder(r, partPrefix(id));
   await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);

@@ -143,6 +143,25 @@ export async function nullProps(r: S3Request, bucket: string): Promise<Record<st
   return versioningOf(await bucketInfo(r, bucket)) === 'Enabled' ? {} : { [PROP.nullVersion]: '1' };
 }
 
+/**
+ * The conditions of a write (PUT, CompleteMultipartUpload): `If-None-Match: *` (no object
+ * there) and `If-Match: etag` (that object there). Checked now, and again by meta2 in the
+ * write itself (the version returned: null for none), so two writers cannot both pass.
+ */
+export async function writeConditions(r: S3Request, bucket: string, key: string): Promise<number | null | undefined> {
+  const ifNone = r.header('if-none-match');
+  const ifMatch = r.header('if-match');
+  if (ifNone === undefined && ifMatch === undefined) return undefined;
+  const cur = await r.storage.objectHead(bucket, key).catch((e: unknown) => { if (isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') return undefined; throw e; });
+  if (ifNone !== undefined && ifNone.trim() === '*' && cur) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  if (ifMatch !== undefined && (!cur || !etagMatches(ifMatch, etagOf(cur)))) {
+    if (!cur) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  }
+  if (ifNone !== undefined && ifNone.trim() === '*') return null;
+  return ifMatch !== undefined ? cur!.version : undefined;
+}
+
 /** PUT /bucket/key */
 export async function putObject(r: S3Request): Promise<void> {
   const bucket = r.bucket!;
@@ -152,17 +171,8 @@ export async function putObject(r: S3Request): Promise<void> {
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
   const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
   Object.assign(meta.properties, sc.props);
-  const ifNone = r.header('if-none-match');
-  const ifMatch = r.header('if-match');
   Object.assign(meta.properties, await nullProps(r, bucket));
-  if (ifNone !== undefined || ifMatch !== undefined) {
-    const cur = await r.storage.objectHead(bucket, key).catch((e: unknown) => { if (isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') return undefined; throw e; });
-    if (ifNone !== undefined && ifNone.trim() === '*' && cur) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
-    if (ifMatch !== undefined && (!cur || !etagMatches(ifMatch, etagOf(cur)))) {
-      if (!cur) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
-      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
-    }
-  }
+  const expectLatest = await writeConditions(r, bucket, key);
   const { body, size } = uploadBody(r);
   let content: ContentInfo;
   try {
@@ -171,7 +181,7 @@ export async function putObject(r: S3Request): Promise<void> {
       const cs = body.computed.checksum;
       return cs ? { [`${PROP.checksum}${cs.algorithm}`]: cs.value } : {};
     };
-    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties, policy: sc.policy });
+    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties, policy: sc.policy, expectLatest });
   } catch (e) {
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
     const err = bodyError(body, e, r.req);

@@ -401,12 +401,20 @@ export class Meta2Backend {
    * id generated when empty, then older versions beyond max_versions purged (their chunks
    * queued). Returns the stored ContentInfo. QUOTA_EXCEEDED, CONTENT_EXISTS, INVALID_NAME.
    */
-  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now()): ContentInfo {
+  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now(), expectLatest?: number | null): ContentInfo {
     const c = checkCid(cid);
     const base = this.openBase(c);
     const cont = this.containerRow(base);
     const content = this.checkContent(input, cont, now);
+    if (expectLatest !== undefined && expectLatest !== null && !Number.isSafeInteger(expectLatest)) throw new InvalidArgumentError('BAD_REQUEST', 'expect_latest must be a version or null');
     this.write(c, (tx) => {
+      // A conditional write (S3 If-None-Match / If-Match): checked in the transaction that
+      // writes, so two writers cannot both pass it.
+      if (expectLatest !== undefined) {
+        const cur = this.latest(tx, content.name);
+        const live = cur && !cur.deleted ? cur.version : null;
+        if (live !== expectLatest) throw new OioError('PRECONDITION_FAILED', expectLatest === null ? 'the content exists' : 'the content changed');
+      }
       const delta: Delta = { objects: 0, bytes: 0 };
       this.insert(tx, content, delta);
       this.purge(tx, content.name, this.maxVersions(this.containerRow(tx)), delta);

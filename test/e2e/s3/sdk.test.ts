@@ -155,6 +155,28 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal((await bodyOf(ok)).toString(), 'cond');
   });
 
+  it('writes conditionally (If-None-Match: *, If-Match) with one winner among concurrent writers, PUT and multipart', async () => {
+    const b = await newBucket();
+    // Eight writers create the same key: exactly one may (a lock file, as Terraform takes it).
+    const created = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.send(new PutObjectCommand({ Bucket: b, Key: 'lock', Body: `writer ${i}`, IfNoneMatch: '*' }))));
+    const won = created.filter((x) => x.status === 'fulfilled');
+    assert.equal(won.length, 1, 'one writer created it');
+    for (const x of created) if (x.status === 'rejected') assert.equal((x.reason as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 412);
+    const first = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'lock' }));
+    assert.equal(first.ETag, (won[0] as PromiseFulfilledResult<{ ETag?: string }>).value.ETag);
+    // Eight writers replace the version they all saw: one wins, the others saw a stale one.
+    const replaced = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.send(new PutObjectCommand({ Bucket: b, Key: 'lock', Body: `next ${i}`, IfMatch: first.ETag }))));
+    assert.equal(replaced.filter((x) => x.status === 'fulfilled').length, 1, 'one writer replaced it');
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'missing', Body: 'x', IfMatch: first.ETag })), 'NoSuchKey', 404);
+    // CompleteMultipartUpload honours them too.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'lock' }));
+    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: 'lock', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }))).ETag;
+    await rejects(s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'lock', UploadId: up.UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } })), 'PreconditionFailed', 412);
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'lock' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'lock', UploadId: up.UploadId, IfNoneMatch: '*', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }] } }));
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'lock' })))).toString(), 'part');
+  });
+
   it('lists v1 and v2 with prefix, delimiter, paging, start-after and url encoding', async () => {
     const b = await newBucket();
     const keys = ['a/1', 'a/2', 'b', 'c d+e', 'c/x/y', 'z'];

@@ -133,6 +133,20 @@ describe('meta2 backend', () => {
       assert.equal(lastUsage(b, cid)?.bytes, 42);
     });
 
+    it('stores conditionally on the latest live version (none, or that one), checked in the write', () => {
+      const first = b.contentCreate(cid, content('cond'), Date.now(), null);
+      assert.throws(() => b.contentCreate(cid, content('cond'), Date.now(), null), { code: 'PRECONDITION_FAILED' });
+      const second = b.contentCreate(cid, content('cond', 20), Date.now(), first.version);
+      // The version the writer saw is no longer the latest: refused, nothing stored.
+      assert.throws(() => b.contentCreate(cid, content('cond', 30), Date.now(), first.version), { code: 'PRECONDITION_FAILED' });
+      assert.equal(b.contentShow(cid, 'cond').version, second.version);
+      assert.equal(b.contentShow(cid, 'cond').size, 20);
+      // Deleted (no live version): "none" holds again.
+      b.contentDelete(cid, 'cond');
+      assert.throws(() => b.contentCreate(cid, content('cond'), Date.now(), second.version), { code: 'PRECONDITION_FAILED' });
+      assert.equal(b.contentCreate(cid, content('cond', 5), Date.now(), null).size, 5);
+    });
+
     it('answers CONTENT_NOT_FOUND for a missing content', () => {
       assert.throws(() => b.contentShow(cid, 'nope'), { code: 'CONTENT_NOT_FOUND' });
       assert.throws(() => b.contentDelete(cid, 'nope'), { code: 'CONTENT_NOT_FOUND' });
