@@ -389,7 +389,7 @@ export class ObjectStorage {
         policy: prepared.policy, chunkMethod, ctime: now, mtime: now, deleted: false,
         properties: { ...opts.properties, ...opts.endProperties?.() }, chunks: written,
       };
-      return await proxy.contentCreate({ ...b, content, ...(opts.expectLatest !== undefined ? { expect_latest: opts.expectLatest } : {}) });
+      return await proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest });
     } catch (e) {
       markUnreachable(unreachableOf(e));
       this.dropPlacements(container);
@@ -505,7 +505,7 @@ export class ObjectStorage {
       id: newContentId(), name, version: nextVersionMicros(), size, hash: opts.hash ?? '', mime: opts.mime ?? 'application/octet-stream',
       policy, chunkMethod, ctime: now, mtime: now, deleted: false, properties: opts.properties ?? {}, chunks,
     };
-    return proxy.contentCreate({ ...b, content, ...(opts.expectLatest !== undefined ? { expect_latest: opts.expectLatest } : {}) });
+    return proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest });
   }
 
   objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {

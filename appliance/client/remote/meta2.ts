@@ -111,7 +111,7 @@ export class Meta2Client {
    * live version is that one (null: none). QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
    */
   contentCreate(cid: string, content: ContentInfo, expectLatest?: number | null): Promise<ContentInfo> {
-    return this.call('/v1/content/create', { method: 'POST', body: { cid, content, ...(expectLatest !== undefined ? { expect_latest: expectLatest } : {}) } });
+    return this.call('/v1/content/create', { method: 'POST', body: { cid, content, expect_latest: expectLatest } });
   }
 
   /** The latest visible version, or `version`. CONTENT_NOT_FOUND. */

@@ -191,9 +191,10 @@ export async function deleteBucketCors(r: S3Request): Promise<void> {
  * answers what S3 answers for a bucket without one, and DELETE, where S3 has it, has nothing
  * to remove. Tools that read every setting of a bucket (Terraform, the consoles) need these.
  */
-const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: boolean }> = (() => {
+const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: boolean; byId?: true }> = (() => {
   const none = (code: S3ErrorCode, message: string) => new S3Error(code, message);
-  const list = (root: string) => () => doc(root, txt('IsTruncated', false));
+  // Configurations named by an id: listed without one (an empty list), none exists with one.
+  const list = (root: string) => ({ get: () => doc(root, txt('IsTruncated', false)), canDelete: true, byId: true as const });
   return {
     policy: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: true },
     policyStatus: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: false },
@@ -208,11 +209,10 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
     notification: { get: () => doc('NotificationConfiguration'), canDelete: false },
     accelerate: { get: () => doc('AccelerateConfiguration'), canDelete: false },
     requestPayment: { get: () => doc('RequestPaymentConfiguration', txt('Payer', 'BucketOwner')), canDelete: false },
-    // Listed without an id (an empty list); one named by its id does not exist.
-    inventory: { get: list('ListInventoryConfigurationsResult'), canDelete: true },
-    metrics: { get: list('ListMetricsConfigurationsResult'), canDelete: true },
-    analytics: { get: list('ListBucketAnalyticsConfigurationResult'), canDelete: true },
-    'intelligent-tiering': { get: list('ListBucketIntelligentTieringConfigurationsOutput'), canDelete: true },
+    inventory: list('ListInventoryConfigurationsResult'),
+    metrics: list('ListMetricsConfigurationsResult'),
+    analytics: list('ListBucketAnalyticsConfigurationResult'),
+    'intelligent-tiering': list('ListBucketIntelligentTieringConfigurationsOutput'),
   };
 })();
 
@@ -224,8 +224,7 @@ export async function unconfigured(r: S3Request, sub: string, method: string): P
   const u = UNCONFIGURED[sub];
   if (!u || (method !== 'GET' && !(method === 'DELETE' && u.canDelete))) return false;
   await bucketInfo(r);
-  const byId = ['inventory', 'metrics', 'analytics', 'intelligent-tiering'].includes(sub);
-  if (byId && (method === 'DELETE' || r.query.has('id'))) throw new S3Error('NoSuchConfiguration', 'The specified configuration does not exist.');
+  if (u.byId && (method === 'DELETE' || r.query.has('id'))) throw new S3Error('NoSuchConfiguration', 'The specified configuration does not exist.');
   if (method === 'DELETE') { sendEmpty(r, 204); return true; }
   if (u.get instanceof S3Error) throw new S3Error(u.get.s3Code, u.get.message, { BucketName: r.bucket! });
   sendXml(r, 200, u.get());

@@ -89,6 +89,14 @@ export function summed(source: Readable, sum: Checksummer): Readable {
   return tap;
 }
 
+/** The algorithm an `x-amz-checksum-algorithm` value names (undefined: none given); InvalidRequest. */
+export function algorithmNamed(value: string | undefined): ChecksumAlgorithm | undefined {
+  if (value === undefined) return undefined;
+  const a = value.trim().toLowerCase();
+  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(a)) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  return a as ChecksumAlgorithm;
+}
+
 /** The algorithm named by a header such as `x-amz-checksum-crc32`, or undefined. */
 export function algorithmOfHeader(name: string): ChecksumAlgorithm | undefined {
   const m = /^x-amz-checksum-([a-z0-9]+)$/.exec(name.toLowerCase());

@@ -298,6 +298,11 @@ export function checkStorageClasses(map: Record<string, string>): Record<string,
   return map;
 }
 
+/** The property that keeps a verified or computed checksum with an object (none: nothing). */
+export function checksumProps(sum: { algorithm: string; value: string } | undefined): Record<string, string> {
+  return sum ? { [`${PROP.checksum}${sum.algorithm}`]: sum.value } : {};
+}
+
 /** The stored checksum headers of an object (sent when asked with x-amz-checksum-mode: ENABLED). */
 export function checksumHeaders(c: ContentInfo): Record<string, string> {
   const h: Record<string, string> = {};

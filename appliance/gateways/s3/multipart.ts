@@ -9,15 +9,14 @@
  * part, and the object gets the COMPOSITE or FULL_OBJECT checksum made from them (checksum.ts).
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
-  MPU_PREFIX, PROP, S3Request, bucketInfo, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
+  MPU_PREFIX, PROP, S3Request, bucketInfo, checksumProps, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
 } from './context';
-import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm, ChecksumType, checksummer, multipartChecksum, summed, typeAllowed } from './checksum';
+import { CHECKSUM_ALGORITHMS, algorithmNamed, ChecksumAlgorithm, ChecksumType, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
-import { CHECKSUM_XML, bodyError, checkConditions, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
+import { CHECKSUM_XML, bodyError, checkConditions, copyData, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
 import { children, childText, doc, el, txt } from './xml';
 
@@ -63,15 +62,13 @@ async function deleteAllUnder(r: S3Request, prefix: string): Promise<void> {
 
 /** The checksum algorithm and type CreateMultipartUpload asks for; InvalidRequest. */
 function uploadChecksumOf(r: S3Request): { algorithm: ChecksumAlgorithm; type: ChecksumType } | undefined {
-  const a = r.header('x-amz-checksum-algorithm')?.trim().toLowerCase();
   const t = r.header('x-amz-checksum-type')?.trim().toUpperCase();
   if (t !== undefined && t !== 'COMPOSITE' && t !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
-  if (a === undefined) {
+  const algorithm = algorithmNamed(r.header('x-amz-checksum-algorithm'));
+  if (algorithm === undefined) {
     if (t !== undefined) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     return undefined;
   }
-  if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(a)) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  const algorithm = a as ChecksumAlgorithm;
   const type: ChecksumType = t ?? (algorithm === 'crc64nvme' ? 'FULL_OBJECT' : 'COMPOSITE');
   if (!typeAllowed(algorithm, type)) throw new S3Error('InvalidRequest', `The ${type} checksum type cannot be used with the ${algorithm} checksum algorithm.`);
   return { algorithm, type };
@@ -82,9 +79,6 @@ const algorithmOf = (up: ContentInfo): ChecksumAlgorithm | undefined => up.prope
 
 /** The storage policy of an upload's parts: its storage class's (undefined: the bucket's). */
 const policyOf = (r: S3Request, up: ContentInfo): string | undefined => storageClassFor(r.gw, up.properties[PROP.storageClass]).policy;
-
-/** The checksum a part stored (its value or the one computed for the upload's algorithm). */
-const partChecksum = (sum: { algorithm: ChecksumAlgorithm; value: string } | undefined): Record<string, string> => (sum ? { [`${PROP.checksum}${sum.algorithm}`]: sum.value } : {});
 
 /** POST /bucket/key?uploads */
 export async function createMultipartUpload(r: S3Request): Promise<void> {
@@ -119,7 +113,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const { body, size } = uploadBody(r, algorithmOf(up));
   let part: ContentInfo;
   try {
-    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream', policy: policyOf(r, up), endProperties: () => partChecksum(body.computed.checksum) });
+    part = await r.storage.objectPut(r.bucket!, partName(id, n), body, { size, mime: 'application/octet-stream', policy: policyOf(r, up), endProperties: () => checksumProps(body.computed.checksum) });
   } catch (e) {
     const err = bodyError(body, e, r.req);
     body.destroy();
@@ -132,7 +126,6 @@ export async function uploadPart(r: S3Request): Promise<void> {
 }
 
 async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, up: ContentInfo): Promise<void> {
-  const algorithm = algorithmOf(up);
   const src = parseCopySource(copySource);
   checkKey(src.key);
   const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
@@ -150,15 +143,10 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   }
   const size = Math.max(0, end - start + 1);
   const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
-  let data: Readable | Buffer = got ? got.stream : Buffer.alloc(0);
   // An upload created with a checksum algorithm keeps the copied part's checksum.
-  const c = algorithm === undefined ? undefined : checksummer(algorithm);
-  if (c && got) data = summed(got.stream, c);
-  let sum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
-  const part = await r.storage.objectPut(r.bucket!, partName(id, n), data, {
-    size, mime: 'application/octet-stream', policy: policyOf(r, up),
-    endProperties: () => { if (c && algorithm) sum ??= { algorithm, value: c.digest() }; return partChecksum(sum); },
-  });
+  const { data, endProperties, checksum } = copyData(got, algorithmOf(up));
+  const part = await r.storage.objectPut(r.bucket!, partName(id, n), data, { size, mime: 'application/octet-stream', policy: policyOf(r, up), endProperties });
+  const sum = checksum();
   sendXml(r, 200, doc('CopyPartResult', txt('LastModified', isoDate(part.mtime)), txt('ETag', etagOf(part)), sum ? txt(CHECKSUM_XML[sum.algorithm]!, sum.value) : undefined));
 }
 

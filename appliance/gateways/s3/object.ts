@@ -9,9 +9,9 @@ import { pipeline, type Readable } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
-import { algorithmOfHeader, CHECKSUM_ALGORITHMS, ChecksumAlgorithm, checksummer, summed } from './checksum';
+import { algorithmNamed, algorithmOfHeader, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
@@ -177,10 +177,7 @@ export async function putObject(r: S3Request): Promise<void> {
   let content: ContentInfo;
   try {
     // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
-    const endProperties = (): Record<string, string> => {
-      const cs = body.computed.checksum;
-      return cs ? { [`${PROP.checksum}${cs.algorithm}`]: cs.value } : {};
-    };
+    const endProperties = () => checksumProps(body.computed.checksum);
     content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties, policy: sc.policy, expectLatest });
   } catch (e) {
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
@@ -242,7 +239,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
       if (range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
       // A part's own checksum, when the upload kept them.
       const sums = c.properties[PROP.partChecksums]?.split(',');
-      const algorithm = Object.keys(c.properties).find((k) => k.startsWith(PROP.checksum))?.slice(PROP.checksum.length);
+      const algorithm = storedChecksums(c)[0]?.algorithm;
       if (withChecksum && sums?.[n - 1] && algorithm) headers[`x-amz-checksum-${algorithm}`] = sums[n - 1]!;
       const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
       range = { start, end: start + sizes[n - 1]! - 1 };
@@ -398,9 +395,8 @@ export async function copyObject(r: S3Request): Promise<void> {
   // computed while the data is copied (its value alone is kept, over the whole object).
   const isChecksum = (k: string) => k.startsWith(PROP.checksum) || k === PROP.checksumType || k === PROP.partChecksums;
   for (const [k, v] of Object.entries(source.properties)) if (isChecksum(k)) props[k] = v;
-  const asked = r.header('x-amz-checksum-algorithm')?.trim().toLowerCase();
-  if (asked !== undefined && !(CHECKSUM_ALGORITHMS as readonly string[]).includes(asked)) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  const recompute = asked !== undefined && source.properties[`${PROP.checksum}${asked}`] === undefined ? asked as ChecksumAlgorithm : undefined;
+  const asked = algorithmNamed(r.header('x-amz-checksum-algorithm'));
+  const recompute = asked !== undefined && source.properties[`${PROP.checksum}${asked}`] === undefined ? asked : undefined;
   if (recompute) for (const k of Object.keys(props)) if (isChecksum(k)) delete props[k];
 
   let copy: ContentInfo;
@@ -411,26 +407,46 @@ export async function copyObject(r: S3Request): Promise<void> {
     copy = await r.storage.objectSetProperties(bucket, key, props, del, linked.version);
   } else {
     const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version });
-    let data: Readable | Buffer = got ? got.stream : Buffer.alloc(0);
-    const sum = recompute ? checksummer(recompute) : undefined;
-    if (sum && got) data = summed(got.stream, sum);
-    let value: string | undefined;
-    copy = await r.storage.objectPut(bucket, key, data, {
-      size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy,
-      endProperties: () => { if (sum && recompute) value ??= sum.digest(); return value !== undefined ? { [`${PROP.checksum}${recompute}`]: value } : {}; },
-    });
+    const { data, endProperties } = copyData(got, recompute);
+    copy = await r.storage.objectPut(bucket, key, data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy, endProperties });
   }
   const headers = await settleVersion(r, bucket, copy);
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
-  const sums = Object.entries(copy.properties).filter(([k]) => k.startsWith(PROP.checksum) && CHECKSUM_XML[k.slice(PROP.checksum.length)]);
-  sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)),
-    ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v)),
-    sums.length > 0 ? txt('ChecksumType', copy.properties[PROP.checksumType] ?? 'FULL_OBJECT') : undefined), headers);
+  sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)), ...checksumElements(copy)), headers);
+}
+
+/**
+ * The data a copy writes (the source's stream; none for an empty source) and, when `algorithm`
+ * is given, its checksum computed on the way: `endProperties` stores it with the copy (objectPut)
+ * and `checksum()` gives it once the copy is written.
+ */
+export function copyData(got: { stream: Readable } | undefined, algorithm: ChecksumAlgorithm | undefined):
+  { data: Readable | Buffer; endProperties: () => Record<string, string>; checksum: () => { algorithm: ChecksumAlgorithm; value: string } | undefined } {
+  const sum = algorithm === undefined ? undefined : checksummer(algorithm);
+  let value: string | undefined;
+  const checksum = () => (sum && algorithm ? { algorithm, value: (value ??= sum.digest()) } : undefined);
+  return { data: !got ? Buffer.alloc(0) : sum ? summed(got.stream, sum) : got.stream, endProperties: () => checksumProps(checksum()), checksum };
 }
 
 /** GET /bucket/key?tagging */
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
 export const CHECKSUM_XML: Record<string, string> = { crc32: 'ChecksumCRC32', crc32c: 'ChecksumCRC32C', crc64nvme: 'ChecksumCRC64NVME', sha1: 'ChecksumSHA1', sha256: 'ChecksumSHA256' };
+
+/** The checksums stored with an object: algorithm, XML element name, base64 value. */
+function storedChecksums(c: ContentInfo): Array<{ algorithm: string; xml: string; value: string }> {
+  return Object.entries(c.properties).flatMap(([k, value]) => {
+    const algorithm = k.startsWith(PROP.checksum) ? k.slice(PROP.checksum.length) : '';
+    const xml = CHECKSUM_XML[algorithm];
+    return xml ? [{ algorithm, xml, value }] : [];
+  });
+}
+
+/** An object's checksums as CopyObjectResult and GetObjectAttributes give them: each, then ChecksumType. */
+function checksumElements(c: ContentInfo): string[] {
+  const sums = storedChecksums(c);
+  if (sums.length === 0) return [];
+  return [...sums.map((s) => txt(s.xml, s.value)!), txt('ChecksumType', c.properties[PROP.checksumType] ?? 'FULL_OBJECT')!];
+}
 
 /**
  * GET /bucket/key?attributes — GetObjectAttributes: the attributes named by
@@ -454,13 +470,13 @@ export async function getObjectAttributes(r: S3Request): Promise<void> {
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
   const has = (a: string) => wanted.includes(a);
-  const sums = Object.entries(c.properties).filter(([k]) => k.startsWith(PROP.checksum) && CHECKSUM_XML[k.slice(PROP.checksum.length)]);
+  const sums = storedChecksums(c);
   let parts: string | undefined;
   const count = c.properties[PROP.partsCount];
   if (has('ObjectParts') && count !== undefined) {
     const sizes = (c.properties[PROP.partSizes] ?? '').split(',').filter(Boolean).map(Number);
     const partSums = c.properties[PROP.partChecksums]?.split(',');
-    const partSumXml = sums.length > 0 ? CHECKSUM_XML[sums[0]![0].slice(PROP.checksum.length)] : undefined;
+    const partSumXml = sums[0]?.xml;
     const page = sizes.map((size, i) => ({ n: i + 1, size })).filter((p) => p.n > marker).slice(0, maxParts);
     const truncated = page.length > 0 && page[page.length - 1]!.n < sizes.length;
     parts = el('ObjectParts', txt('PartsCount', count), txt('PartNumberMarker', marker), txt('NextPartNumberMarker', page.length ? page[page.length - 1]!.n : marker),
@@ -469,9 +485,7 @@ export async function getObjectAttributes(r: S3Request): Promise<void> {
   }
   const body = doc('GetObjectAttributesResponse',
     has('ETag') ? txt('ETag', etagOf(c).replace(/"/g, '')) : undefined,
-    has('Checksum') && sums.length > 0
-      ? el('Checksum', ...sums.map(([k, v]) => txt(CHECKSUM_XML[k.slice(PROP.checksum.length)]!, v)), txt('ChecksumType', c.properties[PROP.checksumType] ?? 'FULL_OBJECT'))
-      : undefined,
+    has('Checksum') && sums.length > 0 ? el('Checksum', ...checksumElements(c)) : undefined,
     parts,
     has('StorageClass') ? txt('StorageClass', storageClassOf(c)) : undefined,
     has('ObjectSize') ? txt('ObjectSize', c.size) : undefined);

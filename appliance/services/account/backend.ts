@@ -128,9 +128,8 @@ export class AccountBackend {
       const cur = tx.get<Row>(`SELECT objects, bytes, mtime, deleted, ctime, dtime FROM containers WHERE account = ? AND name = ?`, [id, name]);
       // The creation time is the least mtime of the live updates since the last delete, so it
       // does not depend on the order updates come in (an older one still lowers it).
-      const sinceDelete = (m: number) => cur?.dtime === undefined || cur.dtime === null || m > cur.dtime;
       if (cur && !wins(incoming, cur)) {
-        if (!deleted && !cur.deleted && sinceDelete(u.mtime) && u.mtime < (cur.ctime ?? cur.mtime)) {
+        if (!deleted && !cur.deleted && u.mtime > (cur.dtime ?? -Infinity) && u.mtime < (cur.ctime ?? cur.mtime)) {
           tx.run(`UPDATE containers SET ctime = ? WHERE account = ? AND name = ?`, [u.mtime, id, name]);
           return true;
         }

@@ -137,8 +137,7 @@ export class ChunkStore {
   sweepUnfinished(): Promise<number> {
     this.sweeping ??= (async () => {
       let removed = 0;
-      const dirs = (await fsp.readdir(this.dataDir)).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
-      for (const d of dirs) {
+      for (const d of await this.prefixDirs()) {
         const dir = path.join(this.dataDir, d);
         let names: string[];
         try { names = await fsp.readdir(dir); } catch { continue; }
@@ -158,6 +157,11 @@ export class ChunkStore {
       return removed;
     })();
     return this.sweeping;
+  }
+
+  /** The prefix folders of the volume (`data/XXX`), in order. */
+  private async prefixDirs(): Promise<string[]> {
+    return (await fsp.readdir(this.dataDir)).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
   }
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
@@ -278,7 +282,7 @@ export class ChunkStore {
    * the rebuild crawl. Files that are not chunks or cannot be read are skipped.
    */
   async list(marker: string, limit: number): Promise<{ chunks: { id: string; meta: ChunkMeta }[]; truncated: boolean; next_marker?: string }> {
-    const dirs = (await fsp.readdir(this.dataDir)).filter((d) => /^[0-9A-F]{3}$/.test(d)).sort();
+    const dirs = await this.prefixDirs();
     const markerDir = marker.slice(0, 3);
     const out: { id: string; meta: ChunkMeta }[] = [];
     for (const d of dirs) {
