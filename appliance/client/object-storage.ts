@@ -248,6 +248,8 @@ export class ObjectStorage {
 
   // --- accounts and containers ---
   accountShow(): Promise<AccountInfo> { return this.proxy().accountShow(this.account); }
+  /** Every account of the namespace. */
+  accountList(): Promise<string[]> { return this.proxy().accountList(); }
 
   async containerCreate(container: string, opts: ContainerCreateOptions = {}): Promise<void> {
     const system: ContainerInfo['system'] = {};

@@ -90,8 +90,9 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   // A grid coordinates through etcd (elections of bases, membership); one node needs none.
   const etcdEndpoints = config['etcd.endpoints'];
   const grid = etcdEndpoints.length > 0;
-  // replicated bases elect their master through etcd (meta1, meta2, account)
-  const elects = ['meta1', 'meta2', 'account'].some((t) => wanted.has(t));
+  // replicated bases elect their master through etcd (meta1, meta2, account); the S3 gateways
+  // elect the one that runs the lifecycle worker
+  const elects = ['meta1', 'meta2', 'account', 's3'].some((t) => wanted.has(t));
   const sqliterepo: { EtcdElection: typeof EtcdElection } | undefined = grid && elects ? await import('../sqliterepo') : undefined;
   const ctxFor = (svc: Service, sub: string): ServiceContext => {
     const dir = path.join(dataDir, sub);
@@ -206,8 +207,9 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       const tls = config['s3.tls_port'] > 0
         ? { port: config['s3.tls_port'], certFile: config['s3.tls_cert'] || path.join(tlsDir, 'cert.pem'), keyFile: config['s3.tls_key'] || path.join(tlsDir, 'key.pem') }
         : undefined;
-      await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls }), 's3');
-      }
+      await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls,
+        lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'] }), 's3');
+    }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).
       const { ObjectStorage } = await import('../client/object-storage');

@@ -198,7 +198,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
   return {
     policy: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: true },
     policyStatus: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: false },
-    lifecycle: { get: none('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist'), canDelete: true },
     encryption: { get: none('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'), canDelete: true },
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },

@@ -55,7 +55,7 @@ export const PROP = {
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle' } as const;
 
 export interface GatewayState {
   region: string;
@@ -63,6 +63,8 @@ export interface GatewayState {
   bucketCache: Map<string, { info: ContainerInfo; expires: number }>;
   /** storage policy of each storage class that has one (s3.storage_classes) */
   storageClasses: Record<string, string>;
+  /** length of a lifecycle day in ms (s3.lifecycle_day) */
+  lifecycleDayMs: number;
 }
 
 export interface S3Request {
@@ -82,6 +84,12 @@ export interface S3Request {
   /** lower-case header (first value) */
   header(name: string): string | undefined;
 }
+
+/**
+ * What helpers that only read and write the store need of a request: the gateway's state and a
+ * client bound to an account. The lifecycle worker (lifecycle.ts) acts through one too.
+ */
+export type S3Scope = Pick<S3Request, 'gw' | 'storage'> & { bucket?: string };
 
 export function sendXml(r: S3Request, status: number, body: string, headers: Record<string, string> = {}): void {
   const data = Buffer.from(body, 'utf8');
@@ -147,7 +155,7 @@ export function checkKey(key: string): void {
 }
 
 /** The bucket's settings (cached for 2 s per gateway; changes made here invalidate it). */
-export function bucketInfo(r: S3Request, bucket = r.bucket!): Promise<ContainerInfo> {
+export function bucketInfo(r: S3Scope, bucket = r.bucket!): Promise<ContainerInfo> {
   return cachedBucketInfo(r.gw, r.storage, bucket);
 }
 
@@ -162,7 +170,7 @@ export async function cachedBucketInfo(gw: GatewayState, storage: ObjectStorage,
   return info;
 }
 
-export function forgetBucket(r: S3Request, bucket = r.bucket!): void {
+export function forgetBucket(r: S3Scope, bucket = r.bucket!): void {
   r.gw.bucketCache.delete(`${r.storage.account}/${bucket}`);
 }
 
@@ -193,7 +201,7 @@ export const httpDate = (ms: number): string => new Date(ms).toUTCString();
  * Finds the content a version id names ("null" included); NoSuchVersion / NoSuchKey.
  * Without a version id: the latest visible version.
  */
-export async function resolveVersion(r: S3Request, bucket: string, key: string, versionId: string | undefined): Promise<ContentInfo> {
+export async function resolveVersion(r: S3Scope, bucket: string, key: string, versionId: string | undefined): Promise<ContentInfo> {
   if (versionId === undefined) return r.storage.objectHead(bucket, key);
   if (versionId === 'null') {
     let marker: string | undefined;
@@ -218,7 +226,7 @@ export async function resolveVersion(r: S3Request, bucket: string, key: string, 
   }
 }
 
-async function versionedEver(r: S3Request, bucket: string): Promise<boolean> {
+async function versionedEver(r: S3Scope, bucket: string): Promise<boolean> {
   return versioningOf(await bucketInfo(r, bucket)) !== undefined;
 }
 

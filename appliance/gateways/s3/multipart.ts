@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
-  MPU_PREFIX, PROP, S3Request, bucketInfo, checksumProps, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
+  MPU_PREFIX, PROP, S3Request, S3Scope, bucketInfo, checksumProps, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
 } from './context';
 import { CHECKSUM_ALGORITHMS, algorithmNamed, ChecksumAlgorithm, ChecksumType, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
@@ -51,13 +51,19 @@ function partNumberOf(r: S3Request): number {
 }
 
 /** Every version of every name under `prefix` (parts overwritten in a versioned bucket included). */
-async function deleteAllUnder(r: S3Request, prefix: string): Promise<void> {
+async function deleteAllUnder(r: S3Scope, bucket: string, prefix: string): Promise<void> {
   for (;;) {
-    const page = await r.storage.objectList(r.bucket!, { prefix, versions: true, limit: 1000 });
+    const page = await r.storage.objectList(bucket, { prefix, versions: true, limit: 1000 });
     if (page.objects.length === 0) return;
-    for (const o of page.objects) await r.storage.objectDelete(r.bucket!, o.name, o.version).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
+    for (const o of page.objects) await r.storage.objectDelete(bucket, o.name, o.version).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
     if (!page.truncated) return;
   }
+}
+
+/** Aborts upload `id` (its record is `version`): its parts go, then its record (also the lifecycle's AbortIncompleteMultipartUpload). */
+export async function abortUpload(r: S3Scope, bucket: string, id: string, version: number): Promise<void> {
+  await deleteAllUnder(r, bucket, partPrefix(id));
+  await r.storage.objectDelete(bucket, uploadName(id), version).catch(() => undefined);
 }
 
 /** The checksum algorithm and type CreateMultipartUpload asks for; InvalidRequest. */
@@ -194,8 +200,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
   const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props, expectLatest });
   // The parts' names go; their chunks stay, referenced by the new object.
-  await deleteAllUnder(r, partPrefix(id));
-  await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);
+  await abortUpload(r, r.bucket!, id, up.version);
   const headers = await settleVersion(r, r.bucket!, obj);
   const host = r.header('host') ?? 'localhost';
   sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`),
@@ -236,8 +241,7 @@ function objectChecksum(r: S3Request, up: ContentInfo, asked: Array<{ n: number;
 export async function abortMultipartUpload(r: S3Request): Promise<void> {
   const id = uploadIdOf(r);
   const up = await upload(r, id);
-  await deleteAllUnder(r, partPrefix(id));
-  await r.storage.objectDelete(r.bucket!, uploadName(id), up.version).catch(() => undefined);
+  await abortUpload(r, r.bucket!, id, up.version);
   sendEmpty(r, 204);
 }
 

@@ -11,10 +11,11 @@ import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
 import { algorithmNamed, algorithmOfHeader, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, S3Scope, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
+import { expirationHeader } from './lifecycle';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** A byte range of an object (inclusive), or undefined when the header asks for the whole. */
@@ -116,7 +117,7 @@ export function uploadBody(r: S3Request, computeChecksum?: ChecksumAlgorithm): {
   return { body, size };
 }
 
-async function removeOlderNullVersions(r: S3Request, bucket: string, key: string, keep: number): Promise<void> {
+async function removeOlderNullVersions(r: S3Scope, bucket: string, key: string, keep: number): Promise<void> {
   let marker: string | undefined;
   let vmarker: number | undefined;
   for (;;) {
@@ -186,7 +187,7 @@ export async function putObject(r: S3Request): Promise<void> {
     throw err;
   }
   const cs = body.computed.checksum;
-  const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)) };
+  const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)), ...(await expirationHeader(r, bucket, content)) };
   if (cs) Object.assign(headers, { [`x-amz-checksum-${cs.algorithm}`]: cs.value, 'x-amz-checksum-type': 'FULL_OBJECT' });
   sendEmpty(r, 200, headers);
 }
@@ -225,6 +226,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   }
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
+  if (versionId === undefined) Object.assign(headers, await expirationHeader(r, bucket, c));
   overrideHeaders(r, headers);
   const partNumber = r.query.get('partNumber');
   const withChecksum = r.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.header('range') === undefined;
@@ -280,7 +282,7 @@ export async function deleteObject(r: S3Request): Promise<void> {
   sendEmpty(r, 204, h);
 }
 
-async function deleteOne(r: S3Request, bucket: string, key: string, versionId: string | undefined): Promise<{ deleteMarker: boolean; versionId?: string }> {
+export async function deleteOne(r: S3Scope, bucket: string, key: string, versionId: string | undefined): Promise<{ deleteMarker: boolean; versionId?: string }> {
   checkKey(key);
   const versioned = versioningOf(await bucketInfo(r, bucket)) !== undefined;
   if (versionId !== undefined) {
@@ -410,7 +412,7 @@ export async function copyObject(r: S3Request): Promise<void> {
     const { data, endProperties } = copyData(got, recompute);
     copy = await r.storage.objectPut(bucket, key, data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy, endProperties });
   }
-  const headers = await settleVersion(r, bucket, copy);
+  const headers = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)) };
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
   sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)), ...checksumElements(copy)), headers);
 }

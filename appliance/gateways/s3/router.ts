@@ -8,6 +8,7 @@
 import * as b from './bucket';
 import { S3Request, checkBucketName, checkKey } from './context';
 import { S3Error } from './errors';
+import * as lc from './lifecycle';
 import * as l from './listing';
 import * as m from './multipart';
 import * as o from './object';
@@ -37,7 +38,7 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
   return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
 }
 
-const BUCKET_UNSUPPORTED = ['policy', 'lifecycle', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock', 'ownershipControls',
+const BUCKET_UNSUPPORTED = ['policy', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock', 'ownershipControls',
   'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'publicAccessBlock', 'policyStatus'];
 const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore'];
 
@@ -93,6 +94,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('versioning')) return run(r, 'GetBucketVersioning', () => b.getBucketVersioning(r));
         if (q.has('tagging')) return run(r, 'GetBucketTagging', () => b.getBucketTagging(r));
         if (q.has('cors')) return run(r, 'GetBucketCors', () => b.getBucketCors(r));
+        if (q.has('lifecycle')) return run(r, 'GetBucketLifecycleConfiguration', () => lc.getBucketLifecycle(r));
         if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
         if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
         if (q.has('versions')) return run(r, 'ListObjectVersions', () => l.listObjectVersions(r));
@@ -104,11 +106,13 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('versioning')) return run(r, 'PutBucketVersioning', () => b.putBucketVersioning(r));
         if (q.has('tagging')) return run(r, 'PutBucketTagging', () => b.putBucketTagging(r));
         if (q.has('cors')) return run(r, 'PutBucketCors', () => b.putBucketCors(r));
+        if (q.has('lifecycle')) return run(r, 'PutBucketLifecycleConfiguration', () => lc.putBucketLifecycle(r));
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));
       case 'DELETE':
         if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketTagging(r));
         if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketCors(r));
+        if (q.has('lifecycle')) return run(r, 'DeleteBucketLifecycle', () => lc.deleteBucketLifecycle(r));
         return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
         if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));

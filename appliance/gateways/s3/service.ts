@@ -16,6 +16,7 @@ import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
+import { LifecycleCounts, LifecycleWorker } from './lifecycle';
 
 export interface S3ServiceOptions {
   host: string;
@@ -34,10 +35,25 @@ export interface S3ServiceOptions {
    * client sent, so both ports verify alike); the pair is self-signed and made when absent.
    */
   tls?: CertificateFiles & { port: number };
+  /** ms between passes of the lifecycle worker (s3.lifecycle_interval; 0: no worker) */
+  lifecycleIntervalMs?: number;
+  /** length of a lifecycle day in ms (s3.lifecycle_day; default 1 day) */
+  lifecycleDayMs?: number;
+}
+
+/** What the gateway needs of the grid's election (structurally sqliterepo's Election). */
+interface Election {
+  acquire(type: string, name: string): Promise<{ master: string }>;
+  close(): Promise<void>;
 }
 
 /** What the gateway needs from its host (structurally the runtime's ServiceContext). */
-export interface S3StartContext { log: Logger; config?: { access_log?: boolean } }
+export interface S3StartContext {
+  log: Logger;
+  config?: { access_log?: boolean };
+  /** the grid's election (one gateway runs the lifecycle worker); absent on a single node */
+  election?(self: string): Election;
+}
 
 const USER_TTL_MS = 5000;
 
@@ -111,7 +127,10 @@ export class S3Service {
   async start(ctx: S3StartContext): Promise<void> {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
-    this.gw = { region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}) };
+    this.gw = {
+      region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}),
+      lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000,
+    };
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));
@@ -125,7 +144,28 @@ export class S3Service {
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
+    if (this.opts.lifecycleIntervalMs) {
+      // In a grid, the gateway holding the election's key runs the passes (another takes over
+      // once its lease expires); a single node has no election and runs them.
+      // The election (an etcd client) is made at the first pass, not at start.
+      const leads = async () => {
+        if (!ctx.election) return true;
+        this.election ??= ctx.election(this.addr);
+        return (await this.election.acquire('s3', 'lifecycle')).master === this.addr;
+      };
+      this.lifecycle = new LifecycleWorker(this.base, this.gw, this.log.child({ component: 'lifecycle' }), { intervalMs: this.opts.lifecycleIntervalMs, leads });
+      this.lifecycle.start();
+    }
     this.log.info('s3 gateway started', { addr: this.addr, https: this.tlsAddr, region: this.gw.region });
+  }
+
+  private lifecycle: LifecycleWorker | undefined;
+  private election: Election | undefined;
+
+  /** One lifecycle pass now, if this gateway leads (tests, `oio` admin); what it did. */
+  lifecyclePass(now?: number): Promise<LifecycleCounts | undefined> {
+    if (!this.lifecycle) throw new Error('the lifecycle worker is not running (s3.lifecycle_interval is 0)');
+    return this.lifecycle.pass(now);
   }
 
   /**
@@ -214,6 +254,10 @@ export class S3Service {
   }
 
   async stop(): Promise<void> {
+    await this.lifecycle?.stop();
+    this.lifecycle = undefined;
+    await this.election?.close();
+    this.election = undefined;
     const servers = [this.server, this.tlsServer].filter((x): x is http.Server => x !== undefined);
     this.server = undefined;
     this.tlsServer = undefined;

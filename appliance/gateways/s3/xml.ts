@@ -2,7 +2,7 @@
  * @module gateways/s3/xml
  * A small XML writer for S3 answers and a safe parser for the few request bodies S3 takes
  * (CreateBucketConfiguration, Delete, CompleteMultipartUpload, VersioningConfiguration,
- * Tagging, CORSConfiguration). The parser knows elements, attributes, text, CDATA, comments
+ * Tagging, CORSConfiguration, LifecycleConfiguration). The parser knows elements, attributes, text, CDATA, comments
  * and the predefined and numeric entities; DOCTYPE/ENTITY declarations are refused (no entity
  * expansion attacks), as are unbalanced or trailing content: MalformedXML.
  */

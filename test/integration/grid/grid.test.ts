@@ -3,11 +3,12 @@
  * Replicated directory (meta1/meta2/account bases on three nodes, elected masters, quorum),
  * failover after kill -9 of a master with no acknowledged write lost, catch-up of a node
  * that was down, a deposed (paused) master that cannot write, and a fourth node that joins
- * without any chunk moving.
+ * without any chunk moving. The S3 gateways elect the one that runs the lifecycle worker.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { CreateBucketCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Etcd3 } from 'etcd3';
 import { callJson, cidOf } from '../../../appliance/common';
 import { Meta2Client } from '../../../appliance/client/remote';
@@ -31,7 +32,8 @@ describe('grid of nodes', function () {
 
   before(async function () {
     this.timeout(120_000);
-    grid = await startGrid({ nodes: 3, config: { 'ns.chunk_size': CHUNK } });
+    // A lifecycle day of 1 s and a pass every 500 ms: the S3 lifecycle test sees them applied.
+    grid = await startGrid({ nodes: 3, config: { 'ns.chunk_size': CHUNK, 's3.lifecycle_interval': '500ms', 's3.lifecycle_day': '1s' } });
     etcd = new Etcd3({ hosts: grid.etcd.map((e) => `http://${e}`) });
   });
   afterEach(function () {
@@ -85,6 +87,30 @@ describe('grid of nodes', function () {
     await waitSeqsEqual('acct', 'spread', meta2);
     // Every node's proxy serves the same container.
     for (const n of grid.nodes) assert.equal((await n.client('acct').objectHead('spread', 'o')).size, 10_000);
+  });
+
+  it('runs the S3 lifecycle on one elected gateway, which applies the rules set through any gateway', async function () {
+    this.timeout(60_000);
+    const s3 = new S3Client({ endpoint: `http://${grid.nodes[1]!.ip}:6007`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'demo', secretAccessKey: 'demosecretkey123' }, maxAttempts: 1 });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'lifecycle' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'lifecycle', Key: 'tmp/a', Body: 'a' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'lifecycle', Key: 'keep/b', Body: 'b' }));
+      await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: 'lifecycle', LifecycleConfiguration: { Rules: [{ ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 1 } }] } }));
+    } finally { s3.destroy(); }
+    const lib = grid.nodes[2]!.client('default');
+    let names: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      names = (await lib.objectList('lifecycle')).objects.map((o) => o.name);
+      if (names.join() === 'keep/b') break;
+      await sleep(250);
+    }
+    assert.deepEqual(names, ['keep/b']);
+    // One gateway holds the election's key: the one that ran the pass.
+    const leader = await etcd.get('/oio/OPENIO/election/s3/lifecycle').string();
+    assert.ok(grid.nodes.some((n) => leader === `${n.ip}:6007`), `leader ${leader}`);
+    const keys = await etcd.getAll().prefix('/oio/OPENIO/election/s3/').keys();
+    assert.deepEqual(keys, ['/oio/OPENIO/election/s3/lifecycle']);
   });
 
   it('loses no acknowledged write when the meta2 master is killed (kill -9) during writes', async function () {
