@@ -65,7 +65,9 @@ export async function createBucket(r: S3Request): Promise<void> {
   const acl = r.header('x-amz-acl');
   if (acl !== undefined && acl !== 'private') throw new S3Error('NotImplemented', 'only the private canned ACL is supported');
   if (r.header('x-amz-bucket-object-lock-enabled') === 'true') throw new S3Error('NotImplemented', 'object lock is not implemented');
-  await r.storage.containerCreate(bucket);
+  const ownership = r.header('x-amz-object-ownership');
+  if (ownership !== undefined && !OBJECT_OWNERSHIP.includes(ownership)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${ownership}`, { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
+  await r.storage.containerCreate(bucket, ownership ? { properties: { [BUCKET_PROP.ownership]: ownership } } : {});
   forgetBucket(r);
   sendEmpty(r, 200, { location: `/${bucket}` });
 }
@@ -187,6 +189,81 @@ export async function deleteBucketCors(r: S3Request): Promise<void> {
 }
 
 /**
+ * Object ownership. Every object of a bucket belongs to the bucket's owner here (only the owner
+ * writes), so the three settings differ only in BucketOwnerEnforced refusing requests that set
+ * ACLs (AccessControlListNotSupported), as S3 does.
+ */
+const OBJECT_OWNERSHIP = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
+const malformedXml = (): never => { throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'); };
+
+/** PUT /bucket?ownershipControls */
+export async function putOwnershipControls(r: S3Request): Promise<void> {
+  const x = (await readXml(r))!;
+  const rules = x.name === 'OwnershipControls' ? children(x, 'Rule') : [];
+  const value = rules.length === 1 ? childText(rules[0]!, 'ObjectOwnership') : undefined;
+  if (value === undefined || !OBJECT_OWNERSHIP.includes(value)) malformedXml();
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.ownership]: value! } });
+  forgetBucket(r);
+  sendEmpty(r, 200);
+}
+
+/** GET /bucket?ownershipControls */
+export async function getOwnershipControls(r: S3Request): Promise<void> {
+  const value = (await bucketInfo(r)).properties[BUCKET_PROP.ownership];
+  if (!value) throw new S3Error('OwnershipControlsNotFoundError', 'The bucket ownership controls were not found', { BucketName: r.bucket! });
+  sendXml(r, 200, doc('OwnershipControls', el('Rule', txt('ObjectOwnership', value))));
+}
+
+/**
+ * Refuses a request setting an ACL other than the bucket owner's full control on a bucket whose
+ * ownership is BucketOwnerEnforced (ACLs disabled), as S3 does.
+ */
+export async function checkAclsEnabled(r: S3Request): Promise<void> {
+  if ((await bucketInfo(r)).properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced') {
+    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+  }
+}
+
+/**
+ * Public access block. Nothing here is ever public (anonymous requests and grants to others are
+ * refused), so every setting holds whatever it says; it is kept and answered back.
+ */
+const PUBLIC_ACCESS_BLOCK = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'];
+
+/** PUT /bucket?publicAccessBlock */
+export async function putPublicAccessBlock(r: S3Request): Promise<void> {
+  const x = (await readXml(r))!;
+  if (x.name !== 'PublicAccessBlockConfiguration') malformedXml();
+  const conf: Record<string, boolean> = {};
+  for (const k of PUBLIC_ACCESS_BLOCK) {
+    const v = childText(x, k)?.trim();
+    if (v !== undefined && v !== 'true' && v !== 'false') malformedXml();
+    conf[k] = v === 'true';
+  }
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.publicAccessBlock]: JSON.stringify(conf) } });
+  forgetBucket(r);
+  sendEmpty(r, 200);
+}
+
+/** GET /bucket?publicAccessBlock */
+export async function getPublicAccessBlock(r: S3Request): Promise<void> {
+  const raw = (await bucketInfo(r)).properties[BUCKET_PROP.publicAccessBlock];
+  if (!raw) throw new S3Error('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', { BucketName: r.bucket! });
+  const conf = JSON.parse(raw) as Record<string, boolean>;
+  sendXml(r, 200, doc('PublicAccessBlockConfiguration', ...PUBLIC_ACCESS_BLOCK.map((k) => txt(k, conf[k] === true))));
+}
+
+/** DELETE /bucket?ownershipControls, ?publicAccessBlock: the setting goes (nothing to remove is no error). */
+export async function deleteBucketSetting(r: S3Request, prop: 'ownership' | 'publicAccessBlock'): Promise<void> {
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP[prop]]: '' } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+/**
  * Bucket sub-resources this gateway cannot configure (their PUT answers NotImplemented). GET
  * answers what S3 answers for a bucket without one, and DELETE, where S3 has it, has nothing
  * to remove. Tools that read every setting of a bucket (Terraform, the consoles) need these.
@@ -202,8 +279,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
     'object-lock': { get: none('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'), canDelete: false },
-    ownershipControls: { get: none('OwnershipControlsNotFoundError', 'The bucket ownership controls were not found'), canDelete: true },
-    publicAccessBlock: { get: none('NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found'), canDelete: true },
     logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },
     notification: { get: () => doc('NotificationConfiguration'), canDelete: false },
     accelerate: { get: () => doc('AccelerateConfiguration'), canDelete: false },
@@ -279,7 +354,7 @@ export async function putAcl(r: S3Request): Promise<void> {
   if ((acl !== undefined && acl !== 'private') || (x && child(x, 'AccessControlList')?.children.some((g) => !ownerOnly(g)))) {
     throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
   }
-  await bucketInfo(r);
+  await checkAclsEnabled(r);
   sendEmpty(r, 200);
 }
 

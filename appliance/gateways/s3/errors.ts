@@ -38,6 +38,7 @@ export const S3_ERRORS = {
   InvalidRedirectLocation: 400,
   InvalidRequest: 400,
   InvalidStorageClass: 400,
+  AccessControlListNotSupported: 400,
   InvalidTag: 400,
   KeyTooLongError: 400,
   MalformedPOSTRequest: 400,

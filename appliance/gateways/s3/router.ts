@@ -38,8 +38,8 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
   return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
 }
 
-const BUCKET_UNSUPPORTED = ['policy', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock', 'ownershipControls',
-  'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'publicAccessBlock', 'policyStatus'];
+const BUCKET_UNSUPPORTED = ['policy', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock',
+  'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'policyStatus'];
 const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore'];
 
 const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
@@ -95,6 +95,8 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('tagging')) return run(r, 'GetBucketTagging', () => b.getBucketTagging(r));
         if (q.has('cors')) return run(r, 'GetBucketCors', () => b.getBucketCors(r));
         if (q.has('lifecycle')) return run(r, 'GetBucketLifecycleConfiguration', () => lc.getBucketLifecycle(r));
+        if (q.has('ownershipControls')) return run(r, 'GetBucketOwnershipControls', () => b.getOwnershipControls(r));
+        if (q.has('publicAccessBlock')) return run(r, 'GetPublicAccessBlock', () => b.getPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
         if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
         if (q.has('versions')) return run(r, 'ListObjectVersions', () => l.listObjectVersions(r));
@@ -107,12 +109,16 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('tagging')) return run(r, 'PutBucketTagging', () => b.putBucketTagging(r));
         if (q.has('cors')) return run(r, 'PutBucketCors', () => b.putBucketCors(r));
         if (q.has('lifecycle')) return run(r, 'PutBucketLifecycleConfiguration', () => lc.putBucketLifecycle(r));
+        if (q.has('ownershipControls')) return run(r, 'PutBucketOwnershipControls', () => b.putOwnershipControls(r));
+        if (q.has('publicAccessBlock')) return run(r, 'PutPublicAccessBlock', () => b.putPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));
       case 'DELETE':
         if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketTagging(r));
         if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketCors(r));
         if (q.has('lifecycle')) return run(r, 'DeleteBucketLifecycle', () => lc.deleteBucketLifecycle(r));
+        if (q.has('ownershipControls')) return run(r, 'DeleteBucketOwnershipControls', () => b.deleteBucketSetting(r, 'ownership'));
+        if (q.has('publicAccessBlock')) return run(r, 'DeletePublicAccessBlock', () => b.deleteBucketSetting(r, 'publicAccessBlock'));
         return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
         if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));
@@ -127,6 +133,9 @@ export async function dispatch(r: S3Request): Promise<string> {
   // Only the owner's full control exists: a canned ACL granting others would be silently wrong.
   const acl = r.header('x-amz-acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) return notImplemented(`canned ACL ${acl}`);
+  // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
+  const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
+  if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
   if (r.header('x-amz-object-lock-mode') !== undefined || r.header('x-amz-object-lock-legal-hold') !== undefined) return notImplemented('object lock');
   if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
   // Objects are stored as sent: accepting SSE-S3 / SSE-KMS would claim an encryption at rest

@@ -17,7 +17,7 @@ import {
   GetBucketInventoryConfigurationCommand, GetBucketLoggingCommand, GetBucketNotificationConfigurationCommand, GetBucketOwnershipControlsCommand, GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand, GetBucketReplicationCommand, GetBucketRequestPaymentCommand, GetBucketWebsiteCommand, GetObjectLockConfigurationCommand,
   GetPublicAccessBlockCommand, ListBucketInventoryConfigurationsCommand, ListBucketMetricsConfigurationsCommand, PutBucketEncryptionCommand,
-  PutBucketAclCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand,
+  PutBucketAclCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
@@ -568,13 +568,12 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: 'default' }));
     await rejects(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } })), 'NotImplemented', 501);
     await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) })), 'NotImplemented', 501);
-    await rejects(s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true } })), 'NotImplemented', 501);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
     assert.deepEqual(listed.Contents?.map((c) => c.Key), ['own-grant', 'plain']);
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
   });
 
-  it('tells what S3 tells of a bucket without policy, lifecycle, encryption, website, lock, ... (lifecycle is the only one that can be set here)', async () => {
+  it('tells what S3 tells of a bucket without policy, lifecycle, encryption, website, lock, ... (lifecycle, ownership controls and public access block can be set here)', async () => {
     const b = await newBucket();
     await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     await rejects(s3.send(new GetBucketPolicyStatusCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
@@ -603,6 +602,34 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     // A bucket that does not exist is NoSuchBucket first.
     await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
     await rejects(s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucketName('missing') })), 'NoSuchBucket', 404);
+  });
+
+  it('keeps ownership controls and a public access block; BucketOwnerEnforced refuses requests that set ACLs', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'before', Body: 'x', ACL: 'private' }));
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+    assert.deepEqual((await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: b }))).OwnershipControls?.Rules, [{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'acl', Body: 'x', ACL: 'private' })), 'AccessControlListNotSupported', 400);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'acl', Body: 'x', GrantFullControl: 'id="default"' })), 'AccessControlListNotSupported', 400);
+    await rejects(s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'private' })), 'AccessControlListNotSupported', 400);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'owner-acl', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'no-acl', Body: 'x' }));
+    assert.deepEqual((await s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents?.map((c) => c.Key), ['before', 'no-acl', 'owner-acl']);
+    await rejects(s3.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'Nobody' as 'ObjectWriter' }] } })), 'MalformedXML', 400);
+    await s3.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'acl', Body: 'x', ACL: 'private' }));
+    await s3.send(new DeleteBucketOwnershipControlsCommand({ Bucket: b }));
+    await rejects(s3.send(new GetBucketOwnershipControlsCommand({ Bucket: b })), 'OwnershipControlsNotFoundError', 404);
+    // Set at creation.
+    const enforced = bucketName('own');
+    await s3.send(new CreateBucketCommand({ Bucket: enforced, ObjectOwnership: 'BucketOwnerEnforced' }));
+    await rejects(s3.send(new PutObjectCommand({ Bucket: enforced, Key: 'acl', Body: 'x', ACL: 'private' })), 'AccessControlListNotSupported', 400);
+    // Public access block: kept and answered back, every field.
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true } }));
+    assert.deepEqual((await s3.send(new GetPublicAccessBlockCommand({ Bucket: b }))).PublicAccessBlockConfiguration,
+      { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: true });
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await rejects(s3.send(new GetPublicAccessBlockCommand({ Bucket: b })), 'NoSuchPublicAccessBlockConfiguration', 404);
   });
 
   it('answers S3 error documents to requests the HTTP parser refuses (headers over 16 KiB, a bad request line), and goes on serving', async () => {
