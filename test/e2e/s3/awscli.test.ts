@@ -90,6 +90,29 @@ describe('e2e: S3 gateway with awscli', function () {
     assert.ok(listed.NextToken);
   });
 
+  it('sets and reads a bucket lifecycle with s3api (the object then tells its expiry)', () => {
+    const b = bucketName('lc');
+    aws('s3api', 'create-bucket', '--bucket', b);
+    const conf = { Rules: [{ ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 3 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }] };
+    aws('s3api', 'put-bucket-lifecycle-configuration', '--bucket', b, '--lifecycle-configuration', JSON.stringify(conf));
+    assert.deepEqual((JSON.parse(aws('s3api', 'get-bucket-lifecycle-configuration', '--bucket', b)) as { Rules: unknown }).Rules, conf.Rules);
+    const dir = tmpDir('awslc-');
+    fs.writeFileSync(path.join(dir, 'f'), 'x');
+    aws('s3api', 'put-object', '--bucket', b, '--key', 'tmp/f', '--body', path.join(dir, 'f'));
+    const head = JSON.parse(aws('s3api', 'head-object', '--bucket', b, '--key', 'tmp/f')) as { Expiration?: string };
+    // Three days after the write, at the next midnight UTC.
+    const m = /^expiry-date="([^"]+)", rule-id="tmp"$/.exec(head.Expiration ?? '');
+    assert.ok(m, head.Expiration);
+    const at = Date.parse(m[1]!);
+    assert.equal(at % 86_400_000, 0);
+    assert.ok(at > Date.now() + 2 * 86_400_000 && at <= Date.now() + 4 * 86_400_000, m[1]);
+    const bad = awsRaw('s3api', 'put-bucket-lifecycle-configuration', '--bucket', b, '--lifecycle-configuration', JSON.stringify({ Rules: [{ ID: 'x', Status: 'Enabled', Filter: {}, Expiration: { Days: 0 } }] }));
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /InvalidArgument/);
+    aws('s3api', 'delete-bucket-lifecycle', '--bucket', b);
+    assert.match(awsRaw('s3api', 'get-bucket-lifecycle-configuration', '--bucket', b).stderr, /NoSuchLifecycleConfiguration/);
+  });
+
   it('presigns a URL that curl can fetch', function () {
     requireTool(this, 'curl');
     const b = bucketName('pre');

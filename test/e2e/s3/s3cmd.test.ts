@@ -58,4 +58,19 @@ describe('e2e: S3 gateway with s3cmd', function () {
     const missing = run('s3cmd', ['-c', cfg, 'ls', `s3://${b}`], clientEnv());
     assert.match(missing.stderr, /NoSuchBucket/);
   });
+
+  it('sets, reads and deletes a bucket lifecycle (expire, getlifecycle, dellifecycle)', () => {
+    const b = bucketName('s3cmdlc');
+    s3cmd('mb', `s3://${b}`);
+    s3cmd('expire', `s3://${b}`, '--expiry-days=7', '--expiry-prefix=logs/');
+    const got = s3cmd('getlifecycle', `s3://${b}`);
+    assert.match(got, /<Prefix>logs\/<\/Prefix>/);
+    assert.match(got, /<Days>7<\/Days>/);
+    assert.match(got, /<Status>Enabled<\/Status>/);
+    s3cmd('dellifecycle', `s3://${b}`);
+    const none = run('s3cmd', ['-c', cfg, 'getlifecycle', `s3://${b}`], clientEnv());
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /NoSuchLifecycleConfiguration/);
+    s3cmd('rb', `s3://${b}`);
+  });
 });
