@@ -9,6 +9,7 @@ import { isNotFound, OioError } from '../../common';
 import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
+import { lockConfigOf, lockedBucketProps } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
@@ -64,10 +65,11 @@ export async function createBucket(r: S3Request): Promise<void> {
   }
   const acl = r.header('x-amz-acl');
   if (acl !== undefined && acl !== 'private') throw new S3Error('NotImplemented', 'only the private canned ACL is supported');
-  if (r.header('x-amz-bucket-object-lock-enabled') === 'true') throw new S3Error('NotImplemented', 'object lock is not implemented');
+  const locked = r.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
   const ownership = r.header('x-amz-object-ownership');
   if (ownership !== undefined && !OBJECT_OWNERSHIP.includes(ownership)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${ownership}`, { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
-  await r.storage.containerCreate(bucket, ownership ? { properties: { [BUCKET_PROP.ownership]: ownership } } : {});
+  const properties: Record<string, string> = { ...(ownership ? { [BUCKET_PROP.ownership]: ownership } : {}), ...(locked ? lockedBucketProps() : {}) };
+  await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
   forgetBucket(r);
   sendEmpty(r, 200, { location: `/${bucket}` });
 }
@@ -116,6 +118,7 @@ export async function putBucketVersioning(r: S3Request): Promise<void> {
   if (childText(x!, 'MfaDelete') === 'Enabled') throw new S3Error('NotImplemented', 'MFA delete is not implemented');
   if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   const info = await bucketInfo(r);
+  if (status === 'Suspended' && lockConfigOf(info)) throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
   if (status === 'Suspended' && versioningOf(info) === undefined) { sendEmpty(r, 200); return; }
   await r.storage.containerSet(r.bucket!, { maxVersions: -1, properties: { [BUCKET_PROP.versioning]: status } });
   forgetBucket(r);
@@ -278,7 +281,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
     encryption: { get: none('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'), canDelete: true },
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
-    'object-lock': { get: none('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'), canDelete: false },
     logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },
     notification: { get: () => doc('NotificationConfiguration'), canDelete: false },
     accelerate: { get: () => doc('AccelerateConfiguration'), canDelete: false },

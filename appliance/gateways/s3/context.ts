@@ -49,13 +49,17 @@ export const PROP = {
   uploadChecksumType: 's3-upload-cksum-type',
   /** the storage class asked for, when not STANDARD */
   storageClass: 's3-storage-class',
+  /** object lock of a version: GOVERNANCE or COMPLIANCE until a date (ISO 8601), legal hold ON/OFF */
+  lockMode: 's3-lock-mode',
+  lockUntil: 's3-lock-until',
+  legalHold: 's3-legal-hold',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock' } as const;
 
 export interface GatewayState {
   region: string;

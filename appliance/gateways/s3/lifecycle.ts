@@ -23,6 +23,7 @@ import { BUCKET_PROP, GatewayState, MPU_PREFIX, PROP, RESERVED, S3Request, S3Sco
 import { S3Error } from './errors';
 import { abortUpload } from './multipart';
 import { deleteOne } from './object';
+import { lockOf } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 const DAY_MS = 86_400_000;
@@ -285,7 +286,8 @@ export async function applyLifecycle(scope: S3Scope, bucket: string, rules: Life
       // Noncurrent since the next version was written; the i-th noncurrent one from the newest.
       const since = versions[i - 1]!.mtime;
       const due = enabled.some((r) => r.noncurrent && selects(r.filter, o) && i > (r.noncurrent.newer ?? 0) && dueAt(since, r.noncurrent.days, dayMs) <= now);
-      if (!due) continue;
+      // A version under object lock stays (a lifecycle has no bypass).
+      if (!due || lockOf(o, false, now) !== undefined) continue;
       await storage.objectDelete(bucket, o.name, o.version).catch(gone);
       counts.noncurrentRemoved++;
       left--;

@@ -16,6 +16,7 @@ import {
 } from './context';
 import { CHECKSUM_ALGORITHMS, algorithmNamed, ChecksumAlgorithm, ChecksumType, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
+import { checkLockedWriteIntegrity, lockPropsForWrite } from './object-lock';
 import { CHECKSUM_XML, bodyError, checkConditions, copyData, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
 import { children, childText, doc, el, txt } from './xml';
@@ -95,7 +96,8 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   if (tagging !== undefined) meta.properties[PROP.tagging] = encodeTags(tagsFromHeader(tagging));
   const checksum = uploadChecksumOf(r);
   Object.assign(meta.properties, storageClassFor(r.gw, r.header('x-amz-storage-class')).props);
-  await bucketInfo(r);
+  // The object's lock (headers, else the bucket's default) is decided now and given at completion.
+  Object.assign(meta.properties, await lockPropsForWrite(r, bucket));
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
@@ -115,6 +117,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const copySource = r.header('x-amz-copy-source');
   const up = await upload(r, id);
   if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource, up); return; }
+  checkLockedWriteIntegrity(r, up.properties);
   // An upload created with a checksum algorithm keeps each part's checksum (computed when the part has none).
   const { body, size } = uploadBody(r, algorithmOf(up));
   let part: ContentInfo;

@@ -16,6 +16,7 @@ import {
 } from './context';
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
+import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** A byte range of an object (inclusive), or undefined when the header asks for the whole. */
@@ -173,6 +174,9 @@ export async function putObject(r: S3Request): Promise<void> {
   const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
   Object.assign(meta.properties, sc.props);
   Object.assign(meta.properties, await nullProps(r, bucket));
+  const lock = await lockPropsForWrite(r, bucket);
+  checkLockedWriteIntegrity(r, lock);
+  Object.assign(meta.properties, lock);
   const expectLatest = await writeConditions(r, bucket, key);
   const { body, size } = uploadBody(r);
   let content: ContentInfo;
@@ -227,6 +231,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
   if (versionId === undefined) Object.assign(headers, await expirationHeader(r, bucket, c));
+  Object.assign(headers, lockHeaders(c));
   overrideHeaders(r, headers);
   const partNumber = r.query.get('partNumber');
   const withChecksum = r.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.header('range') === undefined;
@@ -275,14 +280,18 @@ async function stream(r: S3Request, bucket: string, c: ContentInfo, status: numb
 
 /** DELETE /bucket/key[?versionId] */
 export async function deleteObject(r: S3Request): Promise<void> {
-  const out = await deleteOne(r, r.bucket!, r.key!, r.query.get('versionId'));
+  const out = await deleteOne(r, r.bucket!, r.key!, r.query.get('versionId'), bypassGovernance(r));
   const h: Record<string, string> = {};
   if (out.deleteMarker) h['x-amz-delete-marker'] = 'true';
   if (out.versionId !== undefined) h['x-amz-version-id'] = out.versionId;
   sendEmpty(r, 204, h);
 }
 
-export async function deleteOne(r: S3Scope, bucket: string, key: string, versionId: string | undefined): Promise<{ deleteMarker: boolean; versionId?: string }> {
+/**
+ * Deletes `key` (a delete marker where versioned) or one version of it; a version under object
+ * lock is AccessDenied (`bypass`: x-amz-bypass-governance-retention, which lifts GOVERNANCE).
+ */
+export async function deleteOne(r: S3Scope, bucket: string, key: string, versionId: string | undefined, bypass = false): Promise<{ deleteMarker: boolean; versionId?: string }> {
   checkKey(key);
   const versioned = versioningOf(await bucketInfo(r, bucket)) !== undefined;
   if (versionId !== undefined) {
@@ -291,6 +300,7 @@ export async function deleteOne(r: S3Scope, bucket: string, key: string, version
       if (e instanceof S3Error && (e.s3Code === 'NoSuchVersion' || e.s3Code === 'NoSuchKey')) return { deleteMarker: false, versionId };
       throw e;
     }
+    checkDeletable(c, bypass);
     await r.storage.objectDelete(bucket, key, c.version).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
     return { deleteMarker: c.deleted, versionId };
   }
@@ -324,7 +334,7 @@ export async function deleteObjects(r: S3Request): Promise<void> {
     const versionId = childText(o, 'VersionId');
     if (key === undefined) throw new S3Error('MalformedXML', 'Object without Key');
     try {
-      const res = await deleteOne(r, r.bucket!, key, versionId);
+      const res = await deleteOne(r, r.bucket!, key, versionId, bypassGovernance(r));
       if (!quiet) {
         out.push(el('Deleted', txt('Key', key), versionId !== undefined ? txt('VersionId', versionId) : undefined,
           res.deleteMarker ? txt('DeleteMarker', 'true') : undefined,
@@ -389,6 +399,8 @@ export async function copyObject(r: S3Request): Promise<void> {
     if (t !== undefined) props[PROP.tagging] = encodeTags(tagsFromHeader(t));
   }
   Object.assign(props, await nullProps(r, bucket));
+  // The copy is locked as the destination bucket's default (or the request) says, never as its source.
+  Object.assign(props, await lockPropsForWrite(r, bucket));
   // The copy has the class asked for (STANDARD when none, as in S3); its data moves only when
   // that class maps to a policy the source's data is not stored with.
   const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));

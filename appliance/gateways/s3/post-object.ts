@@ -14,6 +14,7 @@ import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type
 import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
+import { lockPropsForWrite } from './object-lock';
 import { doc, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
@@ -256,6 +257,9 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   const mime = f.get('content-type') ?? 'binary/octet-stream';
   properties[PROP.contentType] = mime;
   Object.assign(properties, await nullProps(r, bucket));
+  // The bucket's default retention holds for form uploads too; a form's own lock fields are not read.
+  if (['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].some((k) => f.has(k))) throw new S3Error('NotImplemented', 'object lock fields of a form upload are not implemented');
+  Object.assign(properties, await lockPropsForWrite(r, bucket));
 
   const check = new SizeCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES));
   const pump = (async () => {

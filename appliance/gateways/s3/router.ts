@@ -12,6 +12,7 @@ import * as lc from './lifecycle';
 import * as l from './listing';
 import * as m from './multipart';
 import * as o from './object';
+import * as ol from './object-lock';
 
 /** Where a request points. */
 export interface Target { bucket: string | undefined; key: string | undefined }
@@ -38,9 +39,9 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
   return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
 }
 
-const BUCKET_UNSUPPORTED = ['policy', 'encryption', 'website', 'logging', 'notification', 'replication', 'object-lock',
+const BUCKET_UNSUPPORTED = ['policy', 'encryption', 'website', 'logging', 'notification', 'replication',
   'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'policyStatus'];
-const OBJECT_UNSUPPORTED = ['retention', 'legal-hold', 'torrent', 'select', 'restore'];
+const OBJECT_UNSUPPORTED = ['torrent', 'select', 'restore'];
 
 const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
 const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.'); };
@@ -96,6 +97,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('cors')) return run(r, 'GetBucketCors', () => b.getBucketCors(r));
         if (q.has('lifecycle')) return run(r, 'GetBucketLifecycleConfiguration', () => lc.getBucketLifecycle(r));
         if (q.has('ownershipControls')) return run(r, 'GetBucketOwnershipControls', () => b.getOwnershipControls(r));
+        if (q.has('object-lock')) return run(r, 'GetObjectLockConfiguration', () => ol.getObjectLockConfiguration(r));
         if (q.has('publicAccessBlock')) return run(r, 'GetPublicAccessBlock', () => b.getPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
         if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
@@ -110,6 +112,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('cors')) return run(r, 'PutBucketCors', () => b.putBucketCors(r));
         if (q.has('lifecycle')) return run(r, 'PutBucketLifecycleConfiguration', () => lc.putBucketLifecycle(r));
         if (q.has('ownershipControls')) return run(r, 'PutBucketOwnershipControls', () => b.putOwnershipControls(r));
+        if (q.has('object-lock')) return run(r, 'PutObjectLockConfiguration', () => ol.putObjectLockConfiguration(r));
         if (q.has('publicAccessBlock')) return run(r, 'PutPublicAccessBlock', () => b.putPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));
@@ -136,7 +139,6 @@ export async function dispatch(r: S3Request): Promise<string> {
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
-  if (r.header('x-amz-object-lock-mode') !== undefined || r.header('x-amz-object-lock-legal-hold') !== undefined) return notImplemented('object lock');
   if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
   // Objects are stored as sent: accepting SSE-S3 / SSE-KMS would claim an encryption at rest
   // that does not happen (as MinIO without a KMS, the request is refused).
@@ -148,12 +150,16 @@ export async function dispatch(r: S3Request): Promise<string> {
       if (q.has('tagging')) return run(r, 'GetObjectTagging', () => o.getObjectTagging(r));
       if (q.has('acl')) return run(r, 'GetObjectAcl', () => o.getObjectAcl(r));
       if (q.has('attributes')) return run(r, 'GetObjectAttributes', () => o.getObjectAttributes(r));
+      if (q.has('retention')) return run(r, 'GetObjectRetention', () => ol.getObjectRetention(r));
+      if (q.has('legal-hold')) return run(r, 'GetObjectLegalHold', () => ol.getObjectLegalHold(r));
       return run(r, 'GetObject', () => o.getObject(r, false));
     case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
     case 'PUT':
       if (q.has('uploadId')) return run(r, r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart', () => m.uploadPart(r));
       if (q.has('tagging')) return run(r, 'PutObjectTagging', () => o.putObjectTagging(r));
       if (q.has('acl')) return run(r, 'PutObjectAcl', () => b.putAcl(r));
+      if (q.has('retention')) return run(r, 'PutObjectRetention', () => ol.putObjectRetention(r));
+      if (q.has('legal-hold')) return run(r, 'PutObjectLegalHold', () => ol.putObjectLegalHold(r));
       if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', () => o.copyObject(r));
       return run(r, 'PutObject', () => o.putObject(r));
     case 'DELETE':

@@ -548,7 +548,7 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
   });
 
-  it('answers NotImplemented to what it does not do (encryption at rest, public ACLs, object lock), storing nothing', async () => {
+  it('answers NotImplemented to what it does not do (encryption at rest, public ACLs), storing nothing', async () => {
     const b = await newBucket();
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'sse', Body: 'x', ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
@@ -556,7 +556,8 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }));
     await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'AES256' })), 'NotImplemented', 501);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'public', Body: 'x', ACL: 'public-read' })), 'NotImplemented', 501);
-    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'NotImplemented', 501);
+    // Object lock on a bucket without it: S3's InvalidRequest.
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'InvalidRequest', 400);
     // Grants to anyone but the owner (headers or an AccessControlPolicy), and another expected owner.
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'granted', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })), 'NotImplemented', 501);
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'own-grant', Body: 'x', GrantFullControl: 'id="default"' }));
