@@ -23,6 +23,13 @@ import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId
 const FS_CLOCK_SLACK_MS = 50;
 /** A file in the volume's root written when the store closes cleanly, removed when it opens. */
 const CLEAN_MARK = 'closed-cleanly';
+/**
+ * A file in the volume's root holding a time (ms) before which every chunk write that started
+ * has ended (footer written, or the file removed), rewritten every CHECKPOINT_MS while the store
+ * runs: after a crash, only files modified since then can be unfinished.
+ */
+const CHECKPOINT = 'complete-before';
+const CHECKPOINT_MS = 60_000;
 
 /** Magic at the very end of every chunk file ("OIO1"). */
 const FOOTER_MAGIC = 0x4f494f31;
@@ -77,6 +84,11 @@ export class ChunkStore {
   private readonly knownDirs = new Set<string>();
   /** chunks being written: their files exist, incomplete; absent to GET, HEAD, DELETE and list */
   private readonly writing = new Set<string>();
+  /** when each write in progress started (taken before its file is made), by write number */
+  private readonly starts = new Map<number, number>();
+  private writes = 0;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointing: Promise<void> | undefined;
   /** PUTs in progress (close waits for them: a stopped rawx leaves no partial chunk file) */
   private readonly puts = new Set<Promise<ChunkMeta>>();
   /** prefix folders being made: concurrent PUTs into one share its mkdir and folder fsync */
@@ -126,17 +138,44 @@ export class ChunkStore {
     } catch {
       this.needsSweep = true;
     }
+    this.checkpointTimer = setInterval(() => { this.checkpointing ??= this.writeCheckpoint().finally(() => { this.checkpointing = undefined; }); }, CHECKPOINT_MS);
+    this.checkpointTimer.unref();
+  }
+
+  /**
+   * Records durably that every write started before now (or before the oldest one still in
+   * progress) has ended. Each value is later than the last: writes of this run start after
+   * any earlier checkpoint.
+   */
+  async writeCheckpoint(): Promise<void> {
+    const before = Math.min(Date.now(), ...this.starts.values());
+    const file = path.join(this.volume, CHECKPOINT);
+    const fh = await fsp.open(`${file}.tmp`, 'w');
+    try {
+      await fh.writeFile(`${before}\n`);
+      if (this.fsync) await fh.sync();
+    } finally { await fh.close(); }
+    await fsp.rename(`${file}.tmp`, file);
+    if (this.fsync) await this.syncDir(this.volume);
+  }
+
+  /** The last checkpoint (ms), or 0 when there is none. */
+  private async checkpoint(): Promise<number> {
+    const v = Number((await fsp.readFile(path.join(this.volume, CHECKPOINT), 'utf8').catch(() => '')).trim());
+    return Number.isFinite(v) && v > 0 ? v : 0;
   }
 
   /**
    * Removes the chunk files a crash left unfinished (no footer), which no content references:
    * only files older than this run of the store (its own writes are newer), so a chunk being
-   * written is never touched. Runs once, in the background after a start that found the
-   * volume not closed cleanly; resolves with the number of files removed.
+   * written is never touched, and not older than the last checkpoint (those were complete), so
+   * only the tails of recent files are read. Runs once, in the background after a start that
+   * found the volume not closed cleanly; resolves with the number of files removed.
    */
   sweepUnfinished(): Promise<number> {
     this.sweeping ??= (async () => {
       let removed = 0;
+      const since = (await this.checkpoint()) - FS_CLOCK_SLACK_MS;
       for (const d of await this.prefixDirs()) {
         const dir = path.join(this.dataDir, d);
         let names: string[];
@@ -146,7 +185,7 @@ export class ChunkStore {
           if (this.stopSweep) break;
           if (!isChunkId(id)) continue;
           const p = path.join(dir, id);
-          if (await unfinishedBefore(p, this.startedAt - FS_CLOCK_SLACK_MS).catch(() => false)) {
+          if (await unfinishedBetween(p, since, this.startedAt - FS_CLOCK_SLACK_MS).catch(() => false)) {
             await fsp.unlink(p).then(() => { here++; }, () => undefined);
           }
         }
@@ -190,6 +229,8 @@ export class ChunkStore {
     const hash = createHash('md5');
     let fh: fsp.FileHandle | undefined;
     let created = false;
+    const n = ++this.writes;
+    this.starts.set(n, Date.now());
     try {
       await this.ensureDir(dir);
       try {
@@ -227,6 +268,7 @@ export class ChunkStore {
       throw toOioError(e);
     } finally {
       if (created) this.writing.delete(id);
+      this.starts.delete(n);
     }
   }
 
@@ -328,7 +370,8 @@ export class ChunkStore {
   /** Waits for the PUTs in progress to end, then closes the folders kept open (the service stopped). */
   async close(): Promise<void> {
     this.stopSweep = true;
-    await Promise.allSettled([...this.puts, this.sweeping]);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    await Promise.allSettled([...this.puts, this.sweeping, this.checkpointing]);
     // Every PUT has ended (stored or removed): nothing unfinished is left, the volume is marked.
     if (this.startedAt > 0) {
       await fsp.writeFile(path.join(this.volume, CLEAN_MARK), `${new Date().toISOString()}\n`).catch(() => undefined);
@@ -362,7 +405,10 @@ export class ChunkStore {
 }
 
 /** Whether a chunk file older than `before` (ms) lacks the footer a finished write ends with. */
-async function unfinishedBefore(p: string, before: number): Promise<boolean> {
+async function unfinishedBetween(p: string, since: number, before: number): Promise<boolean> {
+  // A stat alone settles the files out of the window (most of them after a checkpoint).
+  const mtime = (await fsp.stat(p)).mtimeMs;
+  if (mtime < since || mtime >= before) return false;
   const fh = await fsp.open(p, 'r');
   try {
     const st = await fh.stat();

@@ -321,6 +321,46 @@ describe('rawx service', function () {
     assert.equal((await rawxHead(url(kept))).chunkHash, md5(data));
   });
 
+  it('after a crash, looks only at the files modified since the last checkpoint, which no write in progress is older than', async function () {
+    const fileOf = (id: string) => path.join(dir, 'data', id.slice(0, 3), id);
+    const writeRaw = async (id: string, bytes: string) => {
+      await fsp.mkdir(path.dirname(fileOf(id)), { recursive: true });
+      await fsp.writeFile(fileOf(id), bytes);
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A write in progress holds the checkpoint back to its start.
+    const slow = new Readable({ read() { /* fed below */ } });
+    const t0 = Date.now();
+    const put = rawxPut(url(newChunkId()), slow, META);
+    slow.push(Buffer.alloc(1000, 1));
+    await sleep(150);
+    await rawx.store.writeCheckpoint();
+    const held = Number(await fsp.readFile(path.join(dir, 'complete-before'), 'utf8'));
+    assert.ok(held >= t0 && held < Date.now() - 100, `checkpoint ${held - t0} ms after the write started`);
+    slow.push(null);
+    await put;
+    // Files from before a checkpoint are complete by its promise: a crash only asks about newer ones.
+    const older = newChunkId();
+    await writeRaw(older, 'fabricated, older than the checkpoint');
+    await sleep(100);
+    await rawx.store.writeCheckpoint();
+    assert.ok(Number(await fsp.readFile(path.join(dir, 'complete-before'), 'utf8')) > held);
+    await sleep(100);
+    const newer = newChunkId();
+    await writeRaw(newer, 'unfinished');
+    await rawx.stop();
+    await fsp.rm(path.join(dir, 'closed-cleanly'), { force: true });
+    await sleep(100);
+    const store = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true }).store;
+    await store.init();
+    assert.equal(await store.sweepUnfinished(), 1);
+    await assert.rejects(fsp.access(fileOf(newer)));
+    await fsp.access(fileOf(older));
+    await store.close();
+    rawx = new RawxService({ host: '127.0.0.1', port: 0, volume: dir, fsync: true });
+    await rawx.start();
+  });
+
   it('lists chunks in id order with metadata, page by page', async function () {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
