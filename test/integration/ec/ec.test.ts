@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
 import { BAD_FRAGMENT_CHANNEL, type BadFragment } from '../../../appliance/client/data';
 import { defaultCell, nativeCodecError, parseEcMethod } from '../../../appliance/client/ec';
+import { isChoosable } from '../../../appliance/client/lb/pool';
 import { DEFAULT_DATA_SECURITY, DEFAULT_STORAGE_POLICIES } from '../../../appliance/common/config';
 import type { ContentInfo } from '../../../appliance/common/model';
 import { dumpLogsOnFailure, startNode, TestNode, ProcessHandle } from '../../helpers/grid';
@@ -43,11 +44,14 @@ async function lockScores(oio: ObjectStorage, rawx: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const all = await oio.clusterList();
-    if (all.filter((x) => x.type === 'rawx').length >= rawx && all.some((x) => x.type === 'meta2')) {
+    // Registered and up: a rawx just resumed from SIGSTOP (an earlier test) may still be marked
+    // down, and placement leaves it out whatever its score (CI once found 8 of 9 under load).
+    const ready = all.filter((x) => x.type === 'rawx' && isChoosable({ ...x, score: 1 }));
+    if (ready.length >= rawx && all.some((x) => x.type === 'meta2')) {
       for (const x of all) await oio.clusterLock(x.type, x.id, 100);
       return;
     }
-    if (Date.now() > deadline) throw new Error(`only ${all.filter((x) => x.type === 'rawx').length} of ${rawx} rawx registered`);
+    if (Date.now() > deadline) throw new Error(`only ${ready.length} of ${rawx} rawx registered and up`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
