@@ -53,6 +53,11 @@ export const PROP = {
   lockMode: 's3-lock-mode',
   lockUntil: 's3-lock-until',
   legalHold: 's3-legal-hold',
+  /** SSE-C (sse-c.ts): the algorithm, the key's check value, the IV (a part's, or a whole object's), a multipart object's part IVs */
+  sseC: 's3-sse-c',
+  sseKeyCheck: 's3-sse-key-check',
+  sseIv: 's3-sse-iv',
+  sseIvs: 's3-sse-ivs',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
@@ -69,6 +74,8 @@ export interface GatewayState {
   storageClasses: Record<string, string>;
   /** length of a lifecycle day in ms (s3.lifecycle_day) */
   lifecycleDayMs: number;
+  /** SSE-C keys taken over plain HTTP too (s3.sse_c_over_http) */
+  sseCOverHttp: boolean;
 }
 
 export interface S3Request {
@@ -95,6 +102,21 @@ export interface S3Request {
  */
 export type S3Scope = Pick<S3Request, 'gw' | 'storage'> & { bucket?: string };
 
+/** Requests sent with `Expect: 100-continue` whose body was not asked for yet. */
+const awaitingContinue = new WeakSet<IncomingMessage>();
+
+/** Marks a request that waits for `100 Continue` before it sends its body. */
+export function expectsContinue(req: IncomingMessage): void { awaitingContinue.add(req); }
+
+/**
+ * Asks for the body of a request sent with `Expect: 100-continue`, right before reading it: an
+ * error found first (auth, bucket, key, headers) is the final answer, and the client does not
+ * send a body that would be thrown away (the SDKs send large bodies this way).
+ */
+export function continueBody(req: IncomingMessage, res: ServerResponse): void {
+  if (awaitingContinue.delete(req)) res.writeContinue();
+}
+
 export function sendXml(r: S3Request, status: number, body: string, headers: Record<string, string> = {}): void {
   const data = Buffer.from(body, 'utf8');
   r.res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': data.length });
@@ -108,6 +130,7 @@ export function sendEmpty(r: S3Request, status: number, headers: Record<string, 
 
 /** Reads a small XML request body (bounded) and parses it; MalformedXML. */
 export async function readXml(r: S3Request, optional = false): Promise<XmlNode | undefined> {
+  continueBody(r.req, r.res);
   const buf = await readBody(r.req, MAX_XML_BODY).catch((e: unknown) => { throw e instanceof S3Error ? e : new S3Error('MalformedXML', 'request body too large or unreadable'); });
   const body = await decodeSmallBody(r, buf);
   if (body.trim() === '') {

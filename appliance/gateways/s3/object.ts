@@ -11,11 +11,12 @@ import type { ContentInfo } from '../../common/model';
 import { S3Body } from './aws-chunked';
 import { algorithmNamed, algorithmOfHeader, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
-  MAX_PUT_BYTES, PROP, S3Request, S3Scope, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
+  MAX_PUT_BYTES, PROP, S3Request, S3Scope, continueBody, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
   objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
+import { CustomerKey, Decryptor, customerKey, encrypted, keyFor, sseHeaders, through } from './sse-c';
 import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
@@ -114,6 +115,7 @@ export function uploadBody(r: S3Request, computeChecksum?: ChecksumAlgorithm): {
     throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${computeChecksum}, actual checksum Type: ${algorithm}`);
   }
   const body = new S3Body({ auth: r.auth, contentMd5: md5, length: size, computeChecksum, ...given });
+  continueBody(r.req, r.res);
   pipeline(r.req, body, () => undefined);
   return { body, size };
 }
@@ -177,13 +179,16 @@ export async function putObject(r: S3Request): Promise<void> {
   const lock = await lockPropsForWrite(r, bucket);
   checkLockedWriteIntegrity(r, lock);
   Object.assign(meta.properties, lock);
+  const sse = customerKey(r);
   const expectLatest = await writeConditions(r, bucket, key);
   const { body, size } = uploadBody(r);
   let content: ContentInfo;
   try {
     // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
     const endProperties = () => checksumProps(body.computed.checksum);
-    content = await r.storage.objectPut(bucket, key, body, { size, mime: meta.mime ?? 'binary/octet-stream', properties: meta.properties, endProperties, policy: sc.policy, expectLatest });
+    // With a customer key, the checked plaintext is encrypted on its way to the rawx.
+    const { data, props } = encrypted(sse, body);
+    content = await r.storage.objectPut(bucket, key, data, { size, mime: meta.mime ?? 'binary/octet-stream', properties: { ...meta.properties, ...props }, endProperties, policy: sc.policy, expectLatest });
   } catch (e) {
     // The body's own verdict (bad digest, signature, truncated) wins over the upload's echo of it.
     const err = bodyError(body, e, r.req);
@@ -193,6 +198,7 @@ export async function putObject(r: S3Request): Promise<void> {
   const cs = body.computed.checksum;
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)), ...(await expirationHeader(r, bucket, content)) };
   if (cs) Object.assign(headers, { [`x-amz-checksum-${cs.algorithm}`]: cs.value, 'x-amz-checksum-type': 'FULL_OBJECT' });
+  if (sse) Object.assign(headers, sseHeaders(sse));
   sendEmpty(r, 200, headers);
 }
 
@@ -228,8 +234,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
+  const sse = keyFor(r, c);
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
+  if (sse) Object.assign(headers, sseHeaders(sse));
   if (versionId === undefined) Object.assign(headers, await expirationHeader(r, bucket, c));
   Object.assign(headers, lockHeaders(c));
   overrideHeaders(r, headers);
@@ -256,21 +264,23 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   if (range === undefined) {
     headers['content-length'] = String(c.size);
     if (head) { r.res.writeHead(200, headers); r.res.end(); return; }
-    await stream(r, bucket, c, 200, headers);
+    await stream(r, bucket, c, 200, headers, undefined, sse);
     return;
   }
   headers['content-length'] = String(range.end - range.start + 1);
   headers['content-range'] = `bytes ${range.start}-${range.end}/${c.size}`;
   if (head) { r.res.writeHead(206, headers); r.res.end(); return; }
-  await stream(r, bucket, c, 206, headers, range);
+  await stream(r, bucket, c, 206, headers, range, sse);
 }
 
-async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }): Promise<void> {
+async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }, sse?: CustomerKey): Promise<void> {
   if (c.size === 0) { r.res.writeHead(status, headers); r.res.end(); return; }
   const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end, content: c });
+  // Encrypted with a customer key: each byte decrypted at its own place in the object.
+  const data = sse ? through(got.stream, new Decryptor(sse, c, range?.start ?? 0)) : got.stream;
   r.res.writeHead(status, headers);
   await new Promise<void>((resolve) => {
-    pipeline(got.stream, r.res, (err) => {
+    pipeline(data, r.res, (err) => {
       if (err && !r.res.destroyed) r.res.destroy(err);
       if (err) r.log.warn('object stream failed', { code: (err as { code?: string }).code });
       resolve();
@@ -413,18 +423,24 @@ export async function copyObject(r: S3Request): Promise<void> {
   const recompute = asked !== undefined && source.properties[`${PROP.checksum}${asked}`] === undefined ? asked : undefined;
   if (recompute) for (const k of Object.keys(props)) if (isChecksum(k)) delete props[k];
 
+  // Customer keys: the source's to read it, the copy's to write it; either way the data is
+  // read, decrypted and (for a key of the copy) encrypted again, never linked.
+  const srcKey = keyFor(r, source, true);
+  const dstKey = customerKey(r);
   let copy: ContentInfo;
-  if (src.bucket === bucket && !recompute && (sc.policy === undefined || sc.policy === source.policy)) {
+  if (src.bucket === bucket && !recompute && !srcKey && !dstKey && (sc.policy === undefined || sc.policy === source.policy)) {
     // Same container: a new content on the same chunks (meta2 keeps chunks while referenced).
     const linked = await r.storage.objectLink(bucket, src.key, key, source.version);
     const del = Object.keys(linked.properties).filter((k) => !(k in props));
     copy = await r.storage.objectSetProperties(bucket, key, props, del, linked.version);
   } else {
     const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version });
-    const { data, endProperties } = copyData(got, recompute);
-    copy = await r.storage.objectPut(bucket, key, data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: props, policy: sc.policy, endProperties });
+    const plain = got && srcKey ? { stream: through(got.stream, new Decryptor(srcKey, source, 0)) } : got;
+    const { data, endProperties } = copyData(plain, recompute);
+    const out = encrypted(dstKey, data);
+    copy = await r.storage.objectPut(bucket, key, out.data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: { ...props, ...out.props }, policy: sc.policy, endProperties });
   }
-  const headers = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)) };
+  const headers: Record<string, string> = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)), ...(dstKey ? sseHeaders(dstKey) : {}) };
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
   sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)), ...checksumElements(copy)), headers);
 }

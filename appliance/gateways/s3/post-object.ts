@@ -244,6 +244,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   r.key = key;
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
+  if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');
   const sse = f.get('x-amz-server-side-encryption');
   if (sse !== undefined) throw new S3Error('NotImplemented', `server-side encryption (${sse}) is not implemented`);
   const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));

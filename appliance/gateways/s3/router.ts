@@ -139,7 +139,6 @@ export async function dispatch(r: S3Request): Promise<string> {
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
-  if (r.header('x-amz-server-side-encryption-customer-algorithm') !== undefined) return notImplemented('SSE-C');
   // Objects are stored as sent: accepting SSE-S3 / SSE-KMS would claim an encryption at rest
   // that does not happen (as MinIO without a KMS, the request is refused).
   const sse = r.header('x-amz-server-side-encryption');

@@ -11,7 +11,7 @@ import https from 'node:https';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
-import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses } from './context';
+import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
@@ -39,6 +39,8 @@ export interface S3ServiceOptions {
   lifecycleIntervalMs?: number;
   /** length of a lifecycle day in ms (s3.lifecycle_day; default 1 day) */
   lifecycleDayMs?: number;
+  /** take SSE-C keys over plain HTTP too (s3.sse_c_over_http; S3 refuses them) */
+  sseCOverHttp?: boolean;
 }
 
 /** What the gateway needs of the grid's election (structurally sqliterepo's Election). */
@@ -129,11 +131,12 @@ export class S3Service {
     this.accessLog = ctx.config?.access_log !== false;
     this.gw = {
       region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}),
-      lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000,
+      lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000, sseCOverHttp: this.opts.sseCOverHttp === true,
     };
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => { expectsContinue(req); void this.handle(req, res); });
     this.server = server;
     this.boundPort = await listenServer(server, this.opts.port, this.opts.host);
     if (this.opts.tls) {
@@ -141,6 +144,7 @@ export class S3Service {
       const tlsServer = https.createServer({ ...serverOptions, ...pair, minVersion: 'TLSv1.2' }, (req, res) => { void this.handle(req, res); });
       tlsServer.on('tlsClientError', () => { /* scanners and clients that refuse the self-signed certificate */ });
       tlsServer.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));
+      tlsServer.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => { expectsContinue(req); void this.handle(req, res); });
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
@@ -224,6 +228,7 @@ export class S3Service {
       });
       if (isBrowserPost(req, target.bucket, target.key, rawQuery)) {
         checkBucketName(target.bucket!);
+        continueBody(req, res);
         r = await postObject(req, target.bucket!, this.lookup, (auth) => (r = request(auth)));
       } else {
         r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now()));

@@ -633,6 +633,19 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new GetPublicAccessBlockCommand({ Bucket: b })), 'NoSuchPublicAccessBlockConfiguration', 404);
   });
 
+  it('answers an error found before the body to a large upload sent with Expect: 100-continue, and the client sends no body', async () => {
+    // The SDK sends bodies over 2 MB with Expect: 100-continue; before, the gateway let every body
+    // come (Node's automatic 100 Continue) and answered while it was still arriving: the SDK
+    // reported a TimeoutError instead of the S3 error.
+    const big = randomBytes(5 * MiB);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: bucketName('missing'), Key: 'k', Body: big })), 'NoSuchBucket', 404);
+    const b = await newBucket();
+    await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: '0'.repeat(32), PartNumber: 1, Body: big })), 'NoSuchUpload', 404);
+    // And a good one still gets its 100 Continue and goes through.
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: big }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'big' }))).ContentLength, big.length);
+  });
+
   it('answers S3 error documents to requests the HTTP parser refuses (headers over 16 KiB, a bad request line), and goes on serving', async () => {
     const raw = (text: string) => new Promise<string>((resolve, reject) => {
       const sock = net.connect(6007, s3n.node.ip);
