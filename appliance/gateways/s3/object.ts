@@ -394,7 +394,11 @@ export async function copyObject(r: S3Request): Promise<void> {
   if (!['COPY', 'REPLACE'].includes(tagDirective)) throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' });
   const sameObject = src.bucket === bucket && src.key === key;
   const destVersioning = versioningOf(await bucketInfo(r, bucket));
-  const unchanged = directive === 'COPY' && tagDirective === 'COPY' && r.header('x-amz-storage-class') === undefined && r.header('x-amz-checksum-algorithm') === undefined;
+  // Customer keys: the source's to read it, the copy's to write it; either way the data is
+  // read, decrypted and (for a key of the copy) encrypted again, never linked.
+  const srcKey = keyFor(r, source, true);
+  const dstKey = customerKey(r);
+  const unchanged = directive === 'COPY' && tagDirective === 'COPY' && r.header('x-amz-storage-class') === undefined && r.header('x-amz-checksum-algorithm') === undefined && !srcKey && !dstKey;
   if (sameObject && unchanged && src.versionId === undefined && destVersioning !== 'Enabled') {
     throw new S3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
   }
@@ -423,10 +427,6 @@ export async function copyObject(r: S3Request): Promise<void> {
   const recompute = asked !== undefined && source.properties[`${PROP.checksum}${asked}`] === undefined ? asked : undefined;
   if (recompute) for (const k of Object.keys(props)) if (isChecksum(k)) delete props[k];
 
-  // Customer keys: the source's to read it, the copy's to write it; either way the data is
-  // read, decrypted and (for a key of the copy) encrypted again, never linked.
-  const srcKey = keyFor(r, source, true);
-  const dstKey = customerKey(r);
   let copy: ContentInfo;
   if (src.bucket === bucket && !recompute && !srcKey && !dstKey && (sc.policy === undefined || sc.policy === source.policy)) {
     // Same container: a new content on the same chunks (meta2 keeps chunks while referenced).

@@ -130,5 +130,9 @@ describe('e2e: S3 SSE-C (@aws-sdk/client-s3 over HTTPS)', function () {
     assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'decrypted' })))).equals(data));
     await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'encrypted', CopySource: `${b}/decrypted`, ...sse(key1) }));
     assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'encrypted', ...sse(key1) })))).equals(data));
+    // Re-keyed in place (a copy onto itself).
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'a', CopySource: `${b}/a`, ...copyKeys, ...sse(key2) }));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'a', ...sse(key2) })))).equals(data));
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'a', ...sse(key1) })), 'AccessDenied', 403);
   });
 });
