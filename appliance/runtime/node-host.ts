@@ -208,7 +208,9 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
         ? { port: config['s3.tls_port'], certFile: config['s3.tls_cert'] || path.join(tlsDir, 'cert.pem'), keyFile: config['s3.tls_key'] || path.join(tlsDir, 'key.pem') }
         : undefined;
       await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls,
-        lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'] }), 's3');
+        lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'],
+        // A single node makes its SSE-S3 master key; a grid's gateways must share one (not made here).
+        sseKeyFile: config['s3.sse_key_file'] || path.join(dataDir, 's3', 'sse-master.key'), sseKeyCreate: !grid }), 's3');
     }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).

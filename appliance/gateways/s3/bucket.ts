@@ -10,6 +10,7 @@ import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forge
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { lockConfigOf, lockedBucketProps } from './object-lock';
+import { bucketEncryptionOf } from './sse';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
@@ -258,12 +259,40 @@ export async function getPublicAccessBlock(r: S3Request): Promise<void> {
   sendXml(r, 200, doc('PublicAccessBlockConfiguration', ...PUBLIC_ACCESS_BLOCK.map((k) => txt(k, conf[k] === true))));
 }
 
-/** DELETE /bucket?ownershipControls, ?publicAccessBlock: the setting goes (nothing to remove is no error). */
-export async function deleteBucketSetting(r: S3Request, prop: 'ownership' | 'publicAccessBlock'): Promise<void> {
+/** DELETE /bucket?ownershipControls, ?publicAccessBlock, ?encryption: the setting goes (nothing to remove is no error). */
+export async function deleteBucketSetting(r: S3Request, prop: 'ownership' | 'publicAccessBlock' | 'encryption'): Promise<void> {
   await bucketInfo(r);
   await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP[prop]]: '' } });
   forgetBucket(r);
   sendEmpty(r, 204);
+}
+
+/**
+ * Default encryption: SSE-S3 (AES256) for every new object without its own (sse.ts);
+ * aws:kms is NotImplemented, as is any rule without the gateway's master key.
+ */
+export async function putBucketEncryption(r: S3Request): Promise<void> {
+  const x = (await readXml(r))!;
+  const rules = x.name === 'ServerSideEncryptionConfiguration' ? children(x, 'Rule') : [];
+  if (rules.length !== 1) malformedXml();
+  const apply = child(rules[0]!, 'ApplyServerSideEncryptionByDefault');
+  const algorithm = apply ? childText(apply, 'SSEAlgorithm') : undefined;
+  if (algorithm === undefined) malformedXml();
+  if (algorithm!.startsWith('aws:kms')) throw new S3Error('NotImplemented', `default encryption with ${algorithm} is not implemented (AES256 is)`);
+  if (algorithm !== 'AES256') malformedXml();
+  if (!r.gw.sseMaster) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
+  const bucketKey = childText(rules[0]!, 'BucketKeyEnabled');
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.encryption]: JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }) } });
+  forgetBucket(r);
+  sendEmpty(r, 200);
+}
+
+/** GET /bucket?encryption */
+export async function getBucketEncryption(r: S3Request): Promise<void> {
+  const conf = bucketEncryptionOf((await bucketInfo(r)).properties);
+  if (!conf) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { BucketName: r.bucket! });
+  sendXml(r, 200, doc('ServerSideEncryptionConfiguration', el('Rule', el('ApplyServerSideEncryptionByDefault', txt('SSEAlgorithm', conf.algorithm)), txt('BucketKeyEnabled', conf.bucketKey))));
 }
 
 /**
@@ -278,7 +307,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
   return {
     policy: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: true },
     policyStatus: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: false },
-    encryption: { get: none('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found'), canDelete: true },
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
     logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },

@@ -58,13 +58,17 @@ export const PROP = {
   sseKeyCheck: 's3-sse-key-check',
   sseIv: 's3-sse-iv',
   sseIvs: 's3-sse-ivs',
+  /** SSE-S3: the algorithm, the data key wrapped by the master key, the master key's id */
+  sse: 's3-sse',
+  sseWrapped: 's3-sse-wrapped',
+  sseKeyId: 's3-sse-key-id',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption' } as const;
 
 export interface GatewayState {
   region: string;
@@ -76,6 +80,8 @@ export interface GatewayState {
   lifecycleDayMs: number;
   /** SSE-C keys taken over plain HTTP too (s3.sse_c_over_http) */
   sseCOverHttp: boolean;
+  /** the master key of SSE-S3 (s3.sse_key_file), when the gateway has one */
+  sseMaster?: { key: Buffer; id: string };
 }
 
 export interface S3Request {

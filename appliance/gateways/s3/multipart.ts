@@ -17,7 +17,7 @@ import {
 import { CHECKSUM_ALGORITHMS, algorithmNamed, ChecksumAlgorithm, ChecksumType, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
 import { checkLockedWriteIntegrity, lockPropsForWrite } from './object-lock';
-import { Decryptor, customerKey, encrypted, isSseC, keyFor, sseHeaders, sseProps, through } from './sse-c';
+import { Decryptor, encrypted, isEncrypted, isSseS3, readKey, through, writeKey } from './sse';
 import { CHECKSUM_XML, bodyError, checkConditions, copyData, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
 import { children, childText, doc, el, txt } from './xml';
@@ -99,9 +99,10 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   Object.assign(meta.properties, storageClassFor(r.gw, r.header('x-amz-storage-class')).props);
   // The object's lock (headers, else the bucket's default) is decided now and given at completion.
   Object.assign(meta.properties, await lockPropsForWrite(r, bucket));
-  // With a customer key: every part must come with it (each part gets its own IV).
-  const sse = customerKey(r);
-  if (sse) Object.assign(meta.properties, sseProps(sse));
+  // Encrypted: the record keeps how (a customer key must come with every part; a key of the
+  // gateway is made now and kept wrapped); each part gets its own IV.
+  const sse = await writeKey(r, bucket);
+  if (sse) Object.assign(meta.properties, sse.props);
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
@@ -111,7 +112,7 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
     },
   });
   const headers: Record<string, string> = checksum ? { 'x-amz-checksum-algorithm': checksum.algorithm.toUpperCase(), 'x-amz-checksum-type': checksum.type } : {};
-  if (sse) Object.assign(headers, sseHeaders(sse));
+  if (sse) Object.assign(headers, sse.headers);
   sendXml(r, 200, doc('InitiateMultipartUploadResult', txt('Bucket', bucket), txt('Key', key), txt('UploadId', id)), headers);
 }
 
@@ -123,7 +124,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const up = await upload(r, id);
   if (copySource !== undefined) { await uploadPartCopy(r, id, n, copySource, up); return; }
   checkLockedWriteIntegrity(r, up.properties);
-  const sse = keyFor(r, up);
+  const sse = readKey(r, up);
   // An upload created with a checksum algorithm keeps each part's checksum (computed when the part has none).
   const { body, size } = uploadBody(r, algorithmOf(up));
   let part: ContentInfo;
@@ -138,7 +139,7 @@ export async function uploadPart(r: S3Request): Promise<void> {
   const h: Record<string, string> = { etag: etagOf(part) };
   const cs = body.computed.checksum;
   if (cs) h[`x-amz-checksum-${cs.algorithm}`] = cs.value;
-  if (sse) Object.assign(h, sseHeaders(sse));
+  if (sse) Object.assign(h, sse.headers);
   sendEmpty(r, 200, h);
 }
 
@@ -160,8 +161,8 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   }
   const size = Math.max(0, end - start + 1);
   // Customer keys: the source's to read it, the upload's to write the part.
-  const srcKey = keyFor(r, source, true);
-  const dstKey = keyFor(r, up);
+  const srcKey = readKey(r, source, true);
+  const dstKey = readKey(r, up);
   const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
   const plain = got && srcKey ? { stream: through(got.stream, new Decryptor(srcKey, source, start)) } : got;
   // An upload created with a checksum algorithm keeps the copied part's checksum.
@@ -215,14 +216,15 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   }
   Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
   // Encrypted with a customer key: the object keeps each part's IV, in order.
-  if (isSseC(up)) {
-    if (parts.some((p) => !p.properties[PROP.sseIv])) throw new S3Error('InvalidPart', 'A part of an upload with a customer key was stored without it.', { UploadId: id });
+  if (isEncrypted(up)) {
+    if (parts.some((p) => !p.properties[PROP.sseIv])) throw new S3Error('InvalidPart', 'A part of an encrypted upload was stored without its encryption.', { UploadId: id });
     props[PROP.sseIvs] = parts.map((p) => p.properties[PROP.sseIv]).join(',');
   }
   const obj = await r.storage.objectConcat(r.bucket!, r.key!, parts.map((p) => ({ name: p.name, version: p.version })), { mime: up.mime, properties: props, expectLatest });
   // The parts' names go; their chunks stay, referenced by the new object.
   await abortUpload(r, r.bucket!, id, up.version);
   const headers = await settleVersion(r, r.bucket!, obj);
+  if (isSseS3(up)) headers['x-amz-server-side-encryption'] = 'AES256';
   const host = r.header('host') ?? 'localhost';
   sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`),
     checksum ? txt(CHECKSUM_XML[checksum.algorithm]!, checksum.value) : undefined, checksum ? txt('ChecksumType', checksum.type) : undefined), headers);

@@ -16,7 +16,7 @@ import {
 } from './context';
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
-import { CustomerKey, Decryptor, customerKey, encrypted, keyFor, sseHeaders, through } from './sse-c';
+import { DataKey, Decryptor, encrypted, readKey, through, writeKey } from './sse';
 import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
@@ -179,14 +179,14 @@ export async function putObject(r: S3Request): Promise<void> {
   const lock = await lockPropsForWrite(r, bucket);
   checkLockedWriteIntegrity(r, lock);
   Object.assign(meta.properties, lock);
-  const sse = customerKey(r);
+  const sse = await writeKey(r, bucket);
   const expectLatest = await writeConditions(r, bucket, key);
   const { body, size } = uploadBody(r);
   let content: ContentInfo;
   try {
     // The verified checksum stays with the object (GET/HEAD with x-amz-checksum-mode: ENABLED).
     const endProperties = () => checksumProps(body.computed.checksum);
-    // With a customer key, the checked plaintext is encrypted on its way to the rawx.
+    // Encrypted (SSE-C, SSE-S3): the checked plaintext is encrypted on its way to the rawx.
     const { data, props } = encrypted(sse, body);
     content = await r.storage.objectPut(bucket, key, data, { size, mime: meta.mime ?? 'binary/octet-stream', properties: { ...meta.properties, ...props }, endProperties, policy: sc.policy, expectLatest });
   } catch (e) {
@@ -198,7 +198,7 @@ export async function putObject(r: S3Request): Promise<void> {
   const cs = body.computed.checksum;
   const headers: Record<string, string> = { etag: etagOf(content), ...(await settleVersion(r, bucket, content)), ...(await expirationHeader(r, bucket, content)) };
   if (cs) Object.assign(headers, { [`x-amz-checksum-${cs.algorithm}`]: cs.value, 'x-amz-checksum-type': 'FULL_OBJECT' });
-  if (sse) Object.assign(headers, sseHeaders(sse));
+  if (sse) Object.assign(headers, sse.headers);
   sendEmpty(r, 200, headers);
 }
 
@@ -234,10 +234,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
-  const sse = keyFor(r, c);
+  const sse = readKey(r, c);
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
-  if (sse) Object.assign(headers, sseHeaders(sse));
+  if (sse) Object.assign(headers, sse.headers);
   if (versionId === undefined) Object.assign(headers, await expirationHeader(r, bucket, c));
   Object.assign(headers, lockHeaders(c));
   overrideHeaders(r, headers);
@@ -273,10 +273,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   await stream(r, bucket, c, 206, headers, range, sse);
 }
 
-async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }, sse?: CustomerKey): Promise<void> {
+async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }, sse?: DataKey): Promise<void> {
   if (c.size === 0) { r.res.writeHead(status, headers); r.res.end(); return; }
   const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end, content: c });
-  // Encrypted with a customer key: each byte decrypted at its own place in the object.
+  // Encrypted: each byte decrypted at its own place in the object.
   const data = sse ? through(got.stream, new Decryptor(sse, c, range?.start ?? 0)) : got.stream;
   r.res.writeHead(status, headers);
   await new Promise<void>((resolve) => {
@@ -394,10 +394,10 @@ export async function copyObject(r: S3Request): Promise<void> {
   if (!['COPY', 'REPLACE'].includes(tagDirective)) throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive' });
   const sameObject = src.bucket === bucket && src.key === key;
   const destVersioning = versioningOf(await bucketInfo(r, bucket));
-  // Customer keys: the source's to read it, the copy's to write it; either way the data is
-  // read, decrypted and (for a key of the copy) encrypted again, never linked.
-  const srcKey = keyFor(r, source, true);
-  const dstKey = customerKey(r);
+  // Encryption: the source's key to read it, the copy's (its request's, or the bucket's default)
+  // to write it; either way the data is read, decrypted and encrypted again, never linked.
+  const srcKey = readKey(r, source, true);
+  const dstKey = await writeKey(r, bucket);
   const unchanged = directive === 'COPY' && tagDirective === 'COPY' && r.header('x-amz-storage-class') === undefined && r.header('x-amz-checksum-algorithm') === undefined && !srcKey && !dstKey;
   if (sameObject && unchanged && src.versionId === undefined && destVersioning !== 'Enabled') {
     throw new S3Error('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
@@ -440,7 +440,7 @@ export async function copyObject(r: S3Request): Promise<void> {
     const out = encrypted(dstKey, data);
     copy = await r.storage.objectPut(bucket, key, out.data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: { ...props, ...out.props }, policy: sc.policy, endProperties });
   }
-  const headers: Record<string, string> = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)), ...(dstKey ? sseHeaders(dstKey) : {}) };
+  const headers: Record<string, string> = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)), ...(dstKey?.headers ?? {}) };
   if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
   sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)), ...checksumElements(copy)), headers);
 }

@@ -15,6 +15,7 @@ import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageC
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
+import { encrypted, writeKey } from './sse';
 import { doc, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
@@ -245,8 +246,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');
-  const sse = f.get('x-amz-server-side-encryption');
-  if (sse !== undefined) throw new S3Error('NotImplemented', `server-side encryption (${sse}) is not implemented`);
+  // SSE-S3 asked by the form (x-amz-server-side-encryption: AES256) or the bucket's default.
+  const sse = await writeKey(r, bucket, f.get('x-amz-server-side-encryption'));
   const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));
   const properties = { ...metadataOf(f), ...sc.props };
   const tagging = f.get('tagging');
@@ -274,7 +275,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   })();
   let content: ContentInfo;
   try {
-    content = await r.storage.objectPut(bucket, key, check, { mime, properties, policy: sc.policy });
+    const out = encrypted(sse, check);
+    content = await r.storage.objectPut(bucket, key, out.data, { mime, properties: { ...properties, ...out.props }, policy: sc.policy });
   } catch (e) {
     check.destroy();
     const own = (check as unknown as { errored?: unknown }).errored;
@@ -286,7 +288,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   }
   await form.file.rest();
   const etag = etagOf(content);
-  const headers: Record<string, string> = { etag, ...(await settleVersion(r, bucket, content)) };
+  const headers: Record<string, string> = { etag, ...(await settleVersion(r, bucket, content)), ...(sse?.headers ?? {}) };
   const host = req.headers.host ?? 'localhost';
   const location = `http://${host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
   headers.location = location;

@@ -17,6 +17,7 @@ import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
 import { LifecycleCounts, LifecycleWorker } from './lifecycle';
+import { loadMasterKey } from './sse';
 
 export interface S3ServiceOptions {
   host: string;
@@ -41,6 +42,9 @@ export interface S3ServiceOptions {
   lifecycleDayMs?: number;
   /** take SSE-C keys over plain HTTP too (s3.sse_c_over_http; S3 refuses them) */
   sseCOverHttp?: boolean;
+  /** the SSE-S3 master key's file (s3.sse_key_file), made when absent if `sseKeyCreate` */
+  sseKeyFile?: string;
+  sseKeyCreate?: boolean;
 }
 
 /** What the gateway needs of the grid's election (structurally sqliterepo's Election). */
@@ -132,7 +136,9 @@ export class S3Service {
     this.gw = {
       region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}),
       lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000, sseCOverHttp: this.opts.sseCOverHttp === true,
+      sseMaster: this.opts.sseKeyFile ? await loadMasterKey(this.opts.sseKeyFile, this.opts.sseKeyCreate === true) : undefined,
     };
+    if (this.opts.sseKeyFile && !this.gw.sseMaster) this.log.warn('no SSE-S3 master key: AES256 encryption refused until s3.sse_key_file holds the grid\'s', { file: this.opts.sseKeyFile });
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
     server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => this.clientError(e, socket));

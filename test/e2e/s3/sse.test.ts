@@ -1,8 +1,10 @@
 /**
- * End-to-end: server-side encryption with customer keys (SSE-C) through @aws-sdk/client-s3 over
- * the gateway's HTTPS port: what is stored is not the plaintext, reads need the key (none:
- * InvalidRequest, another: AccessDenied), ranges and parts decrypt at their place, multipart
- * uploads and copies re-key; over plain HTTP the key is refused, as S3 refuses it.
+ * End-to-end: server-side encryption through @aws-sdk/client-s3.
+ * - SSE-C over the gateway's HTTPS port: what is stored is not the plaintext, reads need the key
+ *   (none: InvalidRequest, another: AccessDenied), ranges and parts decrypt at their place,
+ *   multipart uploads and copies re-key; over plain HTTP the key is refused, as S3 refuses it.
+ * - SSE-S3 (AES256, asked per object or by the bucket's default encryption): stored encrypted,
+ *   read back transparently, also after a restart (the master key is kept in the node's data).
  */
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,8 +13,8 @@ import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand,
-  S3Client, UploadPartCommand, UploadPartCopyCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand, GetBucketEncryptionCommand, GetObjectCommand,
+  HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
@@ -35,7 +37,7 @@ async function bodyOf(x: { Body?: unknown }): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe('e2e: S3 SSE-C (@aws-sdk/client-s3 over HTTPS)', function () {
+describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)', function () {
   this.timeout(120_000);
   let s3n: S3Node;
   let s3: S3Client;
@@ -134,5 +136,61 @@ describe('e2e: S3 SSE-C (@aws-sdk/client-s3 over HTTPS)', function () {
     await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'a', CopySource: `${b}/a`, ...copyKeys, ...sse(key2) }));
     assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'a', ...sse(key2) })))).equals(data));
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'a', ...sse(key1) })), 'AccessDenied', 403);
+  });
+
+  const stored = async (b: string, key: string) => bodyOf({ Body: (await s3n.node.client('default').objectGet(b, key)).stream });
+
+  it('SSE-S3: encrypts an object asked with AES256, over plain HTTP too, and reads it back transparently', async () => {
+    const b = await newBucket();
+    const data = randomBytes(300_000);
+    const put = await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'aes', Body: data, ServerSideEncryption: 'AES256' }));
+    assert.equal(put.ServerSideEncryption, 'AES256');
+    const raw = await stored(b, 'aes');
+    assert.equal(raw.length, data.length);
+    assert.equal(raw.indexOf(data.subarray(5000, 5032)), -1);
+    const got = await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'aes' }));
+    assert.equal(got.ServerSideEncryption, 'AES256');
+    assert.ok((await bodyOf(got)).equals(data));
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'aes', Range: 'bytes=77-99999' })))).equals(data.subarray(77, 100_000)));
+    assert.equal((await plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'aes' }))).ServerSideEncryption, 'AES256');
+    // A customer key is not for it, nor both at once; KMS is not done.
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'aes', ...sse(key1) })), 'InvalidRequest', 400);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES256', ...sse(key1) })), 'InvalidArgument', 400);
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
+    const keyFile = path.join(s3n.node.dataDir, 's3', 'sse-master.key');
+    assert.equal(fs.statSync(keyFile).mode & 0o077, 0, 'master key readable by its owner only');
+  });
+
+  it('SSE-S3: a bucket\'s default encryption covers PUT, multipart and copies; the data reads back after a restart', async () => {
+    const b = await newBucket();
+    await rejects(plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b })), 'ServerSideEncryptionConfigurationNotFoundError', 404);
+    await plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] } }));
+    assert.deepEqual((await plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules,
+      [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }]);
+    await rejects(plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } })), 'NotImplemented', 501);
+    const small = randomBytes(10_000);
+    assert.equal((await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'small', Body: small }))).ServerSideEncryption, 'AES256');
+    assert.ok(!(await stored(b, 'small')).equals(small));
+    const p1 = randomBytes(5 * MiB);
+    const p2 = randomBytes(1000);
+    const up = await plainHttp.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu' }));
+    assert.equal(up.ServerSideEncryption, 'AES256');
+    const e1 = await plainHttp.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: p1 }));
+    const e2 = await plainHttp.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 2, Body: p2 }));
+    await plainHttp.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
+    // A copy from an SSE-C object into the bucket gets its default.
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'customer', Body: small, ...sse(key1) }));
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copied', CopySource: `${b}/customer`, CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: key1 as unknown as string }));
+    assert.equal(copy.ServerSideEncryption, 'AES256');
+    // Restarted: the master key is read back from the node's data, the objects decrypt.
+    await s3n.node.kill('SIGTERM');
+    await s3n.node.restart();
+    for (let i = 0; i < 100; i++) { try { await plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'small' })); break; } catch { await new Promise((r) => setTimeout(r, 200)); } }
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'small' })))).equals(small));
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'mpu', Range: `bytes=${5 * MiB - 5}-${5 * MiB + 5}` })))).equals(Buffer.concat([p1, p2]).subarray(5 * MiB - 5, 5 * MiB + 6)));
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'copied' })))).equals(small));
+    await plainHttp.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
+    assert.equal((await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: small }))).ServerSideEncryption, undefined);
+    assert.ok((await stored(b, 'plain')).equals(small));
   });
 });

@@ -8,7 +8,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ContentInfo } from '../../../../../appliance/common/model';
 import { PROP } from '../../../../../appliance/gateways/s3/context';
-import { Decryptor } from '../../../../../appliance/gateways/s3/sse-c';
+import { Decryptor } from '../../../../../appliance/gateways/s3/sse';
 
 async function collect(s: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
