@@ -160,7 +160,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
     if (end >= source.size) throw new S3Error('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: String(source.size) });
   }
   const size = Math.max(0, end - start + 1);
-  // Customer keys: the source's to read it, the upload's to write the part.
+  // Encryption: the source's key to read it, the upload's to write the part.
   const srcKey = readKey(r, source, true);
   const dstKey = readKey(r, up);
   const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
@@ -215,7 +215,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     if (checksum.type === 'COMPOSITE') props[PROP.checksumType] = 'COMPOSITE';
   }
   Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
-  // Encrypted with a customer key: the object keeps each part's IV, in order.
+  // Encrypted (SSE-C, SSE-S3): the object keeps each part's IV, in order.
   if (isEncrypted(up)) {
     if (parts.some((p) => !p.properties[PROP.sseIv])) throw new S3Error('InvalidPart', 'A part of an encrypted upload was stored without its encryption.', { UploadId: id });
     props[PROP.sseIvs] = parts.map((p) => p.properties[PROP.sseIv]).join(',');

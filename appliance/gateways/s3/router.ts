@@ -144,7 +144,7 @@ export async function dispatch(r: S3Request): Promise<string> {
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
   // SSE-S3 (AES256) is done (sse.ts); SSE-KMS would claim a key service there is none of.
   const sse = r.header('x-amz-server-side-encryption');
-  if (sse !== undefined && sse !== 'AES256' && (method === 'PUT' || method === 'POST')) return notImplemented(`server-side encryption (${sse})`);
+  if (sse?.startsWith('aws:kms') && (method === 'PUT' || method === 'POST')) return notImplemented(`server-side encryption (${sse})`);
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));

@@ -124,7 +124,8 @@ function wrap(master: MasterKey, dataKey: Buffer): string {
 }
 
 function unwrap(gw: GatewayState, c: ContentInfo): Buffer {
-  const master = masterOf(gw);
+  const master = gw.sseMaster;
+  if (!master) throw new S3Error('InternalError', 'This object is encrypted with the grid\'s master key, which this gateway does not have (s3.sse_key_file).');
   if (c.properties[PROP.sseKeyId] !== master.id) throw new S3Error('InternalError', 'This object was encrypted under another master key than this gateway\'s (s3.sse_key_file).');
   const b = Buffer.from(c.properties[PROP.sseWrapped] ?? '', 'base64');
   if (b.length !== 12 + 32 + 16) throw new S3Error('InternalError', 'the encryption record of this object is damaged');
