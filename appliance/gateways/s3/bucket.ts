@@ -305,8 +305,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
   // Configurations named by an id: listed without one (an empty list), none exists with one.
   const list = (root: string) => ({ get: () => doc(root, txt('IsTruncated', false)), canDelete: true, byId: true as const });
   return {
-    policy: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: true },
-    policyStatus: { get: none('NoSuchBucketPolicy', 'The bucket policy does not exist'), canDelete: false },
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
     logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },

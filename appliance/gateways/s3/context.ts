@@ -68,7 +68,7 @@ export const PROP = {
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption', policy: 's3-policy' } as const;
 
 export interface GatewayState {
   region: string;
@@ -134,11 +134,16 @@ export function sendEmpty(r: S3Request, status: number, headers: Record<string, 
   r.res.end();
 }
 
+/** Reads a small request body whole (bounded, verified as any body); `tooLarge` when over `limit`. */
+export async function readSmallBody(r: S3Request, limit: number, tooLarge: () => S3Error): Promise<string> {
+  continueBody(r.req, r.res);
+  const buf = await readBody(r.req, limit).catch((e: unknown) => { throw e instanceof S3Error ? e : tooLarge(); });
+  return decodeSmallBody(r, buf);
+}
+
 /** Reads a small XML request body (bounded) and parses it; MalformedXML. */
 export async function readXml(r: S3Request, optional = false): Promise<XmlNode | undefined> {
-  continueBody(r.req, r.res);
-  const buf = await readBody(r.req, MAX_XML_BODY).catch((e: unknown) => { throw e instanceof S3Error ? e : new S3Error('MalformedXML', 'request body too large or unreadable'); });
-  const body = await decodeSmallBody(r, buf);
+  const body = await readSmallBody(r, MAX_XML_BODY, () => new S3Error('MalformedXML', 'request body too large or unreadable'));
   if (body.trim() === '') {
     if (optional) return undefined;
     throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');

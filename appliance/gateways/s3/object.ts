@@ -17,6 +17,7 @@ import {
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
 import { DataKey, Decryptor, encrypted, readKey, through, writeKey } from './sse';
+import { deniedDelete } from './policy';
 import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
@@ -344,6 +345,7 @@ export async function deleteObjects(r: S3Request): Promise<void> {
     const versionId = childText(o, 'VersionId');
     if (key === undefined) throw new S3Error('MalformedXML', 'Object without Key');
     try {
+      if (await deniedDelete(r, key, versionId !== undefined)) throw new S3Error('AccessDenied', 'Access Denied');
       const res = await deleteOne(r, r.bucket!, key, versionId, bypassGovernance(r));
       if (!quiet) {
         out.push(el('Deleted', txt('Key', key), versionId !== undefined ? txt('VersionId', versionId) : undefined,

@@ -13,6 +13,8 @@ import * as l from './listing';
 import * as m from './multipart';
 import * as o from './object';
 import * as ol from './object-lock';
+import * as pol from './policy';
+import { enforcePolicy } from './policy';
 
 /** Where a request points. */
 export interface Target { bucket: string | undefined; key: string | undefined }
@@ -39,8 +41,8 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
   return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
 }
 
-const BUCKET_UNSUPPORTED = ['policy', 'website', 'logging', 'notification', 'replication',
-  'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering', 'policyStatus'];
+const BUCKET_UNSUPPORTED = [ 'website', 'logging', 'notification', 'replication',
+  'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering'];
 const OBJECT_UNSUPPORTED = ['torrent', 'select', 'restore'];
 
 const notImplemented = (what: string): never => { throw new S3Error('NotImplemented', `${what} is not implemented`); };
@@ -48,6 +50,7 @@ const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'T
 
 async function run(r: S3Request, op: string, fn: () => Promise<void>): Promise<string> {
   r.op = op;
+  await enforcePolicy(r, op);
   await fn();
   return op;
 }
@@ -99,6 +102,8 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('ownershipControls')) return run(r, 'GetBucketOwnershipControls', () => b.getOwnershipControls(r));
         if (q.has('object-lock')) return run(r, 'GetObjectLockConfiguration', () => ol.getObjectLockConfiguration(r));
         if (q.has('encryption')) return run(r, 'GetBucketEncryption', () => b.getBucketEncryption(r));
+        if (q.has('policy')) return run(r, 'GetBucketPolicy', () => pol.getBucketPolicy(r));
+        if (q.has('policyStatus')) return run(r, 'GetBucketPolicyStatus', () => pol.getBucketPolicyStatus(r));
         if (q.has('publicAccessBlock')) return run(r, 'GetPublicAccessBlock', () => b.getPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
         if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
@@ -115,6 +120,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('ownershipControls')) return run(r, 'PutBucketOwnershipControls', () => b.putOwnershipControls(r));
         if (q.has('object-lock')) return run(r, 'PutObjectLockConfiguration', () => ol.putObjectLockConfiguration(r));
         if (q.has('encryption')) return run(r, 'PutBucketEncryption', () => b.putBucketEncryption(r));
+        if (q.has('policy')) return run(r, 'PutBucketPolicy', () => pol.putBucketPolicy(r));
         if (q.has('publicAccessBlock')) return run(r, 'PutPublicAccessBlock', () => b.putPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));
@@ -125,6 +131,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('ownershipControls')) return run(r, 'DeleteBucketOwnershipControls', () => b.deleteBucketSetting(r, 'ownership'));
         if (q.has('publicAccessBlock')) return run(r, 'DeletePublicAccessBlock', () => b.deleteBucketSetting(r, 'publicAccessBlock'));
         if (q.has('encryption')) return run(r, 'DeleteBucketEncryption', () => b.deleteBucketSetting(r, 'encryption'));
+        if (q.has('policy')) return run(r, 'DeleteBucketPolicy', () => pol.deleteBucketPolicy(r));
         return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
         if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));

@@ -568,7 +568,9 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'not-mine', Body: 'x', ExpectedBucketOwner: '111122223333' })), 'AccessDenied', 403);
     await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: 'default' }));
     await rejects(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } })), 'NotImplemented', 501);
-    await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [] }) })), 'NotImplemented', 501);
+    // A policy that would open the bucket to the public: nobody else ever reaches a bucket here.
+    const publicRead = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] };
+    await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(publicRead) })), 'NotImplemented', 501);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
     assert.deepEqual(listed.Contents?.map((c) => c.Key), ['own-grant', 'plain']);
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
@@ -644,6 +646,56 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     // And a good one still gets its 100 Continue and goes through.
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: big }));
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'big' }))).ContentLength, big.length);
+  });
+
+  it('enforces the Deny statements of a bucket policy (principal, action, resource, conditions), never on the policy operations', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'protected/a', Body: 'a' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'free/b', Body: 'b' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'free/c', Body: 'c' }));
+    await s3n.node.client('default').userCreate({ accessKey: 'policyuser', secretKey: 'policyusersecret1', account: 'default', replace: true });
+    const other = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'policyuser', secretAccessKey: 'policyusersecret1' }, maxAttempts: 1 });
+    try {
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'keep', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${b}/protected/*` },
+          { Sid: 'encrypted', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/secret/*`, Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } },
+          { Sid: 'readonly-user', Effect: 'Deny', Principal: { AWS: 'arn:aws:iam::default:user/policyuser' }, NotAction: ['s3:Get*', 's3:List*'], Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`] },
+          { Sid: 'owner', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::default:root' }, Action: 's3:*', Resource: `arn:aws:s3:::${b}/*` },
+        ],
+      };
+      await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(policy) }));
+      assert.deepEqual(JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: b }))).Policy!), policy);
+      assert.equal((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic, false);
+      await rejects(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'protected/a' })), 'AccessDenied', 403);
+      await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'free/b' }));
+      const res = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'protected/a' }, { Key: 'free/c' }] } }));
+      assert.deepEqual(res.Errors?.map((e) => [e.Key, e.Code]), [['protected/a', 'AccessDenied']]);
+      assert.deepEqual(res.Deleted?.map((d) => d.Key), ['free/c']);
+      await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'secret/x', Body: 'x' })), 'AccessDenied', 403);
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'secret/x', Body: 'x', ServerSideEncryption: 'AES256' }));
+      // The read-only user of the same account: reads and lists, writes nothing.
+      assert.equal((await bodyOf(await other.send(new GetObjectCommand({ Bucket: b, Key: 'protected/a' })))).toString(), 'a');
+      await other.send(new ListObjectsV2Command({ Bucket: b }));
+      await rejects(other.send(new PutObjectCommand({ Bucket: b, Key: 'free/new', Body: 'n' })), 'AccessDenied', 403);
+      // Condition on the transport: this endpoint is plain HTTP.
+      const tlsOnly = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] };
+      await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(tlsOnly) }));
+      await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'protected/a' })), 'AccessDenied', 403);
+      await rejects(s3.send(new ListObjectsV2Command({ Bucket: b })), 'AccessDenied', 403);
+      // The owner can always mend or remove its policy.
+      await s3.send(new DeleteBucketPolicyCommand({ Bucket: b }));
+      assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'protected/a' })))).toString(), 'a');
+      // Refused documents.
+      const put = (p: unknown) => s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: typeof p === 'string' ? p : JSON.stringify(p) }));
+      await rejects(put('{not json'), 'MalformedPolicy', 400);
+      await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::another-bucket/*' }] }), 'MalformedPolicy', 400);
+      await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ec2:RunInstances', Resource: `arn:aws:s3:::${b}/*` }] }), 'MalformedPolicy', 400);
+      await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } } }] }), 'NotImplemented', 501);
+      await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] }), 'NotImplemented', 501);
+      await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
+    } finally { other.destroy(); }
   });
 
   it('answers S3 error documents to requests the HTTP parser refuses (headers over 16 KiB, a bad request line), and goes on serving', async () => {

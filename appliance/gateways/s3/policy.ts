@@ -1,0 +1,267 @@
+/**
+ * @module gateways/s3/policy
+ * Bucket policies (PUT/GET/DELETE /bucket?policy, GetBucketPolicyStatus). Only the bucket's
+ * account reaches a bucket here (anonymous requests are refused, bucket names are per account),
+ * so a policy can only take rights away: its Deny statements are enforced on every request to
+ * the bucket (by the principal — the account, or one of its users' access keys —, action,
+ * resource and conditions), and Allow statements are accepted when they name the account
+ * itself (they change nothing). An Allow to anyone else (public or another account) would be a
+ * promise this gateway cannot keep: NotImplemented, as are unknown condition keys and operators.
+ * Conditions: aws:SecureTransport, aws:SourceIp, aws:UserAgent, s3:prefix,
+ * s3:x-amz-server-side-encryption, with Bool, IpAddress/NotIpAddress, Null and the String
+ * operators. The policy operations themselves are never denied, so the owner can always mend a
+ * policy that locks it out (as an AWS account's root can).
+ */
+import net from 'node:net';
+import { BUCKET_PROP, S3Request, bucketInfo, forgetBucket, readSmallBody, sendEmpty, sendXml } from './context';
+import { S3Error } from './errors';
+import { doc, txt } from './xml';
+
+const MAX_POLICY_BYTES = 20 * 1024;
+const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:x-amz-server-side-encryption'];
+const OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'Null', 'StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase'];
+
+interface Statement {
+  effect: 'Allow' | 'Deny';
+  /** '*' or principals as given (account, arn:aws:iam::ACCOUNT:root, arn:aws:iam::ACCOUNT:user/ACCESS_KEY) */
+  principals: string[];
+  actions?: string[];
+  notActions?: string[];
+  resources?: string[];
+  notResources?: string[];
+  conditions: Array<{ op: string; key: string; values: string[] }>;
+}
+
+const malformed = (message: string): never => { throw new S3Error('MalformedPolicy', message); };
+const list = (v: unknown, what: string): string[] => {
+  const a = Array.isArray(v) ? v : [v];
+  if (a.length === 0 || a.some((x) => typeof x !== 'string' || x === '')) malformed(`${what} must be a string or a list of strings`);
+  return a as string[];
+};
+
+/** `*` and `?` wildcards of a policy pattern. */
+function matches(pattern: string, value: string, ignoreCase = false): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'is' : 's');
+  return re.test(value);
+}
+
+function principalsOf(p: unknown): string[] {
+  if (p === '*') return ['*'];
+  if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
+    const keys = Object.keys(p);
+    if (keys.length !== 1 || keys[0] !== 'AWS') throw new S3Error('NotImplemented', `policy principals other than AWS (${keys.join(', ')}) are not implemented`);
+    return list((p as Record<string, unknown>).AWS, 'Principal.AWS');
+  }
+  return malformed('Principal must be "*" or {"AWS": ...}');
+}
+
+/** Whether a principal names the bucket's account (or one of its users), or anyone. */
+function principalMatches(principal: string, account: string, accessKey: string): boolean {
+  return principal === '*' || principal === account || principal === `arn:aws:iam::${account}:root` || principal === `arn:aws:iam::${account}:user/${accessKey}`;
+}
+const namesAccount = (principal: string, account: string): boolean =>
+  principal === account || principal === `arn:aws:iam::${account}:root` || principal.startsWith(`arn:aws:iam::${account}:user/`);
+
+/** The statements of a policy document, checked against the bucket and its account. */
+export function parsePolicy(text: string, bucket: string, account: string): Statement[] {
+  if (Buffer.byteLength(text) > MAX_POLICY_BYTES) malformed('Policies must be no larger than 20 KB');
+  let doc: unknown;
+  try { doc = JSON.parse(text); } catch { return malformed('This policy contains invalid Json'); }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) malformed('This policy contains invalid Json');
+  const d = doc as Record<string, unknown>;
+  if (d.Version !== undefined && d.Version !== '2012-10-17' && d.Version !== '2008-10-17') malformed('The policy must contain a valid version string');
+  const raw = Array.isArray(d.Statement) ? d.Statement : d.Statement !== undefined ? [d.Statement] : [];
+  if (raw.length === 0) malformed('Missing required field Statement');
+  const ids = new Set<string>();
+  return raw.map((s: unknown): Statement => {
+    if (typeof s !== 'object' || s === null) malformed('Statement must be an object');
+    const st = s as Record<string, unknown>;
+    if (st.Sid !== undefined) {
+      if (typeof st.Sid !== 'string' || ids.has(st.Sid)) malformed('Statement IDs (SID) in a single policy must be unique');
+      ids.add(st.Sid as string);
+    }
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') malformed('Invalid effect');
+    if (st.NotPrincipal !== undefined) throw new S3Error('NotImplemented', 'NotPrincipal is not implemented');
+    if (st.Principal === undefined) malformed('Missing required field Principal');
+    const principals = principalsOf(st.Principal);
+    if ((st.Action === undefined) === (st.NotAction === undefined)) malformed('A statement needs Action or NotAction');
+    if ((st.Resource === undefined) === (st.NotResource === undefined)) malformed('A statement needs Resource or NotResource');
+    const actions = st.Action === undefined ? undefined : list(st.Action, 'Action');
+    const notActions = st.NotAction === undefined ? undefined : list(st.NotAction, 'NotAction');
+    for (const a of [...(actions ?? []), ...(notActions ?? [])]) if (a !== '*' && !/^s3:[A-Za-z*?]+$/.test(a)) malformed(`Policy has invalid action: ${a}`);
+    const resources = st.Resource === undefined ? undefined : list(st.Resource, 'Resource');
+    const notResources = st.NotResource === undefined ? undefined : list(st.NotResource, 'NotResource');
+    for (const r of [...(resources ?? []), ...(notResources ?? [])]) {
+      if (r !== '*' && !(r.startsWith('arn:aws:s3:::') && matches(r.slice(13).split('/')[0]!, bucket))) malformed('Policy has invalid resource');
+    }
+    const conditions: Statement['conditions'] = [];
+    if (st.Condition !== undefined) {
+      if (typeof st.Condition !== 'object' || st.Condition === null) malformed('Condition must be an object');
+      for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
+        if (!OPERATORS.includes(op)) throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
+        if (typeof block !== 'object' || block === null) malformed(`Condition ${op} must be an object`);
+        for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
+          if (!CONDITION_KEYS.includes(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
+          const values = (Array.isArray(v) ? v : [v]).map((x) => String(x));
+          if (op.includes('IpAddress')) for (const c of values) if (!blockOf([c])) malformed(`Invalid IP address: ${c}`);
+          conditions.push({ op, key: key.toLowerCase(), values });
+        }
+      }
+    }
+    const statement: Statement = { effect: st.Effect as 'Allow' | 'Deny', principals, actions, notActions, resources, notResources, conditions };
+    // An Allow to anyone but the bucket's account cannot be kept: nobody else reaches the bucket.
+    if (statement.effect === 'Allow' && !principals.every((p) => namesAccount(p, account))) {
+      throw new S3Error('NotImplemented', 'policies that allow access to anyone but the bucket\'s account (public or cross-account) are not implemented');
+    }
+    return statement;
+  });
+}
+
+function blockOf(cidrs: string[]): net.BlockList | undefined {
+  const b = new net.BlockList();
+  for (const c of cidrs) {
+    const [addr, bits] = c.split('/');
+    const type = net.isIPv6(addr ?? '') ? 'ipv6' : net.isIPv4(addr ?? '') ? 'ipv4' : undefined;
+    if (!type) return undefined;
+    const prefix = bits === undefined ? (type === 'ipv4' ? 32 : 128) : Number(bits);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (type === 'ipv4' ? 32 : 128)) return undefined;
+    b.addSubnet(addr!, prefix, type);
+  }
+  return b;
+}
+
+/** The IAM action of an S3 operation (the router's names). */
+function actionOf(op: string, r: S3Request): string {
+  const versioned = r.query.has('versionId');
+  switch (op) {
+    case 'HeadObject': case 'GetObjectAttributes': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
+    case 'GetObject': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
+    case 'CopyObject': case 'CreateMultipartUpload': case 'UploadPart': case 'UploadPartCopy': case 'CompleteMultipartUpload': return 's3:PutObject';
+    case 'DeleteObject': return versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
+    case 'ListObjects': case 'ListObjectsV2': case 'HeadBucket': return 's3:ListBucket';
+    case 'ListObjectVersions': return 's3:ListBucketVersions';
+    case 'ListParts': return 's3:ListMultipartUploadParts';
+    case 'ListMultipartUploads': return 's3:ListBucketMultipartUploads';
+    case 'DeleteBucketTagging': return 's3:PutBucketTagging';
+    case 'DeleteObjectTagging': return versioned ? 's3:DeleteObjectVersionTagging' : 's3:DeleteObjectTagging';
+    case 'GetBucketCors': return 's3:GetBucketCORS';
+    case 'PutBucketCors': case 'DeleteBucketCors': return 's3:PutBucketCORS';
+    case 'GetBucketLifecycleConfiguration': return 's3:GetLifecycleConfiguration';
+    case 'PutBucketLifecycleConfiguration': case 'DeleteBucketLifecycle': return 's3:PutLifecycleConfiguration';
+    case 'GetBucketEncryption': return 's3:GetEncryptionConfiguration';
+    case 'PutBucketEncryption': case 'DeleteBucketEncryption': return 's3:PutEncryptionConfiguration';
+    case 'GetObjectLockConfiguration': return 's3:GetBucketObjectLockConfiguration';
+    case 'PutObjectLockConfiguration': return 's3:PutBucketObjectLockConfiguration';
+    case 'DeleteBucketOwnershipControls': return 's3:PutBucketOwnershipControls';
+    case 'GetPublicAccessBlock': return 's3:GetBucketPublicAccessBlock';
+    case 'PutPublicAccessBlock': case 'DeletePublicAccessBlock': return 's3:PutBucketPublicAccessBlock';
+    default: return `s3:${op}`;
+  }
+}
+
+/** Whether a statement's conditions all hold for `r`. */
+function conditionsHold(st: Statement, r: S3Request): boolean {
+  const remote = (r.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const context: Record<string, string | undefined> = {
+    'aws:securetransport': (r.req.socket as { encrypted?: boolean }).encrypted ? 'true' : 'false',
+    'aws:sourceip': remote,
+    'aws:useragent': r.header('user-agent'),
+    's3:prefix': r.query.get('prefix'),
+    's3:x-amz-server-side-encryption': r.header('x-amz-server-side-encryption'),
+  };
+  return st.conditions.every(({ op, key, values }) => {
+    const v = context[key];
+    switch (op) {
+      case 'Null': return values.some((x) => (x.toLowerCase() === 'true') === (v === undefined));
+      case 'Bool': return v !== undefined && values.some((x) => x.toLowerCase() === v.toLowerCase());
+      case 'IpAddress': case 'NotIpAddress': {
+        const inside = v !== undefined && net.isIP(v) !== 0 && blockOf(values)!.check(v, net.isIPv6(v) ? 'ipv6' : 'ipv4');
+        return op === 'IpAddress' ? inside : !inside;
+      }
+      default: {
+        const negated = op.startsWith('StringNot');
+        const like = op.endsWith('Like');
+        const ci = op.endsWith('IgnoreCase');
+        const hit = v !== undefined && values.some((x) => (like ? matches(x, v) : ci ? x.toLowerCase() === v.toLowerCase() : x === v));
+        return negated ? v === undefined || !hit : hit;
+      }
+    }
+  });
+}
+
+/** Whether the bucket's policy denies `action` on `resource` (an ARN) to `r`. */
+function denies(statements: Statement[], r: S3Request, action: string, resource: string): boolean {
+  return statements.some((st) => st.effect === 'Deny'
+    && st.principals.some((p) => principalMatches(p, r.storage.account, r.auth.accessKey))
+    && (st.actions ? st.actions.some((a) => matches(a, action, true)) : !st.notActions!.some((a) => matches(a, action, true)))
+    && (st.resources ? st.resources.some((x) => matches(x, resource)) : !st.notResources!.some((x) => matches(x, resource)))
+    && conditionsHold(st, r));
+}
+
+const POLICY_OPS = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus']);
+const arnOf = (bucket: string, key?: string) => `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+
+/** Parsed policies by account, bucket and text (the bucket cache holds the text). */
+const parsed = new Map<string, Statement[]>();
+
+async function statementsOf(r: S3Request, bucket: string): Promise<Statement[] | undefined> {
+  const info = await bucketInfo(r, bucket).catch(() => undefined);
+  const raw = info?.properties[BUCKET_PROP.policy];
+  if (!raw) return undefined;
+  const k = `${r.storage.account}\n${bucket}\n${raw}`;
+  let statements = parsed.get(k);
+  if (!statements) {
+    // A stored policy was checked when put: one that no longer parses denies nothing new.
+    try { statements = parsePolicy(raw, bucket, r.storage.account); } catch { return undefined; }
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(k, statements);
+  }
+  return statements;
+}
+
+/** AccessDenied when the bucket's policy denies operation `op` of `r` (the policy operations never are). */
+export async function enforcePolicy(r: S3Request, op: string): Promise<void> {
+  if (r.bucket === undefined || POLICY_OPS.has(op) || op === 'CreateBucket') return;
+  const statements = await statementsOf(r, r.bucket);
+  if (statements && denies(statements, r, actionOf(op, r), arnOf(r.bucket, r.key))) throw new S3Error('AccessDenied', 'Access Denied');
+}
+
+/** The same check for one key of a DeleteObjects request. */
+export async function deniedDelete(r: S3Request, key: string, versioned: boolean): Promise<boolean> {
+  const statements = await statementsOf(r, r.bucket!);
+  return statements !== undefined && denies(statements, r, versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', arnOf(r.bucket!, key));
+}
+
+/** PUT /bucket?policy */
+export async function putBucketPolicy(r: S3Request): Promise<void> {
+  const text = await readSmallBody(r, MAX_POLICY_BYTES + 1, () => new S3Error('MalformedPolicy', 'Policies must be no larger than 20 KB'));
+  parsePolicy(text, r.bucket!, r.storage.account);
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.policy]: text } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
+
+/** GET /bucket?policy: the document as it was put. */
+export async function getBucketPolicy(r: S3Request): Promise<void> {
+  const raw = (await bucketInfo(r)).properties[BUCKET_PROP.policy];
+  if (!raw) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: r.bucket! });
+  const data = Buffer.from(raw, 'utf8');
+  r.res.writeHead(200, { 'content-type': 'application/json', 'content-length': data.length });
+  r.res.end(data);
+}
+
+/** GET /bucket?policyStatus: never public (a policy that would make it so is refused). */
+export async function getBucketPolicyStatus(r: S3Request): Promise<void> {
+  const raw = (await bucketInfo(r)).properties[BUCKET_PROP.policy];
+  if (!raw) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: r.bucket! });
+  sendXml(r, 200, doc('PolicyStatus', txt('IsPublic', false)));
+}
+
+/** DELETE /bucket?policy */
+export async function deleteBucketPolicy(r: S3Request): Promise<void> {
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.policy]: '' } });
+  forgetBucket(r);
+  sendEmpty(r, 204);
+}
