@@ -15,7 +15,7 @@ import { RdirService } from '../services/rdir';
 import type { AdminSshContext } from '../gateways/admin-ssh';
 import type { ObjectStorage } from '../client/object-storage';
 import type { Service, ServiceContext } from './service';
-import type { EtcdElection } from '../sqliterepo';
+import type { EtcdElection, sharedSecret } from '../sqliterepo';
 import type { Membership } from './membership';
 // The other services' modules load only when the process runs them: a disk's rawx + rdir
 // process (`oio service run rawx,rdir`) does not carry the directory, gateways and bridges.
@@ -93,7 +93,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
   // replicated bases elect their master through etcd (meta1, meta2, account); the S3 gateways
   // elect the one that runs the lifecycle worker
   const elects = ['meta1', 'meta2', 'account', 's3'].some((t) => wanted.has(t));
-  const sqliterepo: { EtcdElection: typeof EtcdElection } | undefined = grid && elects ? await import('../sqliterepo') : undefined;
+  const sqliterepo: { EtcdElection: typeof EtcdElection; sharedSecret: typeof sharedSecret } | undefined = grid && elects ? await import('../sqliterepo') : undefined;
   const ctxFor = (svc: Service, sub: string): ServiceContext => {
     const dir = path.join(dataDir, sub);
     fs.mkdirSync(dir, { recursive: true });
@@ -101,6 +101,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
     return {
       config, log: slog, signal: abort.signal, dataDir: dir, conscienceAddrs,
       election: sqliterepo ? (self) => new sqliterepo.EtcdElection({ self, endpoints: etcdEndpoints, ns: config.namespace, ttlSec: Math.round(config['etcd.lease_ttl'] / 1000), log: slog.child({ component: 'election' }) }) : undefined,
+      sharedSecret: sqliterepo ? (name) => sqliterepo.sharedSecret(etcdEndpoints, config.namespace, name) : undefined,
     };
   };
   let membership: Membership | undefined;
@@ -209,8 +210,9 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
         : undefined;
       await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls,
         lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'],
-        // A single node makes its SSE-S3 master key; a grid's gateways must share one (not made here).
-        sseKeyFile: config['s3.sse_key_file'] || path.join(dataDir, 's3', 'sse-master.key'), sseKeyCreate: !grid }), 's3');
+        // SSE-S3 master key: the file configured, else a single node's own file (made on first
+        // start), a grid's shared secret in etcd.
+        sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid }), 's3');
     }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).

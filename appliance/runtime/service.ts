@@ -26,6 +26,8 @@ export interface ServiceContext {
   conscienceAddrs: string[];
   /** the master election of replicated bases for a service answering at `self` (default: local) */
   election?(self: string): Election;
+  /** a grid's secret of 32 bytes, the same on every node, made on first use (absent on a single node) */
+  sharedSecret?(name: string): Promise<Buffer>;
 }
 
 export interface Service {

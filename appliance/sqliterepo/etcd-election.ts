@@ -5,6 +5,7 @@
  * lease (kept alive while the process runs; it expires `ttlSec` after a crash or a pause).
  * The key's create revision is the election epoch (a fencing token, see replication.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from '../common';
 import type { Election, MasterInfo } from './replication';
@@ -37,6 +38,27 @@ export function etcdClient(endpoints: string[]): Etcd3 {
     dialTimeout: 3000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
   });
+}
+
+/**
+ * A grid's secret `name` (32 random bytes) in etcd at `/oio/<ns>/secret/<name>`: the first
+ * caller makes it (a create-only transaction), every later one reads the same.
+ */
+export async function sharedSecret(endpoints: string[], ns: string, name: string): Promise<Buffer> {
+  const client = etcdClient(endpoints);
+  try {
+    const key = `/oio/${ns}/secret/${name}`;
+    const res = await client.if(key, 'Create', '==', 0)
+      .then(client.put(key).value(randomBytes(32).toString('base64')))
+      .else(client.get(key))
+      .commit();
+    const value = res.succeeded ? await client.get(key).string() : res.responses[0]?.response_range?.kvs?.[0]?.value.toString();
+    const secret = Buffer.from(value ?? '', 'base64');
+    if (secret.length !== 32) throw new Error(`etcd key ${key} does not hold a 32-byte secret`);
+    return secret;
+  } finally {
+    client.close();
+  }
 }
 
 export class EtcdElection implements Election {

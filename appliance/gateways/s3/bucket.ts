@@ -280,7 +280,7 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
   if (algorithm === undefined) malformedXml();
   if (algorithm!.startsWith('aws:kms')) throw new S3Error('NotImplemented', `default encryption with ${algorithm} is not implemented (AES256 is)`);
   if (algorithm !== 'AES256') malformedXml();
-  if (!r.gw.sseMaster) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
+  if (!r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
   const bucketKey = childText(rules[0]!, 'BucketKeyEnabled');
   await bucketInfo(r);
   await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.encryption]: JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }) } });

@@ -82,6 +82,8 @@ export interface GatewayState {
   sseCOverHttp: boolean;
   /** the master key of SSE-S3 (s3.sse_key_file), when the gateway has one */
   sseMaster?: { key: Buffer; id: string };
+  /** the grid's master key is expected but not read yet (etcd out of reach) */
+  sseMasterPending?: boolean;
 }
 
 export interface S3Request {

@@ -17,7 +17,7 @@ import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
 import { LifecycleCounts, LifecycleWorker } from './lifecycle';
-import { loadMasterKey } from './sse';
+import { loadMasterKey, masterKeyOf } from './sse';
 
 export interface S3ServiceOptions {
   host: string;
@@ -59,6 +59,8 @@ export interface S3StartContext {
   config?: { access_log?: boolean };
   /** the grid's election (one gateway runs the lifecycle worker); absent on a single node */
   election?(self: string): Election;
+  /** a grid's shared secret (the SSE-S3 master key when no s3.sse_key_file is set); absent on a single node */
+  sharedSecret?(name: string): Promise<Buffer>;
 }
 
 const USER_TTL_MS = 5000;
@@ -138,6 +140,7 @@ export class S3Service {
       lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000, sseCOverHttp: this.opts.sseCOverHttp === true,
       sseMaster: this.opts.sseKeyFile ? await loadMasterKey(this.opts.sseKeyFile, this.opts.sseKeyCreate === true) : undefined,
     };
+    if (!this.opts.sseKeyFile && ctx.sharedSecret) await this.fetchSharedMasterKey(ctx.sharedSecret);
     if (this.opts.sseKeyFile && !this.gw.sseMaster) this.log.warn('no SSE-S3 master key: AES256 encryption refused until s3.sse_key_file holds the grid\'s', { file: this.opts.sseKeyFile });
     const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 0, maxHeaderSize: 16 * 1024, highWaterMark: SOCKET_HIGH_WATER_MARK };
     const server = http.createServer(serverOptions, (req, res) => { void this.handle(req, res); });
@@ -167,6 +170,24 @@ export class S3Service {
       this.lifecycle.start();
     }
     this.log.info('s3 gateway started', { addr: this.addr, https: this.tlsAddr, region: this.gw.region });
+  }
+
+  private secretTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The grid's SSE-S3 master key, from etcd (made there by the first gateway). While etcd cannot
+   * be reached, AES256 requests are answered 503 and the key is asked for again every 5 s.
+   */
+  private async fetchSharedMasterKey(get: (name: string) => Promise<Buffer>): Promise<void> {
+    const gw = this.gw!;
+    gw.sseMasterPending = true;
+    try {
+      gw.sseMaster = masterKeyOf((await get('s3-sse-master')).toString('base64'));
+      gw.sseMasterPending = false;
+    } catch (e) {
+      this.log?.warn('SSE-S3 master key not read from etcd yet', { err: e as Error });
+      this.secretTimer = setTimeout(() => { void this.fetchSharedMasterKey(get); }, 5000).unref();
+    }
   }
 
   private lifecycle: LifecycleWorker | undefined;
@@ -265,6 +286,7 @@ export class S3Service {
   }
 
   async stop(): Promise<void> {
+    if (this.secretTimer) clearTimeout(this.secretTimer);
     await this.lifecycle?.stop();
     this.lifecycle = undefined;
     await this.election?.close();

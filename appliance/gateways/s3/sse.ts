@@ -9,9 +9,9 @@
  *   right one. As in S3 the key is only taken over HTTPS (s3.tls_port), unless
  *   `s3.sse_c_over_http` allows it.
  * - SSE-S3 (`x-amz-server-side-encryption: AES256`, or the bucket's default encryption): a
- *   random one per object (per upload), kept with it wrapped (AES-256-GCM) by the gateway's
- *   master key (s3.sse_key_file, made on a single node's first start; a grid's gateways share
- *   one file). The chunks on the data disks are then ciphertext, their keys on the boot disk.
+ *   random one per object (per upload), kept with it wrapped (AES-256-GCM) by the master key
+ *   (a single node's file, made on its first start; a grid's secret in etcd; or
+ *   s3.sse_key_file). The chunks on the data disks are then ciphertext.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -112,6 +112,7 @@ export function masterKeyOf(text: string): MasterKey {
 }
 
 function masterOf(gw: GatewayState): MasterKey {
+  if (!gw.sseMaster && gw.sseMasterPending) throw new S3Error('ServiceUnavailable', 'The grid\'s encryption key is not available yet; try again.');
   if (!gw.sseMaster) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
   return gw.sseMaster;
 }
@@ -125,6 +126,7 @@ function wrap(master: MasterKey, dataKey: Buffer): string {
 
 function unwrap(gw: GatewayState, c: ContentInfo): Buffer {
   const master = gw.sseMaster;
+  if (!master && gw.sseMasterPending) throw new S3Error('ServiceUnavailable', 'The grid\'s encryption key is not available yet; try again.');
   if (!master) throw new S3Error('InternalError', 'This object is encrypted with the grid\'s master key, which this gateway does not have (s3.sse_key_file).');
   if (c.properties[PROP.sseKeyId] !== master.id) throw new S3Error('InternalError', 'This object was encrypted under another master key than this gateway\'s (s3.sse_key_file).');
   const b = Buffer.from(c.properties[PROP.sseWrapped] ?? '', 'base64');

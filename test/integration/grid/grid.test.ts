@@ -3,12 +3,13 @@
  * Replicated directory (meta1/meta2/account bases on three nodes, elected masters, quorum),
  * failover after kill -9 of a master with no acknowledged write lost, catch-up of a node
  * that was down, a deposed (paused) master that cannot write, and a fourth node that joins
- * without any chunk moving. The S3 gateways elect the one that runs the lifecycle worker.
+ * without any chunk moving. The S3 gateways elect the one that runs the lifecycle worker and
+ * share the SSE-S3 master key through etcd.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutBucketLifecycleConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Etcd3 } from 'etcd3';
 import { callJson, cidOf } from '../../../appliance/common';
 import { Meta2Client } from '../../../appliance/client/remote';
@@ -111,6 +112,24 @@ describe('grid of nodes', function () {
     assert.ok(grid.nodes.some((n) => leader === `${n.ip}:6007`), `leader ${leader}`);
     const keys = await etcd.getAll().prefix('/oio/OPENIO/election/s3/').keys();
     assert.deepEqual(keys, ['/oio/OPENIO/election/s3/lifecycle']);
+  });
+
+  it('encrypts with the grid\'s SSE-S3 master key (one secret in etcd): written through one gateway, read through another', async function () {
+    this.timeout(60_000);
+    const client = (i: number) => new S3Client({ endpoint: `http://${grid.nodes[i]!.ip}:6007`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'demo', secretAccessKey: 'demosecretkey123' }, maxAttempts: 1 });
+    const [a, c] = [client(0), client(2)];
+    try {
+      await a.send(new CreateBucketCommand({ Bucket: 'sealed' }));
+      const data = randomBytes(100_000);
+      assert.equal((await a.send(new PutObjectCommand({ Bucket: 'sealed', Key: 'k', Body: data, ServerSideEncryption: 'AES256' }))).ServerSideEncryption, 'AES256');
+      const got = await c.send(new GetObjectCommand({ Bucket: 'sealed', Key: 'k' }));
+      assert.equal(got.ServerSideEncryption, 'AES256');
+      assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(data));
+      const stored = await readAll((await grid.nodes[1]!.client('default').objectGet('sealed', 'k')).stream);
+      assert.ok(!stored.equals(data));
+      const secret = await etcd.get('/oio/OPENIO/secret/s3-sse-master').string();
+      assert.equal(Buffer.from(secret ?? '', 'base64').length, 32);
+    } finally { a.destroy(); c.destroy(); }
   });
 
   it('loses no acknowledged write when the meta2 master is killed (kill -9) during writes', async function () {
