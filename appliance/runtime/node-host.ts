@@ -209,7 +209,7 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
         ? { port: config['s3.tls_port'], certFile: config['s3.tls_cert'] || path.join(tlsDir, 'cert.pem'), keyFile: config['s3.tls_key'] || path.join(tlsDir, 'key.pem') }
         : undefined;
       await startOne(new (await import('../gateways/s3')).S3Service({ host: ip, port: config['s3.port'], proxy: proxyAddr, region: config['s3.region'], domains: config['s3.domains'], storageClasses: config['s3.storage_classes'] as Record<string, string>, tls,
-        lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'],
+        lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'], logDeliveryMs: config['s3.log_delivery_interval'],
         // SSE-S3 master key: the file configured, else a single node's own file (made on first
         // start), a grid's shared secret in etcd.
         sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid }), 's3');

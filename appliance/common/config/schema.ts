@@ -84,6 +84,7 @@ export const SCHEMA = {
   's3.lifecycle_day': { type: 'duration', default: '1d', min: 1000, max: 86_400_000, description: 'Length of a lifecycle "day" (Days, NoncurrentDays, DaysAfterInitiation). Only tests shorten it; with 1d, days end at midnight UTC as in S3.' },
   's3.sse_c_over_http': { type: 'bool', default: false, description: 'Take SSE-C keys (server-side encryption with customer keys) over plain HTTP too; S3 takes them over HTTPS only (s3.tls_port).' },
   's3.sse_key_file': { type: 'string', default: '', description: 'File of the master key that wraps the data keys of SSE-S3 objects (AES256); empty: a single node\'s DATA/s3/sse-master.key (made on its first start), a grid\'s secret in etcd (made by the first gateway). Losing it loses those objects: back it up.' },
+  's3.log_delivery_interval': { type: 'duration', default: '5m', min: 100, max: 86_400_000, description: 'How often the S3 gateway writes the server access log lines of buckets with logging on (PutBucketLogging) into their target buckets (sooner once 1 MiB waits).' },
   's3.region': { type: 'string', default: 'us-east-1', description: 'Region the S3 gateway answers in GetBucketLocation (any region is accepted in signatures).' },
   'account.port': { type: 'int', default: 6009, min: 0, max: 65535, description: 'Account service port.' },
   'meta1.port': { type: 'int', default: 6110, min: 0, max: 65535, description: 'meta1 port.' },

@@ -307,7 +307,6 @@ const UNCONFIGURED: Record<string, { get: S3Error | (() => string); canDelete: b
   return {
     website: { get: none('NoSuchWebsiteConfiguration', 'The specified bucket does not have a website configuration'), canDelete: true },
     replication: { get: none('ReplicationConfigurationNotFoundError', 'The replication configuration was not found'), canDelete: true },
-    logging: { get: () => doc('BucketLoggingStatus'), canDelete: false },
     notification: { get: () => doc('NotificationConfiguration'), canDelete: false },
     accelerate: { get: () => doc('AccelerateConfiguration'), canDelete: false },
     requestPayment: { get: () => doc('RequestPaymentConfiguration', txt('Payer', 'BucketOwner')), canDelete: false },

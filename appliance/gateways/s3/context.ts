@@ -68,7 +68,7 @@ export const PROP = {
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption', policy: 's3-policy' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption', policy: 's3-policy', logging: 's3-logging' } as const;
 
 export interface GatewayState {
   region: string;

@@ -38,6 +38,7 @@ export const S3_ERRORS = {
   InvalidRedirectLocation: 400,
   InvalidRequest: 400,
   InvalidStorageClass: 400,
+  InvalidTargetBucketForLogging: 400,
   MalformedPolicy: 400,
   InvalidEncryptionAlgorithmError: 400,
   InvalidBucketState: 409,

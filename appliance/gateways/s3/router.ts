@@ -14,6 +14,7 @@ import * as m from './multipart';
 import * as o from './object';
 import * as ol from './object-lock';
 import * as pol from './policy';
+import * as lg from './logging';
 import { enforcePolicy } from './policy';
 
 /** Where a request points. */
@@ -41,7 +42,7 @@ export function targetOf(rawPath: string, host: string | undefined, domains: rea
   return { bucket: decodePart(p.slice(0, i)), key: key === '' ? undefined : decodePart(key) };
 }
 
-const BUCKET_UNSUPPORTED = [ 'website', 'logging', 'notification', 'replication',
+const BUCKET_UNSUPPORTED = ['website', 'notification', 'replication',
   'accelerate', 'requestPayment', 'inventory', 'metrics', 'analytics', 'intelligent-tiering'];
 const OBJECT_UNSUPPORTED = ['torrent', 'select', 'restore'];
 
@@ -104,6 +105,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('encryption')) return run(r, 'GetBucketEncryption', () => b.getBucketEncryption(r));
         if (q.has('policy')) return run(r, 'GetBucketPolicy', () => pol.getBucketPolicy(r));
         if (q.has('policyStatus')) return run(r, 'GetBucketPolicyStatus', () => pol.getBucketPolicyStatus(r));
+        if (q.has('logging')) return run(r, 'GetBucketLogging', () => lg.getBucketLogging(r));
         if (q.has('publicAccessBlock')) return run(r, 'GetPublicAccessBlock', () => b.getPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'GetBucketAcl', () => b.getBucketAcl(r));
         if (q.has('uploads')) return run(r, 'ListMultipartUploads', () => m.listMultipartUploads(r));
@@ -121,6 +123,7 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('object-lock')) return run(r, 'PutObjectLockConfiguration', () => ol.putObjectLockConfiguration(r));
         if (q.has('encryption')) return run(r, 'PutBucketEncryption', () => b.putBucketEncryption(r));
         if (q.has('policy')) return run(r, 'PutBucketPolicy', () => pol.putBucketPolicy(r));
+        if (q.has('logging')) return run(r, 'PutBucketLogging', () => lg.putBucketLogging(r));
         if (q.has('publicAccessBlock')) return run(r, 'PutPublicAccessBlock', () => b.putPublicAccessBlock(r));
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));

@@ -18,6 +18,7 @@ import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
 import { LifecycleCounts, LifecycleWorker } from './lifecycle';
 import { loadMasterKey, masterKeyOf } from './sse';
+import { LogDelivery, logLine, loggingOf } from './logging';
 
 export interface S3ServiceOptions {
   host: string;
@@ -42,6 +43,8 @@ export interface S3ServiceOptions {
   lifecycleDayMs?: number;
   /** take SSE-C keys over plain HTTP too (s3.sse_c_over_http; S3 refuses them) */
   sseCOverHttp?: boolean;
+  /** ms between deliveries of server access logs (s3.log_delivery_interval; default 5 min) */
+  logDeliveryMs?: number;
   /** the SSE-S3 master key's file (s3.sse_key_file), made when absent if `sseKeyCreate` */
   sseKeyFile?: string;
   sseKeyCreate?: boolean;
@@ -157,6 +160,8 @@ export class S3Service {
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
+    this.delivery = new LogDelivery(this.base, this.log.child({ component: 'access-logging' }), this.opts.logDeliveryMs ?? 300_000);
+    this.delivery.start();
     if (this.opts.lifecycleIntervalMs) {
       // In a grid, the gateway holding the election's key runs the passes (another takes over
       // once its lease expires); a single node has no election and runs them.
@@ -173,6 +178,7 @@ export class S3Service {
   }
 
   private secretTimer: NodeJS.Timeout | undefined;
+  private delivery: LogDelivery | undefined;
 
   /**
    * The grid's SSE-S3 master key, from etcd (made there by the first gateway). While etcd cannot
@@ -280,8 +286,13 @@ export class S3Service {
       }
       if (!req.complete) req.resume();
     }
-    if (this.accessLog) {
-      log.info('access', { method: req.method, op: r?.op ?? 'Unknown', status, code, durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100, reqId });
+    const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100;
+    if (this.accessLog) log.info('access', { method: req.method, op: r?.op ?? 'Unknown', status, code, durationMs, reqId });
+    // Server access logging of the bucket (logging.ts), once the answer is sent.
+    if (r?.bucket !== undefined && this.delivery) {
+      const info = await cachedBucketInfo(this.gw!, r.storage, r.bucket).catch(() => undefined);
+      const target = info && loggingOf(info.properties);
+      if (target) this.delivery.add(r.storage.account, target, logLine(r, status, code, durationMs));
     }
   }
 
@@ -299,5 +310,8 @@ export class S3Service {
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();
     })));
+    // Access log lines still waiting go now.
+    await this.delivery?.stop();
+    this.delivery = undefined;
   }
 }

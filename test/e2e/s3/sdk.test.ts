@@ -17,7 +17,7 @@ import {
   GetBucketInventoryConfigurationCommand, GetBucketLoggingCommand, GetBucketNotificationConfigurationCommand, GetBucketOwnershipControlsCommand, GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand, GetBucketReplicationCommand, GetBucketRequestPaymentCommand, GetBucketWebsiteCommand, GetObjectLockConfigurationCommand,
   GetPublicAccessBlockCommand, ListBucketInventoryConfigurationsCommand, ListBucketMetricsConfigurationsCommand, PutBucketEncryptionCommand,
-  PutBucketAclCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand,
+  PutBucketAclCommand, PutBucketPolicyCommand, PutBucketLoggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
@@ -50,7 +50,7 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
   const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
   before(async () => {
-    s3n = await startS3Node({ 'ns.chunk_size': '4MiB', 's3.storage_classes': { STANDARD_IA: 'TWOCOPIES' } });
+    s3n = await startS3Node({ 'ns.chunk_size': '4MiB', 's3.storage_classes': { STANDARD_IA: 'TWOCOPIES' }, 's3.log_delivery_interval': '300ms' });
     s3 = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
   });
   after(async () => { s3?.destroy(); await s3n?.node.stop(); });
@@ -696,6 +696,34 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
       await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] }), 'NotImplemented', 501);
       await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     } finally { other.destroy(); }
+  });
+
+  it('delivers server access logs of a bucket with logging on into its target bucket, in S3\'s line format', async () => {
+    const b = await newBucket();
+    const logs = await newBucket('logs');
+    await rejects(s3.send(new PutBucketLoggingCommand({ Bucket: b, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: bucketName('absent'), TargetPrefix: 'x/' } } })), 'InvalidTargetBucketForLogging', 400);
+    await s3.send(new PutBucketLoggingCommand({ Bucket: b, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: logs, TargetPrefix: 'access/' } } }));
+    assert.deepEqual((await s3.send(new GetBucketLoggingCommand({ Bucket: b }))).LoggingEnabled, { TargetBucket: logs, TargetPrefix: 'access/' });
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'dir/x y', Body: 'hello' }));
+    await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'dir/x y' })));
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'missing' })), 'NoSuchKey', 404);
+    await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    let lines: string[] = [];
+    for (let i = 0; i < 60 && lines.length < 5; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const listed = (await s3.send(new ListObjectsV2Command({ Bucket: logs, Prefix: 'access/' }))).Contents ?? [];
+      lines = [];
+      for (const o of listed) lines.push(...(await bodyOf(await s3.send(new GetObjectCommand({ Bucket: logs, Key: o.Key })))).toString().trim().split('\n'));
+    }
+    const find = (re: RegExp) => lines.find((l) => re.test(l));
+    assert.ok(find(/^default \S+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] \S+ demo [0-9A-F]+ REST\.PUT\.OBJECT dir\/x%20y "PUT \/\S+ HTTP\/1\.1" 200 - /), lines.join('\n'));
+    assert.ok(find(/REST\.GET\.OBJECT dir\/x%20y "GET .*" 200 - 5 /), lines.join('\n'));
+    assert.ok(find(/REST\.GET\.OBJECT missing "GET .*" 404 NoSuchKey /), lines.join('\n'));
+    assert.ok(find(/REST\.PUT\.LOGGING - /), lines.join('\n'));
+    assert.ok(lines.every((l) => l.split(' ')[1] === b), 'only the logged bucket\'s requests');
+    // Off again: an empty BucketLoggingStatus.
+    await s3.send(new PutBucketLoggingCommand({ Bucket: b, BucketLoggingStatus: {} }));
+    assert.equal((await s3.send(new GetBucketLoggingCommand({ Bucket: b }))).LoggingEnabled, undefined);
   });
 
   it('answers S3 error documents to requests the HTTP parser refuses (headers over 16 KiB, a bad request line), and goes on serving', async () => {
