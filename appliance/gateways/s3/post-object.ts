@@ -16,6 +16,7 @@ import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
 import { encrypted, writeKey } from './sse';
+import { enforcePolicy } from './policy';
 import { doc, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
@@ -243,6 +244,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
   checkKey(key);
   r.key = key;
+  // The bucket's policy holds for form uploads as for PUT (s3:PutObject).
+  await enforcePolicy(r, 'PutObject');
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');

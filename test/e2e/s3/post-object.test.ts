@@ -8,7 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, DeleteBucketEncryptionCommand, DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutBucketPolicyCommand, S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { tmpDir } from '../../helpers/tmp';
@@ -86,6 +88,25 @@ describe('e2e: S3 browser form uploads (POST Object) with createPresignedPost an
     assert.equal(got.type, 'text/x-form');
     assert.equal(got.meta?.origin, 'browser');
     assert.equal(got.etag, etag);
+  });
+
+  it('keeps to the bucket\'s policy and default encryption', async () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/closed/*` }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
+    try {
+      const denied = post((await presigned({ Key: 'closed/a.txt' })).url, (await presigned({ Key: 'closed/a.txt' })).fields, file('c.txt', Buffer.from('no')));
+      assert.equal(denied.status, 403, denied.body);
+      assert.match(denied.body, /<Code>AccessDenied<\/Code>/);
+      await absent('closed/a.txt');
+      const p = await presigned({ Key: 'open/b.txt' });
+      assert.equal(post(p.url, p.fields, file('b.txt', Buffer.from('sealed form'))).status, 204);
+      assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'open/b.txt' }))).ServerSideEncryption, 'AES256');
+      assert.equal((await bodyOf('open/b.txt')).data.toString(), 'sealed form');
+    } finally {
+      await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+      await s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket }));
+    }
   });
 
   it('answers 204 by default and 303 to success_action_redirect', async () => {
