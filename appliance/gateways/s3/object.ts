@@ -501,6 +501,8 @@ export async function getObjectAttributes(r: S3Request): Promise<void> {
     if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
+  // An object encrypted with a customer key tells its attributes to that key only, as in S3.
+  readKey(r, c);
   const has = (a: string) => wanted.includes(a);
   const sums = storedChecksums(c);
   let parts: string | undefined;

@@ -189,8 +189,8 @@ function conditionsHold(st: Statement, r: S3Request): boolean {
   });
 }
 
-/** Whether the bucket's policy denies `action` on `resource` (an ARN) to `r`. */
-function denies(statements: Statement[], r: S3Request, action: string, resource: string): boolean {
+/** Whether the bucket's policy denies `action` on `resource` (an ARN) to `r` (exported for tests). */
+export function denies(statements: Statement[], r: S3Request, action: string, resource: string): boolean {
   return statements.some((st) => st.effect === 'Deny'
     && st.principals.some((p) => principalMatches(p, r.storage.account, r.auth.accessKey))
     && (st.actions ? st.actions.some((a) => matches(a, action, true)) : !st.notActions!.some((a) => matches(a, action, true)))

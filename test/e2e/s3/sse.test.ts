@@ -13,7 +13,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand, GetBucketEncryptionCommand, GetObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand, GetBucketEncryptionCommand, GetObjectAttributesCommand, GetObjectCommand,
   HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
@@ -85,6 +85,8 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'secret' })), 'InvalidRequest', 400);
     await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'secret' })), undefined, 400);
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'secret', ...sse(key2) })), 'AccessDenied', 403);
+    await rejects(s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'secret', ObjectAttributes: ['ObjectSize'] })), 'InvalidRequest', 400);
+    assert.equal((await s3.send(new GetObjectAttributesCommand({ Bucket: b, Key: 'secret', ObjectAttributes: ['ObjectSize'], ...sse(key1) }))).ObjectSize, data.length);
     // A key for an object stored without one.
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'plain' }));
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'plain', ...sse(key1) })), 'InvalidRequest', 400);

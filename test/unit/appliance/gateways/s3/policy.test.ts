@@ -1,0 +1,82 @@
+/**
+ * Unit tests of bucket policies: what a document may say (MalformedPolicy, NotImplemented), and
+ * how Deny statements match a request: principal (the account, one of its users, anyone),
+ * action and resource wildcards, NotAction, and the conditions on transport, source address,
+ * prefix and encryption header.
+ */
+import { strict as assert } from 'node:assert';
+import type { S3Request } from '../../../../../appliance/gateways/s3/context';
+import { S3Error } from '../../../../../appliance/gateways/s3/errors';
+import { denies, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
+
+/** Just what evaluation reads of a request. */
+function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
+  return {
+    storage: { account: 'acct' },
+    auth: { accessKey: o.accessKey ?? 'owner-key' },
+    req: { socket: { remoteAddress: o.ip ?? '::ffff:10.1.2.3', encrypted: o.tls ?? false } },
+    query: new Map(Object.entries(o.query ?? {})),
+    header: (n: string) => o.headers?.[n],
+  } as unknown as S3Request;
+}
+
+const policy = (...Statement: unknown[]) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement }), 'bkt', 'acct');
+const deny = (extra: Record<string, unknown>) => ({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::bkt', 'arn:aws:s3:::bkt/*'], ...extra });
+const obj = (key: string) => `arn:aws:s3:::bkt/${key}`;
+
+function refused(doc: unknown, code: string): void {
+  assert.throws(() => parsePolicy(typeof doc === 'string' ? doc : JSON.stringify(doc), 'bkt', 'acct'), (e: unknown) => e instanceof S3Error && e.s3Code === code, `${code} for ${JSON.stringify(doc)}`);
+}
+
+describe('s3/policy: bucket policies', () => {
+  it('matches actions and resources with wildcards, and NotAction', () => {
+    const p = policy(deny({ Action: 's3:Delete*', Resource: 'arn:aws:s3:::bkt/logs/*' }), deny({ Action: undefined, NotAction: ['s3:Get*', 's3:List*'], Resource: 'arn:aws:s3:::bkt/ro/?' }));
+    const r = request();
+    assert.equal(denies(p, r, 's3:DeleteObject', obj('logs/a/b')), true);
+    assert.equal(denies(p, r, 's3:deleteobjectversion', obj('logs/x')), true);
+    assert.equal(denies(p, r, 's3:DeleteObject', obj('other/x')), false);
+    assert.equal(denies(p, r, 's3:PutObject', obj('ro/x')), true);
+    assert.equal(denies(p, r, 's3:GetObject', obj('ro/x')), false);
+    assert.equal(denies(p, r, 's3:PutObject', obj('ro/xy')), false);
+  });
+
+  it('matches principals: anyone, the account, one of its users', () => {
+    const p = policy(deny({ Principal: { AWS: ['arn:aws:iam::acct:user/backup'] } }));
+    assert.equal(denies(p, request({ accessKey: 'backup' }), 's3:GetObject', obj('k')), true);
+    assert.equal(denies(p, request(), 's3:GetObject', obj('k')), false);
+    const all = policy(deny({ Principal: { AWS: 'arn:aws:iam::acct:root' } }));
+    assert.equal(denies(all, request({ accessKey: 'anyone-of-acct' }), 's3:GetObject', obj('k')), true);
+  });
+
+  it('evaluates conditions: transport, source address, prefix, encryption header', () => {
+    const tls = policy(deny({ Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    assert.equal(denies(tls, request(), 's3:GetObject', obj('k')), true);
+    assert.equal(denies(tls, request({ tls: true }), 's3:GetObject', obj('k')), false);
+    const lan = policy(deny({ Condition: { NotIpAddress: { 'aws:SourceIp': ['10.0.0.0/8', '2001:db8::/32'] } } }));
+    assert.equal(denies(lan, request({ ip: '::ffff:10.9.9.9' }), 's3:GetObject', obj('k')), false);
+    assert.equal(denies(lan, request({ ip: '192.168.1.5' }), 's3:GetObject', obj('k')), true);
+    assert.equal(denies(lan, request({ ip: '2001:db8::5' }), 's3:GetObject', obj('k')), false);
+    const prefix = policy(deny({ Action: 's3:ListBucket', Condition: { StringNotLike: { 's3:prefix': ['home/*'] } } }));
+    assert.equal(denies(prefix, request({ query: { prefix: 'home/me/' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), false);
+    assert.equal(denies(prefix, request({ query: { prefix: 'etc/' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(denies(prefix, request(), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    const sealed = policy(deny({ Action: 's3:PutObject', Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } }));
+    assert.equal(denies(sealed, request(), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(sealed, request({ headers: { 'x-amz-server-side-encryption': 'AES256' } }), 's3:PutObject', obj('k')), false);
+  });
+
+  it('refuses what it cannot keep or read', () => {
+    refused('{"Statement": [', 'MalformedPolicy');
+    refused({ Version: '2012-10-17', Statement: [] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Effect: 'Maybe' })] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Action: 'ec2:*' })] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Resource: 'arn:aws:s3:::other/*' })] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Sid: 'a' }), deny({ Sid: 'a' })] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Condition: { IpAddress: { 'aws:SourceIp': 'not-an-ip' } } })] }, 'MalformedPolicy');
+    refused({ Statement: [{ ...deny({}), Effect: 'Allow' }] }, 'NotImplemented');
+    refused({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::other:root' } }] }, 'NotImplemented');
+    refused({ Statement: [deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })] }, 'NotImplemented');
+    refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }, 'NotImplemented');
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt', 'acct').length, 1);
+  });
+});
