@@ -190,7 +190,7 @@ export function readKey(r: S3Request, c: ContentInfo, copySource = false): DataK
  * without one, AccessDenied with another; a key given for something not encrypted is
  * InvalidRequest too. Undefined when `c` is not encrypted and none was given.
  */
-export function keyFor(r: S3Request, c: ContentInfo, copySource = false): CustomerKey | undefined {
+function keyFor(r: S3Request, c: ContentInfo, copySource = false): CustomerKey | undefined {
   const k = customerKey(r, copySource);
   if (!isSseC(c)) {
     if (k) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
