@@ -13,19 +13,9 @@ import {
   S3Client, UploadPartCommand, type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
-import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, rejects, startS3Node } from './s3-env';
 
 const DAY_MS = 2000;
-
-async function rejects(p: Promise<unknown>, name: string, status: number): Promise<void> {
-  try { await p; } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    assert.equal(err.name, name);
-    assert.equal(err.$metadata?.httpStatusCode, status);
-    return;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 /** Polls `check` until it returns true (the worker's passes are asynchronous), at most `ms`. */
 async function eventually(what: string, check: () => Promise<boolean>, ms = 40_000): Promise<void> {

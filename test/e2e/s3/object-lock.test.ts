@@ -11,18 +11,8 @@ import {
   PutBucketVersioningCommand, PutObjectCommand, PutObjectLegalHoldCommand, PutObjectLockConfigurationCommand, PutObjectRetentionCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
-import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, rejects, startS3Node } from './s3-env';
 import { signedRequest } from './sigv4-client';
-
-async function rejects(p: Promise<unknown>, name: string, status: number): Promise<void> {
-  try { await p; } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    assert.equal(err.name, name);
-    assert.equal(err.$metadata?.httpStatusCode, status);
-    return;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 const FAR = new Date('2040-02-01T00:00:00Z');
 const FARTHER = new Date('2040-04-01T00:00:00Z');

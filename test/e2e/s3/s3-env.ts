@@ -4,7 +4,9 @@
  * default user of `oio node up`), the environment each external client needs, and the rule
  * for missing tools (skip with the tool's name locally, fail under CI=true).
  */
+import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { startNode, TestNode } from '../../helpers/grid';
 
 export const ACCESS_KEY = 'demo';
@@ -65,4 +67,25 @@ let seq = 0;
 export function bucketName(prefix: string): string {
   seq++;
   return `${prefix}-${process.pid}-${seq}`;
+}
+
+/**
+ * Expects an SDK call to fail with S3 error `name` (undefined: any, as for a HEAD or a 304,
+ * which have no body) and HTTP `status` (undefined: any).
+ */
+export async function rejects(p: Promise<unknown>, name: string | undefined, status?: number): Promise<void> {
+  try { await p; } catch (e) {
+    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
+    if (name !== undefined) assert.equal(err.name, name);
+    if (status !== undefined) assert.equal(err.$metadata?.httpStatusCode, status);
+    return;
+  }
+  assert.fail(`expected ${name ?? `HTTP ${status}`}`);
+}
+
+/** The whole body of an SDK GetObject answer (or any stream in `Body`). */
+export async function bodyOf(x: { Body?: unknown }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of x.Body as Readable) parts.push(Buffer.from(c as Buffer));
+  return Buffer.concat(parts);
 }

@@ -20,28 +20,11 @@ import {
   PutBucketAclCommand, PutBucketPolicyCommand, PutBucketLoggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
-import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, rejects, startS3Node } from './s3-env';
 import { chunkedPut, presign, signedRequest } from './sigv4-client';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const MiB = 1024 * 1024;
-
-async function bodyOf(x: { Body?: unknown }): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of x.Body as Readable) parts.push(Buffer.from(c as Buffer));
-  return Buffer.concat(parts);
-}
-
-/** Expects an S3 error (`name` undefined: only the status, as for 304 which has no body). */
-async function rejects(p: Promise<unknown>, name: string | undefined, status?: number): Promise<void> {
-  try { await p; } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    if (name !== undefined) assert.equal(err.name, name);
-    if (status !== undefined) assert.equal(err.$metadata?.httpStatusCode, status);
-    return;
-  }
-  assert.fail(`expected ${name}`);
-}
 
 describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
   this.timeout(120_000);

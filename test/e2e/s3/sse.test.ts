@@ -11,31 +11,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketEncryptionCommand, GetBucketEncryptionCommand, GetObjectAttributesCommand, GetObjectCommand,
   HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
-import { ACCESS_KEY, S3Node, SECRET_KEY, bucketName, startS3Node } from './s3-env';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, rejects, startS3Node } from './s3-env';
 
 const MiB = 1024 * 1024;
-
-async function rejects(p: Promise<unknown>, name: string | undefined, status: number): Promise<void> {
-  try { await p; } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    if (name !== undefined) assert.equal(err.name, name);
-    assert.equal(err.$metadata?.httpStatusCode, status);
-    return;
-  }
-  assert.fail(`expected ${name ?? status}`);
-}
-
-async function bodyOf(x: { Body?: unknown }): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of x.Body as Readable) parts.push(Buffer.from(c as Buffer));
-  return Buffer.concat(parts);
-}
 
 describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)', function () {
   this.timeout(120_000);
