@@ -6,7 +6,7 @@
  * and the settings this gateway cannot set, read as S3 reads a bucket without them.
  */
 import { isNotFound, OioError } from '../../common';
-import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
+import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, setBucketProperty, readXml, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { lockConfigOf, lockedBucketProps } from './object-lock';
@@ -138,17 +138,7 @@ export async function getBucketTagging(r: S3Request): Promise<void> {
 /** PUT /bucket?tagging (at most 50 tags) */
 export async function putBucketTagging(r: S3Request): Promise<void> {
   const tags = await readTagging(r, 50);
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.tagging]: new URLSearchParams(tags).toString() } });
-  forgetBucket(r);
-  sendEmpty(r, 204);
-}
-
-/** DELETE /bucket?tagging */
-export async function deleteBucketTagging(r: S3Request): Promise<void> {
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.tagging]: '' } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'tagging', new URLSearchParams(tags).toString());
   sendEmpty(r, 204);
 }
 
@@ -169,9 +159,7 @@ export async function putBucketCors(r: S3Request): Promise<void> {
     return { id: childText(c, 'ID'), origins, methods, headers: texts('AllowedHeader'), expose: texts('ExposeHeader'), maxAge: maxAge === undefined ? undefined : Number(maxAge) };
   });
   if (!rules.length || rules.length > 100) throw new S3Error('MalformedXML', 'between 1 and 100 CORSRule are needed');
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.cors]: JSON.stringify(rules) } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'cors', JSON.stringify(rules));
   sendEmpty(r, 200);
 }
 
@@ -182,14 +170,6 @@ export async function getBucketCors(r: S3Request): Promise<void> {
   sendXml(r, 200, doc('CORSConfiguration', ...rules.map((c) => el('CORSRule', txt('ID', c.id),
     ...c.origins.map((o) => txt('AllowedOrigin', o)), ...c.methods.map((m) => txt('AllowedMethod', m)), ...c.headers.map((h) => txt('AllowedHeader', h)),
     ...c.expose.map((h) => txt('ExposeHeader', h)), txt('MaxAgeSeconds', c.maxAge)))));
-}
-
-/** DELETE /bucket?cors */
-export async function deleteBucketCors(r: S3Request): Promise<void> {
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.cors]: '' } });
-  forgetBucket(r);
-  sendEmpty(r, 204);
 }
 
 /**
@@ -206,9 +186,7 @@ export async function putOwnershipControls(r: S3Request): Promise<void> {
   const rules = x.name === 'OwnershipControls' ? children(x, 'Rule') : [];
   const value = rules.length === 1 ? childText(rules[0]!, 'ObjectOwnership') : undefined;
   if (value === undefined || !OBJECT_OWNERSHIP.includes(value)) malformedXml();
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.ownership]: value! } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'ownership', value!);
   sendEmpty(r, 200);
 }
 
@@ -245,9 +223,7 @@ export async function putPublicAccessBlock(r: S3Request): Promise<void> {
     if (v !== undefined && v !== 'true' && v !== 'false') malformedXml();
     conf[k] = v === 'true';
   }
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.publicAccessBlock]: JSON.stringify(conf) } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'publicAccessBlock', JSON.stringify(conf));
   sendEmpty(r, 200);
 }
 
@@ -259,11 +235,9 @@ export async function getPublicAccessBlock(r: S3Request): Promise<void> {
   sendXml(r, 200, doc('PublicAccessBlockConfiguration', ...PUBLIC_ACCESS_BLOCK.map((k) => txt(k, conf[k] === true))));
 }
 
-/** DELETE /bucket?ownershipControls, ?publicAccessBlock, ?encryption: the setting goes (nothing to remove is no error). */
-export async function deleteBucketSetting(r: S3Request, prop: 'ownership' | 'publicAccessBlock' | 'encryption'): Promise<void> {
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP[prop]]: '' } });
-  forgetBucket(r);
+/** DELETE /bucket?tagging, ?cors, ?lifecycle, ?policy, ?encryption, ...: the setting goes (nothing to remove is no error). */
+export async function deleteBucketSetting(r: S3Request, prop: keyof typeof BUCKET_PROP): Promise<void> {
+  await setBucketProperty(r, prop, '');
   sendEmpty(r, 204);
 }
 
@@ -282,9 +256,7 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
   if (algorithm !== 'AES256') malformedXml();
   if (!r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
   const bucketKey = childText(rules[0]!, 'BucketKeyEnabled');
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.encryption]: JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }) } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'encryption', JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }));
   sendEmpty(r, 200);
 }
 

@@ -214,6 +214,16 @@ export function forgetBucket(r: S3Scope, bucket = r.bucket!): void {
   r.gw.bucketCache.delete(`${r.storage.account}/${bucket}`);
 }
 
+/**
+ * Sets one of the gateway's bucket settings (`''` removes it): NoSuchBucket first, and the
+ * bucket cache forgets the bucket.
+ */
+export async function setBucketProperty(r: S3Request, prop: keyof typeof BUCKET_PROP, value: string): Promise<void> {
+  await bucketInfo(r);
+  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP[prop]]: value } });
+  forgetBucket(r);
+}
+
 export type VersioningState = 'Enabled' | 'Suspended' | undefined;
 
 export function versioningOf(info: ContainerInfo): VersioningState {

@@ -19,7 +19,7 @@
 import type { ObjectStorage } from '../../client/object-storage';
 import { isNotFound, randomHex, type Logger } from '../../common';
 import type { ContentInfo } from '../../common/model';
-import { BUCKET_PROP, GatewayState, MPU_PREFIX, PROP, RESERVED, S3Request, S3Scope, bucketInfo, forgetBucket, readXml, sendEmpty, sendXml, versioningOf } from './context';
+import { BUCKET_PROP, GatewayState, MPU_PREFIX, PROP, RESERVED, S3Request, S3Scope, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error } from './errors';
 import { abortUpload } from './multipart';
 import { deleteOne } from './object';
@@ -174,9 +174,7 @@ export function lifecycleOf(properties: Record<string, string>): LifecycleRule[]
 /** PUT /bucket?lifecycle (replaces the whole configuration) */
 export async function putBucketLifecycle(r: S3Request): Promise<void> {
   const rules = parseLifecycle((await readXml(r))!);
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.lifecycle]: JSON.stringify(rules) } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'lifecycle', JSON.stringify(rules));
   sendEmpty(r, 200);
 }
 
@@ -185,14 +183,6 @@ export async function getBucketLifecycle(r: S3Request): Promise<void> {
   const rules = lifecycleOf((await bucketInfo(r)).properties);
   if (!rules) throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', { BucketName: r.bucket! });
   sendXml(r, 200, lifecycleXml(rules));
-}
-
-/** DELETE /bucket?lifecycle */
-export async function deleteBucketLifecycle(r: S3Request): Promise<void> {
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.lifecycle]: '' } });
-  forgetBucket(r);
-  sendEmpty(r, 204);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import type { ObjectStorage } from '../../client/object-storage';
 import { isNotFound, randomHex, type Logger } from '../../common';
-import { BUCKET_PROP, S3Request, bucketInfo, forgetBucket, readXml, sendEmpty, sendXml } from './context';
+import { BUCKET_PROP, S3Request, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
 import { child, childText, doc, el, txt } from './xml';
 
@@ -42,9 +42,7 @@ export async function putBucketLogging(r: S3Request): Promise<void> {
     });
     target = { bucket, prefix: childText(on, 'TargetPrefix') ?? '' };
   }
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.logging]: target ? JSON.stringify(target) : '' } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'logging', target ? JSON.stringify(target) : '');
   sendEmpty(r, 200);
 }
 

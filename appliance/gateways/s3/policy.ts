@@ -13,7 +13,7 @@
  * policy that locks it out (as an AWS account's root can).
  */
 import net from 'node:net';
-import { BUCKET_PROP, S3Request, bucketInfo, forgetBucket, readSmallBody, sendEmpty, sendXml } from './context';
+import { BUCKET_PROP, S3Request, bucketInfo, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
 import { doc, txt } from './xml';
 
@@ -236,9 +236,7 @@ export async function deniedDelete(r: S3Request, key: string, versioned: boolean
 export async function putBucketPolicy(r: S3Request): Promise<void> {
   const text = await readSmallBody(r, MAX_POLICY_BYTES + 1, () => new S3Error('MalformedPolicy', 'Policies must be no larger than 20 KB'));
   parsePolicy(text, r.bucket!, r.storage.account);
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.policy]: text } });
-  forgetBucket(r);
+  await setBucketProperty(r, 'policy', text);
   sendEmpty(r, 204);
 }
 
@@ -256,12 +254,4 @@ export async function getBucketPolicyStatus(r: S3Request): Promise<void> {
   const raw = (await bucketInfo(r)).properties[BUCKET_PROP.policy];
   if (!raw) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: r.bucket! });
   sendXml(r, 200, doc('PolicyStatus', txt('IsPublic', false)));
-}
-
-/** DELETE /bucket?policy */
-export async function deleteBucketPolicy(r: S3Request): Promise<void> {
-  await bucketInfo(r);
-  await r.storage.containerSet(r.bucket!, { properties: { [BUCKET_PROP.policy]: '' } });
-  forgetBucket(r);
-  sendEmpty(r, 204);
 }

@@ -128,13 +128,13 @@ export async function dispatch(r: S3Request): Promise<string> {
         if (q.has('acl')) return run(r, 'PutBucketAcl', () => b.putAcl(r));
         return run(r, 'CreateBucket', () => b.createBucket(r));
       case 'DELETE':
-        if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketTagging(r));
-        if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketCors(r));
-        if (q.has('lifecycle')) return run(r, 'DeleteBucketLifecycle', () => lc.deleteBucketLifecycle(r));
+        if (q.has('tagging')) return run(r, 'DeleteBucketTagging', () => b.deleteBucketSetting(r, 'tagging'));
+        if (q.has('cors')) return run(r, 'DeleteBucketCors', () => b.deleteBucketSetting(r, 'cors'));
+        if (q.has('lifecycle')) return run(r, 'DeleteBucketLifecycle', () => b.deleteBucketSetting(r, 'lifecycle'));
         if (q.has('ownershipControls')) return run(r, 'DeleteBucketOwnershipControls', () => b.deleteBucketSetting(r, 'ownership'));
         if (q.has('publicAccessBlock')) return run(r, 'DeletePublicAccessBlock', () => b.deleteBucketSetting(r, 'publicAccessBlock'));
         if (q.has('encryption')) return run(r, 'DeleteBucketEncryption', () => b.deleteBucketSetting(r, 'encryption'));
-        if (q.has('policy')) return run(r, 'DeleteBucketPolicy', () => pol.deleteBucketPolicy(r));
+        if (q.has('policy')) return run(r, 'DeleteBucketPolicy', () => b.deleteBucketSetting(r, 'policy'));
         return run(r, 'DeleteBucket', () => b.deleteBucket(r));
       case 'POST':
         if (q.has('delete')) return run(r, 'DeleteObjects', () => o.deleteObjects(r));
