@@ -214,6 +214,13 @@ export function forgetBucket(r: S3Scope, bucket = r.bucket!): void {
   r.gw.bucketCache.delete(`${r.storage.account}/${bucket}`);
 }
 
+/** A bucket setting kept as JSON, or undefined (absent, or unreadable). */
+export function bucketJson<T>(properties: Record<string, string>, prop: keyof typeof BUCKET_PROP): T | undefined {
+  const raw = properties[BUCKET_PROP[prop]];
+  if (!raw) return undefined;
+  try { return JSON.parse(raw) as T; } catch { return undefined; }
+}
+
 /**
  * Sets one of the gateway's bucket settings (`''` removes it): NoSuchBucket first, and the
  * bucket cache forgets the bucket.

@@ -18,8 +18,8 @@
  */
 import type { ObjectStorage } from '../../client/object-storage';
 import { isNotFound, randomHex, type Logger } from '../../common';
-import type { ContentInfo } from '../../common/model';
-import { BUCKET_PROP, GatewayState, MPU_PREFIX, PROP, RESERVED, S3Request, S3Scope, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml, versioningOf } from './context';
+import type { ContainerInfo, ContentInfo } from '../../common/model';
+import { bucketJson, GatewayState, MPU_PREFIX, PROP, RESERVED, S3Request, S3Scope, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error } from './errors';
 import { abortUpload } from './multipart';
 import { deleteOne } from './object';
@@ -166,9 +166,7 @@ export function lifecycleXml(rules: LifecycleRule[]): string {
 
 /** The lifecycle rules kept in a bucket's properties, or undefined. */
 export function lifecycleOf(properties: Record<string, string>): LifecycleRule[] | undefined {
-  const raw = properties[BUCKET_PROP.lifecycle];
-  if (!raw) return undefined;
-  try { return JSON.parse(raw) as LifecycleRule[]; } catch { return undefined; }
+  return bucketJson<LifecycleRule[]>(properties, 'lifecycle');
 }
 
 /** PUT /bucket?lifecycle (replaces the whole configuration) */
@@ -240,15 +238,16 @@ export interface LifecycleCounts {
 const gone = (e: unknown): void => { if (!isNotFound(e)) throw e; };
 
 /**
- * One pass over `bucket` of `scope`'s account at time `now`: every due action of the enabled
- * rules. Versions are read in listing order (a name's versions newest first), one name at a time.
+ * One pass over `bucket` of `scope`'s account (`info`: its rules, its versioning) at time `now`:
+ * every due action of the enabled rules. Versions are read in listing order (a name's versions
+ * newest first), one name at a time.
  */
-export async function applyLifecycle(scope: S3Scope, bucket: string, rules: LifecycleRule[], now: number, counts: LifecycleCounts, stopped: () => boolean = () => false): Promise<void> {
-  const enabled = rules.filter((r) => r.enabled);
+export async function applyLifecycle(scope: S3Scope, bucket: string, info: ContainerInfo, now: number, counts: LifecycleCounts, stopped: () => boolean = () => false): Promise<void> {
+  const enabled = (lifecycleOf(info.properties) ?? []).filter((r) => r.enabled);
   if (!enabled.length) return;
   const dayMs = scope.gw.lifecycleDayMs;
   const { storage } = scope;
-  const versioned = versioningOf(await bucketInfo(scope, bucket)) !== undefined;
+  const versioned = versioningOf(info) !== undefined;
   counts.buckets++;
 
   const applyName = async (versions: ContentInfo[]): Promise<void> => {
@@ -373,8 +372,7 @@ export class LifecycleWorker {
         for (const c of page.containers) {
           const scope: S3Scope = { gw: this.gw, storage };
           try {
-            const rules = lifecycleOf((await storage.containerShow(c.name)).properties);
-            if (rules) await applyLifecycle(scope, c.name, rules, now, counts, () => this.stopping);
+            await applyLifecycle(scope, c.name, await storage.containerShow(c.name), now, counts, () => this.stopping);
           } catch (e) {
             if (!isNotFound(e)) this.log.warn('lifecycle of a bucket failed', { account, bucket: c.name, err: e as Error });
           }

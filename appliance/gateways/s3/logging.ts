@@ -9,7 +9,7 @@
  */
 import type { ObjectStorage } from '../../client/object-storage';
 import { isNotFound, randomHex, type Logger } from '../../common';
-import { BUCKET_PROP, S3Request, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml } from './context';
+import { bucketJson, S3Request, bucketInfo, setBucketProperty, readXml, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
 import { child, childText, doc, el, txt } from './xml';
 
@@ -19,9 +19,7 @@ const FLUSH_BYTES = 1024 * 1024;
 
 /** A bucket's logging target, or undefined. */
 export function loggingOf(properties: Record<string, string>): LoggingTarget | undefined {
-  const raw = properties[BUCKET_PROP.logging];
-  if (!raw) return undefined;
-  try { return JSON.parse(raw) as LoggingTarget; } catch { return undefined; }
+  return bucketJson<LoggingTarget>(properties, 'logging');
 }
 
 /** PUT /bucket?logging (an empty BucketLoggingStatus turns logging off) */

@@ -12,7 +12,7 @@
  * version id still adds a delete marker, which hides the object and removes nothing.
  */
 import type { ContainerInfo, ContentInfo } from '../../common/model';
-import { BUCKET_PROP, PROP, S3Request, bucketInfo, forgetBucket, readXml, resolveVersion, sendEmpty, sendXml, versionIdOf, versioningOf } from './context';
+import { BUCKET_PROP, bucketJson, PROP, S3Request, bucketInfo, forgetBucket, readXml, resolveVersion, sendEmpty, sendXml, versionIdOf, versioningOf } from './context';
 import { S3Error } from './errors';
 import { child, childText, doc, el, txt } from './xml';
 
@@ -27,9 +27,9 @@ const notLockBucket = (): never => { throw new S3Error('InvalidRequest', 'Bucket
 
 /** The object lock of a bucket, or undefined when it has none. */
 export function lockConfigOf(info: ContainerInfo): LockConfig | undefined {
-  const raw = info.properties[BUCKET_PROP.objectLock];
-  if (!raw) return undefined;
-  try { return JSON.parse(raw) as LockConfig; } catch { return {}; }
+  // An unreadable setting still marks the bucket as locked (with no default retention).
+  if (!info.properties[BUCKET_PROP.objectLock]) return undefined;
+  return bucketJson<LockConfig>(info.properties, 'objectLock') ?? {};
 }
 
 /** The properties of a bucket created with object lock (versioning enabled). */

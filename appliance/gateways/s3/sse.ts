@@ -18,7 +18,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ContentInfo } from '../../common/model';
-import { BUCKET_PROP, GatewayState, PROP, S3Request, bucketInfo } from './context';
+import { bucketJson, GatewayState, PROP, S3Request, bucketInfo } from './context';
 import { S3Error } from './errors';
 
 /** A customer key given with a request. */
@@ -152,9 +152,7 @@ function askedAlgorithm(v: string | undefined): 'AES256' | undefined {
 
 /** A bucket's default encryption (PutBucketEncryption), or undefined. */
 export function bucketEncryptionOf(properties: Record<string, string>): { algorithm: 'AES256'; bucketKey?: boolean } | undefined {
-  const raw = properties[BUCKET_PROP.encryption];
-  if (!raw) return undefined;
-  try { return JSON.parse(raw) as { algorithm: 'AES256'; bucketKey?: boolean }; } catch { return undefined; }
+  return bucketJson<{ algorithm: 'AES256'; bucketKey?: boolean }>(properties, 'encryption');
 }
 
 /**
