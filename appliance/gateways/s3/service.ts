@@ -16,7 +16,7 @@ import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
-import { LifecycleCounts, LifecycleWorker } from './lifecycle';
+import { LifecycleWorker } from './lifecycle';
 import { loadMasterKey, masterKeyOf } from './sse';
 import { LogDelivery, logLine, loggingOf } from './logging';
 
@@ -198,12 +198,6 @@ export class S3Service {
 
   private lifecycle: LifecycleWorker | undefined;
   private election: Election | undefined;
-
-  /** One lifecycle pass now, if this gateway leads (tests, `oio` admin); what it did. */
-  lifecyclePass(now?: number): Promise<LifecycleCounts | undefined> {
-    if (!this.lifecycle) throw new Error('the lifecycle worker is not running (s3.lifecycle_interval is 0)');
-    return this.lifecycle.pass(now);
-  }
 
   /**
    * A request Node's HTTP parser refused before any handler saw it (headers over 16 KiB, a
