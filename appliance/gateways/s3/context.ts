@@ -53,7 +53,7 @@ export const PROP = {
   lockMode: 's3-lock-mode',
   lockUntil: 's3-lock-until',
   legalHold: 's3-legal-hold',
-  /** SSE-C (sse-c.ts): the algorithm, the key's check value, the IV (a part's, or a whole object's), a multipart object's part IVs */
+  /** SSE-C (sse.ts): the algorithm, the key's check value, the IV (a part's, or a whole object's), a multipart object's part IVs */
   sseC: 's3-sse-c',
   sseKeyCheck: 's3-sse-key-check',
   sseIv: 's3-sse-iv',
