@@ -13,6 +13,17 @@ import { tmpDir } from './tmp';
 
 export const OIO_MAIN = path.resolve(__dirname, '../../appliance/runtime/oio-main.js');
 
+/** The KEY=VALUE lines of bin/oio.env: test nodes run with the environment the image gives. */
+function oioEnv(): Record<string, string> {
+  const file = path.resolve(__dirname, '../../../bin/oio.env');
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
 let nextIp = 10 + Math.floor(Math.random() * 200);
 
 /** A fresh loopback address for one node: 127.0.<pid-based>.<n>, so runs never collide. */
@@ -62,7 +73,7 @@ function spawnOio(args: string[], logFile: string, readyPattern: RegExp, timeout
   const out = fs.openSync(logFile, 'a');
   // Its own process group: a signal to the group reaches the node and its children (its etcd
   // member), as a crash or pause of the whole machine would.
-  const proc = spawn(process.execPath, [OIO_MAIN, ...args], { stdio: ['ignore', out, out], detached: true, env: { ...process.env, OIO_LOG_LEVEL: process.env.OIO_LOG_LEVEL ?? 'info' } });
+  const proc = spawn(process.execPath, [OIO_MAIN, ...args], { stdio: ['ignore', out, out], detached: true, env: { ...process.env, ...oioEnv(), OIO_LOG_LEVEL: process.env.OIO_LOG_LEVEL ?? 'info' } });
   fs.closeSync(out);
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
