@@ -6,12 +6,14 @@
  * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
  * the policy holds (expiration, every field covered by a condition, `content-length-range`).
  */
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
-import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
+import { CHECKSUM_ALGORITHMS, checksummer, type Checksummer, type ChecksumAlgorithm } from './checksum';
+import { checkKey, checksumProps, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
@@ -22,7 +24,8 @@ import { doc, parseXml, txt } from './xml';
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
 /** Fields a policy need not name. */
-const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file']);
+// The signature fields (Signature Version 4, and 2: AWSAccessKeyId, signature) need no condition.
+const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file', 'awsaccesskeyid', 'signature']);
 
 /** True when a request is a browser form upload to a bucket (no header or query signature). */
 export function isBrowserPost(req: IncomingMessage, bucket: string | undefined, key: string | undefined, rawQuery: string): boolean {
@@ -132,9 +135,7 @@ export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Pr
 /** Verifies the policy's signature; the user's account and a SigV4 result for the request. */
 async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
   const policy = f.get('policy');
-  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) {
-    throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign policies with AWS Signature Version 4');
-  }
+  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) return verifyV2(f, lookup);
   const sig = f.get('x-amz-signature');
   if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
   const algorithm = f.get('x-amz-algorithm');
@@ -158,6 +159,25 @@ async function verifySignature(f: Map<string, string>, lookup: UserLookup): Prom
 }
 
 /**
+ * A form signed with Signature Version 2, as older SDKs and browser libraries sign it:
+ * `AWSAccessKeyId`, `policy` and `signature` = base64(HMAC-SHA1(secret, policy)).
+ */
+async function verifyV2(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
+  const accessKey = f.get('awsaccesskeyid');
+  const policy = f.get('policy');
+  const sig = f.get('signature');
+  if (accessKey === undefined || policy === undefined || sig === undefined) {
+    throw new S3Error('InvalidArgument', 'A form signed with Signature Version 2 needs the fields AWSAccessKeyId, policy and signature', { ArgumentName: accessKey === undefined ? 'AWSAccessKeyId' : policy === undefined ? 'policy' : 'signature' });
+  }
+  const user = await lookup(accessKey);
+  if (!sameSignature(createHmac('sha1', user.secret).update(policy, 'utf8').digest('base64'), sig)) {
+    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', { AWSAccessKeyId: accessKey, StringToSign: policy });
+  }
+  // No SigV4 key, scope or chunk chain: a form's file is never aws-chunked.
+  return { accessKey, account: user.account, signingKey: Buffer.alloc(0), amzDate: '', scope: '', signature: sig, payload: { kind: 'unsigned' }, presigned: false };
+}
+
+/**
  * Checks the decoded policy against the form (S3's rules): not expired; every condition
  * holds; every field but policy, x-amz-signature, file and x-ignore-* is named by a
  * condition. Returns the content-length-range, if any.
@@ -170,7 +190,11 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
     throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
   if (typeof p !== 'object' || p === null) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
-  if (typeof p.expiration !== 'string' || Number.isNaN(Date.parse(p.expiration))) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (typeof p.expiration !== 'string') throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  // ISO 8601 in UTC, as S3 wants it (2007-12-01T12:00:00.000Z), not any date Date.parse takes.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(p.expiration) || Number.isNaN(Date.parse(p.expiration))) {
+    throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid 'expiration' value: '${p.expiration}'`);
+  }
   if (!Array.isArray(p.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
   if (Date.parse(p.expiration) < now) throw denied('Policy expired.');
   const value = (name: string): string | undefined => (name === 'bucket' ? bucket : fields.get(name));
@@ -194,6 +218,7 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
       const v = value(name) ?? '';
       if (op === 'eq' ? v !== c[2] : !v.startsWith(c[2])) throw fail(c);
     } else if (typeof c === 'object' && c !== null) {
+      if (Object.keys(c).length !== 1) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.');
       for (const [k, want] of Object.entries(c)) {
         const name = k.replace(/^\$/, '').toLowerCase();
         covered.add(name);
@@ -204,25 +229,47 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
     }
   }
   for (const name of fields.keys()) {
-    if (UNCHECKED.has(name) || name.startsWith('x-ignore-') || covered.has(name)) continue;
+    if (UNCHECKED.has(name) || name.startsWith('x-ignore-') || checksumField(name) !== undefined || covered.has(name)) continue;
     throw denied(`Extra input fields: ${name}`);
   }
   return range;
 }
 
-/** Counts the file's bytes against the policy's range (nothing is stored when it fails). */
-class SizeCheck extends Transform {
+/**
+ * Counts the file's bytes against the policy's range and checks the form's x-amz-checksum-*
+ * field, if any (nothing is stored when either fails).
+ */
+class FileCheck extends Transform {
   n = 0;
-  constructor(private readonly min: number, private readonly max: number) { super(); }
+  private readonly sum: Checksummer | undefined;
+  constructor(private readonly min: number, private readonly max: number, private readonly checksum?: { algorithm: ChecksumAlgorithm; value: string }) {
+    super();
+    this.sum = checksum && checksummer(checksum.algorithm);
+  }
   override _transform(b: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.n += b.length;
     if (this.n > this.max) { cb(new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(this.max) })); return; }
+    this.sum?.update(b);
     cb(null, b);
   }
   override _flush(cb: TransformCallback): void {
     if (this.n < this.min) cb(new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { MinSizeAllowed: String(this.min) }));
+    else if (this.checksum && this.sum!.digest() !== this.checksum.value) cb(new S3Error('BadDigest', `The x-amz-checksum-${this.checksum.algorithm} you specified did not match the calculated checksum.`));
     else cb();
   }
+}
+
+/** The algorithm of an x-amz-checksum-ALGORITHM field name (undefined: another field). */
+function checksumField(name: string): ChecksumAlgorithm | undefined {
+  const algo = /^x-amz-checksum-([a-z0-9]+)$/.exec(name)?.[1];
+  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(algo ?? '') ? algo as ChecksumAlgorithm : undefined;
+}
+
+/** The form's one x-amz-checksum-ALGORITHM field, if any (InvalidRequest for two). */
+function formChecksum(f: Map<string, string>): { algorithm: ChecksumAlgorithm; value: string } | undefined {
+  const found = [...f.keys()].map((k) => ({ algorithm: checksumField(k), value: f.get(k)! })).filter((x) => x.algorithm !== undefined);
+  if (found.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- field.');
+  return found[0] as { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }
 
 /**
@@ -266,7 +313,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   if (['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].some((k) => f.has(k))) throw new S3Error('NotImplemented', 'object lock fields of a form upload are not implemented');
   Object.assign(properties, await lockPropsForWrite(r, bucket));
 
-  const check = new SizeCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES));
+  const checksum = formChecksum(f);
+  const check = new FileCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES), checksum);
   const pump = (async () => {
     try {
       for await (const b of form.file) {
@@ -279,7 +327,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   let content: ContentInfo;
   try {
     const out = encrypted(sse, check);
-    content = await r.storage.objectPut(bucket, key, out.data, { mime, properties: { ...properties, ...out.props }, policy: sc.policy });
+    content = await r.storage.objectPut(bucket, key, out.data, { mime, properties: { ...properties, ...out.props, ...checksumProps(checksum) }, policy: sc.policy });
   } catch (e) {
     check.destroy();
     const own = (check as unknown as { errored?: unknown }).errored;

@@ -4,7 +4,7 @@
  * curl (`--form-string` fields, `-F file=@...`), and the object is read back with the SDK.
  */
 import { strict as assert } from 'node:assert';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -156,5 +156,44 @@ describe('e2e: S3 browser form uploads (POST Object) with createPresignedPost an
     assert.equal(late.status, 403);
     assert.match(late.body, /Policy expired/);
     await absent('late.txt');
+  });
+
+  /** A policy signed with Signature Version 2 (base64 HMAC-SHA1 of the base64 policy), as older SDKs sign forms. */
+  function v2Form(key: string, conditions: unknown[], secret = SECRET_KEY): Record<string, string> {
+    const policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 300_000).toISOString(), conditions: [{ bucket }, ...conditions] })).toString('base64');
+    return { key, AWSAccessKeyId: ACCESS_KEY, policy, signature: createHmac('sha1', secret).update(policy).digest('base64') };
+  }
+
+  it('takes a policy signed with Signature Version 2, and refuses a wrong or missing signature', async () => {
+    const url = `${s3n.endpoint}/${bucket}`;
+    const ok = post(url, { ...v2Form('v2/a.txt', [['starts-with', '$key', 'v2/'], ['starts-with', '$Content-Type', 'text/']]), 'Content-Type': 'text/plain' }, file('v2.txt', Buffer.from('signed the old way')));
+    assert.equal(ok.status, 204, ok.body);
+    const got = await bodyOf('v2/a.txt');
+    assert.equal(got.data.toString(), 'signed the old way');
+    assert.equal(got.type, 'text/plain');
+
+    const wrong = post(url, v2Form('v2/b.txt', [['starts-with', '$key', 'v2/']], 'not-the-secret'), file('v2.txt', Buffer.from('x')));
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+    const { signature: _s, ...unsigned } = v2Form('v2/c.txt', [['starts-with', '$key', 'v2/']]);
+    const missing = post(url, unsigned, file('v2.txt', Buffer.from('x')));
+    assert.equal(missing.status, 400);
+    assert.match(missing.body, /<Code>InvalidArgument<\/Code>/);
+    await absent('v2/b.txt');
+    await absent('v2/c.txt');
+  });
+
+  it('verifies and keeps an x-amz-checksum-* field, storing nothing when the file does not match', async () => {
+    const url = `${s3n.endpoint}/${bucket}`;
+    const data = randomBytes(40_000);
+    const sha = createHash('sha256').update(data).digest('base64');
+    const good = post(url, { ...v2Form('sum/good.bin', [['starts-with', '$key', 'sum/']]), 'x-amz-checksum-sha256': sha }, file('sum.bin', data));
+    assert.equal(good.status, 204, good.body);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'sum/good.bin', ChecksumMode: 'ENABLED' }));
+    assert.equal(head.ChecksumSHA256, sha);
+    const bad = post(url, { ...v2Form('sum/bad.bin', [['starts-with', '$key', 'sum/']]), 'x-amz-checksum-sha256': createHash('sha256').update('other').digest('base64') }, file('sum.bin', data));
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /<Code>BadDigest<\/Code>/);
+    await absent('sum/bad.bin');
   });
 });

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { boundaryOf, checkPolicy, readForm } from '../../../../../appliance/gateways/s3/post-object';
+import { S3Error } from '../../../../../appliance/gateways/s3/errors';
 
 function form(boundary: string, fields: Array<[string, string]>, file: Buffer, after = ''): Buffer {
   const parts: Buffer[] = [Buffer.from('preamble to ignore\r\n')];
@@ -73,5 +74,26 @@ describe('S3 POST Object: form reader and policy', () => {
     assert.throws(() => checkPolicy('not base64 json', fields, 'b', now), /InvalidPolicyDocument|Invalid JSON/);
     assert.throws(() => checkPolicy(b64({ conditions }), fields, 'b', now), /missing expiration/);
     assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [['content-length-range', 10, 1]] }), new Map(), 'b', now), /content-length-range/);
+  });
+
+  it('wants the expiration in ISO 8601 UTC and one field per simple condition', () => {
+    const now = Date.parse('2026-12-04T12:00:00Z');
+    const fields = new Map([['key', 'a'], ['policy', 'p'], ['x-amz-signature', 's']]);
+    const conditions = [{ bucket: 'b' }, { key: 'a' }];
+    assert.deepEqual(checkPolicy(b64({ expiration: '2026-12-05T00:00:00.000Z', conditions }), fields, 'b', now), undefined);
+    // A date Date.parse reads but S3 refuses (Python's str(datetime)), and a local time.
+    for (const expiration of ['2026-12-05 00:00:00.123456+00:00', '2026-12-05T00:00:00', 'Sat, 05 Dec 2026 00:00:00 GMT']) {
+      assert.throws(() => checkPolicy(b64({ expiration, conditions }), fields, 'b', now), (e: S3Error) => e.s3Code === 'InvalidPolicyDocument' && /expiration/.test(e.message), expiration);
+    }
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{}] }), fields, 'b', now), (e: S3Error) => e.s3Code === 'InvalidPolicyDocument' && /exactly one property/.test(e.message));
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{ bucket: 'b', key: 'a' }] }), fields, 'b', now), /exactly one property/);
+  });
+
+  it('needs no condition for the signature fields of either version nor for an x-amz-checksum-* field', () => {
+    const now = Date.parse('2026-12-04T12:00:00Z');
+    const fields = new Map([['key', 'a'], ['policy', 'p'], ['awsaccesskeyid', 'AK'], ['signature', 's'], ['x-amz-checksum-sha256', 'x']]);
+    assert.deepEqual(checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{ key: 'a' }] }), fields, 'b', now), undefined);
+    fields.set('x-amz-checksum-algorithm', 'SHA256');
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{ key: 'a' }] }), fields, 'b', now), /Extra input fields: x-amz-checksum-algorithm/);
   });
 });
