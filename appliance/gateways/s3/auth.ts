@@ -127,8 +127,20 @@ export function headerMap(rawHeaders: string[]): Map<string, string> {
   return new Map([...m].map(([k, v]) => [k, v.join(',')]));
 }
 
+/**
+ * A header value as the client signed it. Node reads header bytes as latin-1; clients sign the
+ * UTF-8 text they sent (x-amz-meta-* with accents), so bytes that are valid UTF-8 are read as
+ * UTF-8 here (hashing the canonical request in UTF-8 then gives back the bytes on the wire).
+ */
+function signedValue(v: string): string {
+  if (!/[\x80-\xff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : v;
+}
+
 export function canonicalRequest(method: string, canonicalUri: string, canonicalQueryString: string, headers: Map<string, string>, signedHeaders: string[], payloadHash: string): string {
-  const ch = signedHeaders.map((h) => `${h}:${headers.get(h) ?? ''}\n`).join('');
+  const ch = signedHeaders.map((h) => `${h}:${signedValue(headers.get(h) ?? '')}\n`).join('');
   return `${method}\n${canonicalUri}\n${canonicalQueryString}\n${ch}\n${signedHeaders.join(';')}\n${payloadHash}`;
 }
 
@@ -226,7 +238,8 @@ export async function authenticate(req: IncomingMessage, rawPath: string, rawQue
     amzDate = q.get('X-Amz-Date') ?? '';
     const expires = Number(q.get('X-Amz-Expires') ?? 'x');
     if (!cred || !sh || !sig || Number.isNaN(parseAmzDate(amzDate))) throw new S3Error('AuthorizationQueryParametersError', 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.');
-    if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be between 1 and 604800 seconds');
+    // 0 or less: a request already expired (AccessDenied below), as S3 answers it.
+    if (!Number.isInteger(expires) || expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be between 1 and 604800 seconds');
     const t = parseAmzDate(amzDate);
     if (t - now > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', { RequestTime: amzDate, ServerTime: new Date(now).toISOString() });
     if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });

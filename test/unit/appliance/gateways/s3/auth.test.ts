@@ -57,6 +57,23 @@ describe('s3/auth: Signature V4', () => {
     await expectS3Error(authenticate(r, '/test.txt', q, lookup, NOW + 86_401_000), 'AccessDenied');
   });
 
+  it('refuses a presigned URL whose X-Amz-Expires is 0 or negative as expired (AccessDenied)', async () => {
+    const r = req('GET', [['Host', 'examplebucket.s3.amazonaws.com']]);
+    for (const expires of ['-1000', '0']) {
+      const q = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${AK}%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=${expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404`;
+      await expectS3Error(authenticate(r, '/test.txt', q, lookup, NOW + 1000), 'AccessDenied');
+    }
+  });
+
+  it('verifies a header value sent as UTF-8 bytes (x-amz-meta-* with an accent), as the client signed it', async () => {
+    // Signed by botocore's S3SigV4Auth (Python, not our code) over 'Hello World\u00e9'; Node hands
+    // the header's bytes to us decoded as latin-1.
+    const wire = Buffer.from('Hello World\u00e9', 'utf8').toString('latin1');
+    const r = req('PUT', [['Host', 'examplebucket.s3.amazonaws.com'], ['x-amz-content-sha256', EMPTY_SHA256], ['x-amz-date', '20261205T122026Z'], ['x-amz-meta-greeting', wire],
+      ['Authorization', `AWS4-HMAC-SHA256 Credential=${AK}/20261205/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-meta-greeting, Signature=4792999ce4ee99f448a73698baa95e7a2e9ebf3d6e4a42dfc6d98ee9079de32b`]]);
+    await authenticate(r, '/meta.txt', '', lookup, Date.UTC(2026, 11, 5, 12, 20, 26));
+  });
+
   it('verifies the seed signature of the aws-chunked example and its chunk signatures', async () => {
     const r = req('PUT', [['Host', 's3.amazonaws.com'], ['x-amz-date', '20130524T000000Z'], ['x-amz-storage-class', 'REDUCED_REDUNDANCY'],
       ['x-amz-content-sha256', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'], ['Content-Encoding', 'aws-chunked'], ['x-amz-decoded-content-length', '66560'], ['Content-Length', '66824'],
