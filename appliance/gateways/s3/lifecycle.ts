@@ -132,7 +132,16 @@ function ruleOf(x: XmlNode): LifecycleRule {
     if (filter.tags.length) throw new S3Error('InvalidRequest', 'AbortIncompleteMultipartUpload cannot be specified with object tags');
     rule.abortDays = days;
   }
-  if (child(x, 'Transition') || child(x, 'NoncurrentVersionTransition')) throw new S3Error('NotImplemented', 'lifecycle transitions are not implemented');
+  // Transitions are checked as S3 checks them (a bad one is a client error), then refused.
+  const transitions = [...children(x, 'Transition'), ...children(x, 'NoncurrentVersionTransition')];
+  for (const t of transitions) {
+    const days = nonNegative(t, t.name === 'Transition' ? 'Days' : 'NoncurrentDays');
+    const date = t.name === 'Transition' ? childText(t, 'Date') : undefined;
+    if (date !== undefined) midnightDate(date);
+    if ((days === undefined) === (date === undefined)) malformed(`${t.name} takes one of ${t.name === 'Transition' ? 'Days and Date' : 'NoncurrentDays'}`);
+    if (childText(t, 'StorageClass') === undefined) malformed(`${t.name} needs a StorageClass`);
+  }
+  if (transitions.length) throw new S3Error('NotImplemented', 'lifecycle transitions are not implemented');
   if (!rule.expiration && !rule.noncurrent && rule.abortDays === undefined) throw new S3Error('InvalidRequest', 'At least one action needs to be specified in a rule');
   return rule;
 }

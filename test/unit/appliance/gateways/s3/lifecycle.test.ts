@@ -59,6 +59,11 @@ describe('s3/lifecycle: configuration', () => {
     refused('<Rule><ID>a</ID><Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter><Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>', 'InvalidRequest');
     refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays></NoncurrentVersionExpiration></Rule>', 'InvalidArgument');
     refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition></Rule>', 'NotImplemented');
+    // A bad transition is the client's error before being one the gateway cannot do.
+    refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><Transition><Date>20220927</Date><StorageClass>GLACIER</StorageClass></Transition></Rule>', 'InvalidArgument');
+    refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><Transition><Days>-3</Days><StorageClass>GLACIER</StorageClass></Transition></Rule>', 'InvalidArgument');
+    refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><Transition><Days>30</Days></Transition></Rule>', 'MalformedXML');
+    refused('<Rule><ID>a</ID><Filter/><Status>Enabled</Status><NoncurrentVersionTransition><StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition></Rule>', 'MalformedXML');
     assert.throws(() => parseLifecycle(parseXml('<LifecycleConfiguration/>')), (e: unknown) => e instanceof S3Error && e.s3Code === 'MalformedXML');
     assert.throws(() => parseLifecycle(parseXml('<Lifecycle><Rule/></Lifecycle>')), (e: unknown) => e instanceof S3Error && e.s3Code === 'MalformedXML');
   });
