@@ -7,19 +7,33 @@
  * resource and conditions), and Allow statements are accepted when they name the account
  * itself (they change nothing). An Allow to anyone else (public or another account) would be a
  * promise this gateway cannot keep: NotImplemented, as are unknown condition keys and operators.
- * Conditions: aws:SecureTransport, aws:SourceIp, aws:UserAgent, s3:prefix,
- * s3:x-amz-server-side-encryption, with Bool, IpAddress/NotIpAddress, Null and the String
- * operators. The policy operations themselves are never denied, so the owner can always mend a
+ * Conditions: aws:SecureTransport, aws:SourceIp, aws:UserAgent, aws:Referer, s3:prefix,
+ * s3:delimiter, s3:max-keys, s3:VersionId, s3:authType, s3:signatureversion, the request headers
+ * of HEADER_KEYS (s3:x-amz-acl, s3:x-amz-server-side-encryption, ...), s3:RequestObjectTag/<k>
+ * and s3:ExistingObjectTag/<k> (the object's tags, read when a statement names one), with Bool,
+ * IpAddress/NotIpAddress, Null, the String and Numeric operators and their ...IfExists forms. The policy operations themselves are never denied, so the owner can always mend a
  * policy that locks it out (as an AWS account's root can).
  */
 import net from 'node:net';
-import { BUCKET_PROP, S3Request, bucketInfo, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
+import { isNotFound } from '../../common';
+import { BUCKET_PROP, PROP, S3Request, bucketInfo, resolveVersion, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
 import { doc, txt } from './xml';
 
 const MAX_POLICY_BYTES = 20 * 1024;
-const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:x-amz-server-side-encryption'];
-const OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'Null', 'StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase'];
+/** Request headers that are condition keys of the same name (s3:x-amz-acl, ...). */
+const HEADER_KEYS = ['x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm', 'x-amz-acl', 'x-amz-grant-read', 'x-amz-grant-write',
+  'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control', 'x-amz-copy-source', 'x-amz-metadata-directive', 'x-amz-storage-class',
+  'x-amz-content-sha256', 'x-amz-object-lock-mode', 'x-amz-object-lock-legal-hold'];
+const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 'aws:referer', 's3:prefix', 's3:delimiter', 's3:max-keys', 's3:versionid',
+  's3:authtype', 's3:signatureversion', ...HEADER_KEYS.map((h) => `s3:${h}`)];
+/** Condition keys naming a tag: s3:ExistingObjectTag/<key> (the object's), s3:RequestObjectTag/<key> (x-amz-tagging's). */
+const TAG_KEY_PREFIXES = ['s3:existingobjecttag/', 's3:requestobjecttag/'];
+const BASE_OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase',
+  'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals'];
+/** Every operator also has its ...IfExists form (true when the key is absent); Null has none. */
+const OPERATORS = ['Null', ...BASE_OPERATORS, ...BASE_OPERATORS.map((o) => `${o}IfExists`)];
+const knownKey = (key: string): boolean => CONDITION_KEYS.includes(key) || TAG_KEY_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length);
 
 interface Statement {
   effect: 'Allow' | 'Deny';
@@ -101,10 +115,13 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
         if (!OPERATORS.includes(op)) throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
         if (typeof block !== 'object' || block === null) malformed(`Condition ${op} must be an object`);
         for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
-          if (!CONDITION_KEYS.includes(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
+          if (!knownKey(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
           const values = (Array.isArray(v) ? v : [v]).map((x) => String(x));
           if (op.includes('IpAddress')) for (const c of values) if (!blockOf([c])) malformed(`Invalid IP address: ${c}`);
-          conditions.push({ op, key: key.toLowerCase(), values });
+          if (op.startsWith('Numeric')) for (const c of values) if (!/^-?\d+(\.\d+)?$/.test(c)) malformed(`Invalid numeric value: ${c}`);
+          // Tag keys keep their case (s3:ExistingObjectTag/Project); the rest is case-insensitive.
+          const name = TAG_KEY_PREFIXES.find((p) => key.toLowerCase().startsWith(p));
+          conditions.push({ op, key: name ? `${name}${key.slice(name.length)}` : key.toLowerCase(), values });
         }
       }
     }
@@ -159,18 +176,51 @@ function actionOf(op: string, r: S3Request): string {
   }
 }
 
+/** The tags of the object a request names, when a policy condition asks for them (enforcePolicy). */
+const existingTags = new WeakMap<S3Request, Map<string, string>>();
+
+/** The value of condition key `key` for `r` (undefined: absent). */
+function contextValue(r: S3Request, key: string): string | undefined {
+  if (key.startsWith('s3:existingobjecttag/')) return existingTags.get(r)?.get(key.slice('s3:existingobjecttag/'.length));
+  if (key.startsWith('s3:requestobjecttag/')) {
+    const tagging = r.header('x-amz-tagging');
+    return tagging === undefined ? undefined : new URLSearchParams(tagging).get(key.slice('s3:requestobjecttag/'.length)) ?? undefined;
+  }
+  switch (key) {
+    case 'aws:securetransport': return (r.req.socket as { encrypted?: boolean }).encrypted ? 'true' : 'false';
+    case 'aws:sourceip': return (r.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    case 'aws:useragent': return r.header('user-agent');
+    case 'aws:referer': return r.header('referer');
+    case 's3:prefix': case 's3:delimiter': case 's3:max-keys': return r.query.get(key.slice(3));
+    case 's3:versionid': return r.query.get('versionId');
+    case 's3:authtype': return r.auth.presigned ? 'REST-QUERY-STRING' : r.op === 'PostObject' ? 'POST' : 'REST-HEADER';
+    case 's3:signatureversion': return r.auth.scope === '' ? 'AWS' : 'AWS4-HMAC-SHA256';
+    default: return key.startsWith('s3:x-amz-') ? r.header(key.slice(3)) : undefined;
+  }
+}
+
 /** Whether a statement's conditions all hold for `r`. */
 function conditionsHold(st: Statement, r: S3Request): boolean {
-  const remote = (r.req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  const context: Record<string, string | undefined> = {
-    'aws:securetransport': (r.req.socket as { encrypted?: boolean }).encrypted ? 'true' : 'false',
-    'aws:sourceip': remote,
-    'aws:useragent': r.header('user-agent'),
-    's3:prefix': r.query.get('prefix'),
-    's3:x-amz-server-side-encryption': r.header('x-amz-server-side-encryption'),
-  };
-  return st.conditions.every(({ op, key, values }) => {
-    const v = context[key];
+  return st.conditions.every(({ op: given, key, values }) => {
+    const v = contextValue(r, key);
+    const op = given.endsWith('IfExists') ? given.slice(0, -'IfExists'.length) : given;
+    if (op !== given && v === undefined) return true;
+    if (op.startsWith('Numeric')) {
+      const n = Number(v);
+      if (v === undefined || v.trim() === '' || !Number.isFinite(n)) return op === 'NumericNotEquals';
+      const cmp = (x: string): boolean => {
+        const w = Number(x);
+        switch (op) {
+          case 'NumericEquals': return n === w;
+          case 'NumericNotEquals': return n !== w;
+          case 'NumericLessThan': return n < w;
+          case 'NumericLessThanEquals': return n <= w;
+          case 'NumericGreaterThan': return n > w;
+          default: return n >= w;
+        }
+      };
+      return op === 'NumericNotEquals' ? values.every(cmp) : values.some(cmp);
+    }
     switch (op) {
       case 'Null': return values.some((x) => (x.toLowerCase() === 'true') === (v === undefined));
       case 'Bool': return v !== undefined && values.some((x) => x.toLowerCase() === v.toLowerCase());
@@ -223,7 +273,21 @@ async function statementsOf(r: S3Request, bucket: string): Promise<Statement[] |
 export async function enforcePolicy(r: S3Request, op: string): Promise<void> {
   if (r.bucket === undefined || POLICY_OPS.has(op) || op === 'CreateBucket') return;
   const statements = await statementsOf(r, r.bucket);
+  if (statements && r.key !== undefined && statements.some((st) => st.conditions.some((c) => c.key.startsWith('s3:existingobjecttag/')))) {
+    existingTags.set(r, await tagsOfObject(r));
+  }
   if (statements && denies(statements, r, actionOf(op, r), arnOf(r.bucket, r.key))) throw new S3Error('AccessDenied', 'Access Denied');
+}
+
+/** The tags of the object (the version) a request names; none when it does not exist (yet). */
+async function tagsOfObject(r: S3Request): Promise<Map<string, string>> {
+  try {
+    const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
+    return new Map(new URLSearchParams(c.properties[PROP.tagging] ?? ''));
+  } catch (e) {
+    if (isNotFound(e) || (e instanceof S3Error && e.status === 404)) return new Map();
+    throw e;
+  }
 }
 
 /** The same check for one key of a DeleteObjects request. */

@@ -681,6 +681,30 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     } finally { other.destroy(); }
   });
 
+  it('evaluates policy conditions on the tags of the object and of the request', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'secret', Body: 's', Tagging: 'Class=secret' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'open', Body: 'o', Tagging: 'Class=public' }));
+    await s3.send(new PutBucketPolicyCommand({
+      Bucket: b,
+      Policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/Class': 'secret' } } },
+          { Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringNotEqualsIfExists: { 's3:RequestObjectTag/Class': ['public', 'secret'] } } },
+        ],
+      }),
+    }));
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'secret' })), 'AccessDenied', 403);
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'open' })))).toString(), 'o');
+    await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'absent' })), 'NoSuchKey', 404);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'n', Body: 'n', Tagging: 'Class=other' })), 'AccessDenied', 403);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'n', Body: 'n' })), 'AccessDenied', 403);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'n', Body: 'n', Tagging: 'Class=public' }));
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: b }));
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'secret' })))).toString(), 's');
+  });
+
   it('delivers server access logs of a bucket with logging on into its target bucket, in S3\'s line format', async () => {
     const b = await newBucket();
     const logs = await newBucket('logs');

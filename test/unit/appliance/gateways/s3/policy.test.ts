@@ -65,6 +65,32 @@ describe('s3/policy: bucket policies', () => {
     assert.equal(denies(sealed, request({ headers: { 'x-amz-server-side-encryption': 'AES256' } }), 's3:PutObject', obj('k')), false);
   });
 
+  it('evaluates ...IfExists, Numeric operators, request headers and the tags a request sets', () => {
+    // An ...IfExists condition holds when the key is absent: uploads without a storage class are denied too.
+    const sc = policy(deny({ Action: 's3:PutObject', Condition: { StringNotEqualsIfExists: { 's3:x-amz-storage-class': 'STANDARD' } } }));
+    assert.equal(denies(sc, request(), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(sc, request({ headers: { 'x-amz-storage-class': 'STANDARD' } }), 's3:PutObject', obj('k')), false);
+    assert.equal(denies(sc, request({ headers: { 'x-amz-storage-class': 'GLACIER' } }), 's3:PutObject', obj('k')), true);
+    const keys = policy(deny({ Action: 's3:ListBucket', Condition: { NumericGreaterThan: { 's3:max-keys': '100' } } }));
+    assert.equal(denies(keys, request({ query: { 'max-keys': '1000' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(denies(keys, request({ query: { 'max-keys': '10' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), false);
+    assert.equal(denies(keys, request(), 's3:ListBucket', 'arn:aws:s3:::bkt'), false);
+    const acl = policy(deny({ Action: 's3:PutObject', Condition: { StringEquals: { 's3:x-amz-acl': ['public-read', 'public-read-write'] } } }));
+    assert.equal(denies(acl, request({ headers: { 'x-amz-acl': 'public-read' } }), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(acl, request({ headers: { 'x-amz-acl': 'private' } }), 's3:PutObject', obj('k')), false);
+    const sseC = policy(deny({ Action: 's3:PutObject', Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'true' } } }));
+    assert.equal(denies(sseC, request(), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(sseC, request({ headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' } }), 's3:PutObject', obj('k')), false);
+    // Tag keys keep their case; the tag comes from x-amz-tagging (URL-encoded).
+    const tag = policy(deny({ Action: 's3:PutObject', Condition: { StringNotEquals: { 's3:RequestObjectTag/Project': 'Apollo' } } }));
+    assert.equal(denies(tag, request({ headers: { 'x-amz-tagging': 'Project=Apollo&x=1' } }), 's3:PutObject', obj('k')), false);
+    assert.equal(denies(tag, request({ headers: { 'x-amz-tagging': 'project=Apollo' } }), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(tag, request(), 's3:PutObject', obj('k')), true);
+    refused({ Statement: [deny({ Condition: { NumericLessThan: { 's3:max-keys': 'ten' } } })] }, 'MalformedPolicy');
+    refused({ Statement: [deny({ Condition: { NullIfExists: { 's3:prefix': 'true' } } })] }, 'NotImplemented');
+    refused({ Statement: [deny({ Condition: { StringEquals: { 's3:ExistingObjectTag/': 'x' } } })] }, 'NotImplemented');
+  });
+
   it('refuses what it cannot keep or read', () => {
     refused('{"Statement": [', 'MalformedPolicy');
     refused({ Version: '2012-10-17', Statement: [] }, 'MalformedPolicy');
