@@ -400,8 +400,15 @@ export class Meta2Backend {
    * Stores a content (a new version of its name): version assigned (microseconds) when 0,
    * id generated when empty, then older versions beyond max_versions purged (their chunks
    * queued). Returns the stored ContentInfo. QUOTA_EXCEEDED, CONTENT_EXISTS, INVALID_NAME.
+   *
+   * `newest`: the content becomes its name's newest version even when its version (chosen by
+   * the writer when its upload began) is not above the latest one: it is raised above it. Of
+   * two uploads of one name that overlap, the one committed last is then the current one (as
+   * in S3), not the one begun last (which, versioning off, would purge the other on commit).
+   * The chunks keep the version they were written with in their metadata; the content id is
+   * what ties them to the content.
    */
-  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now(), expectLatest?: number | null): ContentInfo {
+  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now(), expectLatest?: number | null, newest = false): ContentInfo {
     const c = checkCid(cid);
     const base = this.openBase(c);
     const cont = this.containerRow(base);
@@ -414,6 +421,10 @@ export class Meta2Backend {
         const cur = this.latest(tx, content.name);
         const live = cur && !cur.deleted ? cur.version : null;
         if (live !== expectLatest) throw new OioError('PRECONDITION_FAILED', expectLatest === null ? 'the content exists' : 'the content changed');
+      }
+      if (newest) {
+        const top = this.latest(tx, content.name);
+        if (top && top.version >= content.version) content.version = Math.max(nextVersionMicros(), top.version + 1);
       }
       const delta: Delta = { objects: 0, bytes: 0 };
       this.insert(tx, content, delta);

@@ -223,11 +223,11 @@ export class ProxyBackend {
     return ds;
   }
 
-  async contentCreate(b: { account?: unknown; container?: unknown; content?: ContentInfo; expect_latest?: number | null }, reqId: string): Promise<ContentInfo> {
+  async contentCreate(b: { account?: unknown; container?: unknown; content?: ContentInfo; expect_latest?: number | null; newest?: unknown }, reqId: string): Promise<ContentInfo> {
     const { cid } = this.names(b);
     if (!b.content) throw new InvalidArgumentError('BAD_REQUEST', 'content is missing');
     validateName('object', b.content.name);
-    return this.onMeta2(cid, reqId, (m) => m.contentCreate(cid, b.content!, b.expect_latest));
+    return this.onMeta2(cid, reqId, (m) => m.contentCreate(cid, b.content!, b.expect_latest, b.newest === true));
   }
 
   /** Adds each chunk's rawx get score so readers try the best replica first. */

