@@ -512,8 +512,12 @@ export class ObjectStorage {
     return proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest, newest: true });
   }
 
-  objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {
-    return this.proxy().contentDelete({ ...this.base(container), path: validateName('object', name), version });
+  /**
+   * Deletes a version, or the object (a delete marker where versions are kept). `marker`:
+   * where versions are kept, a delete marker even when the object has no live version (S3).
+   */
+  objectDelete(container: string, name: string, version?: string | number, opts: { marker?: boolean } = {}): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {
+    return this.proxy().contentDelete({ ...this.base(container), path: validateName('object', name), version, ...(opts.marker ? { marker: true } : {}) });
   }
 
   /** A new name for the same chunks (no data copied). */

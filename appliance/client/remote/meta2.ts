@@ -65,7 +65,8 @@ export interface ContentListResult {
 }
 
 export interface ContentDeleteResult {
-  deleted: ContentInfo;
+  /** the live version deleted (none when only a marker was added) */
+  deleted?: ContentInfo;
   marker?: ContentInfo;
 }
 
@@ -120,8 +121,8 @@ export class Meta2Client {
     return this.call('/v1/content/show', { query: { cid, path, version } });
   }
 
-  contentDelete(cid: string, path: string, version?: number): Promise<ContentDeleteResult> {
-    return this.call('/v1/content/delete', { method: 'POST', body: { cid, path, version } });
+  contentDelete(cid: string, path: string, version?: number, marker?: boolean): Promise<ContentDeleteResult> {
+    return this.call('/v1/content/delete', { method: 'POST', body: { cid, path, version, ...(marker ? { marker } : {}) } });
   }
 
   /** A new content named `dest` sharing the chunks of `path` (rename without copy). */

@@ -120,7 +120,6 @@ export async function putBucketVersioning(r: S3Request): Promise<void> {
   if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   const info = await bucketInfo(r);
   if (status === 'Suspended' && lockConfigOf(info)) throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
-  if (status === 'Suspended' && versioningOf(info) === undefined) { sendEmpty(r, 200); return; }
   await r.storage.containerSet(r.bucket!, { maxVersions: -1, properties: { [BUCKET_PROP.versioning]: status } });
   forgetBucket(r);
   sendEmpty(r, 200);

@@ -12,7 +12,7 @@ import { S3Body } from './aws-chunked';
 import { algorithmNamed, algorithmOfHeader, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
   MAX_PUT_BYTES, PROP, S3Request, S3Scope, continueBody, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
-  objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
+  httpDate, objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
@@ -228,7 +228,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   const bucket = r.bucket!;
   const key = r.key!;
   const versionId = r.query.get('versionId');
-  const c = await resolveVersion(r, bucket, key, versionId);
+  const c = await resolveVersion(r, bucket, key, versionId).catch(async (e: unknown) => {
+    if (versionId === undefined && isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') throw await noSuchKey(r, bucket, key);
+    throw e;
+  });
   const versioned = versioningOf(await bucketInfo(r, bucket)) !== undefined;
   if (c.deleted) {
     const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(c), 'last-modified': new Date(c.mtime).toUTCString() };
@@ -274,6 +277,20 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   await stream(r, bucket, c, 206, headers, range, sse);
 }
 
+/**
+ * NoSuchKey for a GET or HEAD of a key without a current version, telling whether that is
+ * because its latest version is a delete marker (`x-amz-delete-marker: true`, the marker's
+ * version id) or not (`false`).
+ */
+async function noSuchKey(r: S3Request, bucket: string, key: string): Promise<S3Error> {
+  const page = await r.storage.objectList(bucket, { prefix: key, versions: true, limit: 1 });
+  const top = page.objects[0];
+  const h: Record<string, string> = top?.name === key && top.deleted
+    ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(top), 'last-modified': httpDate(top.mtime) }
+    : { 'x-amz-delete-marker': 'false' };
+  return new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
+}
+
 async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }, sse?: DataKey): Promise<void> {
   if (c.size === 0) { r.res.writeHead(status, headers); r.res.end(); return; }
   const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end, content: c });
@@ -316,7 +333,8 @@ export async function deleteOne(r: S3Scope, bucket: string, key: string, version
     return { deleteMarker: c.deleted, versionId };
   }
   try {
-    const res = await r.storage.objectDelete(bucket, key);
+    // Versioned (or suspended): a delete marker, even over a marker or no object at all, as in S3.
+    const res = await r.storage.objectDelete(bucket, key, undefined, { marker: versioned });
     if (res.marker && versioningOf(await bucketInfo(r, bucket)) === 'Suspended') {
       // Suspended: the marker is the "null" version, which replaces any older null version.
       const marker = await r.storage.objectSetProperties(bucket, key, { [PROP.nullVersion]: '1' }, [], res.marker.version).catch(() => res.marker!);

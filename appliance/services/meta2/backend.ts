@@ -444,8 +444,10 @@ export class Meta2Backend {
    * Deletes. With `version`: removes that version (or marker). Without: versioning on
    * (max_versions != 1) adds a delete marker (CONTENT_NOT_FOUND when the latest already is
    * one); off removes every version of the name. CONTENT_NOT_FOUND.
+   * `marker` (versioning on): a delete marker is added even when the name has no live version
+   * (none at all, or a marker already), as an S3 DELETE of a versioned bucket does.
    */
-  contentDelete(cid: string, name: string, version?: number, now = Date.now()): ContentDeleteResult {
+  contentDelete(cid: string, name: string, version?: number, now = Date.now(), marker = false): ContentDeleteResult {
     const c = checkCid(cid);
     const n = checkObjectName(name);
     return this.write(c, (tx) => {
@@ -458,13 +460,14 @@ export class Meta2Backend {
         out = { deleted: this.contentInfo(tx, row) };
         this.remove(tx, row, delta);
       } else if (mv !== 1) {
-        const row = this.find(tx, n);
-        const marker: ContentInfo = {
-          id: newContentId(), name: n, version: Math.max(nextVersionMicros(), row.version + 1), size: 0, hash: '', mime: '', policy: '',
+        const top = this.latest(tx, n);
+        const row = marker ? (top && !top.deleted ? top : undefined) : this.find(tx, n);
+        const m: ContentInfo = {
+          id: newContentId(), name: n, version: Math.max(nextVersionMicros(), (top?.version ?? 0) + 1), size: 0, hash: '', mime: '', policy: '',
           chunkMethod: '', ctime: now, mtime: now, deleted: true, properties: {}, chunks: [],
         };
-        out = { deleted: this.contentInfo(tx, row), marker };
-        this.insert(tx, marker, delta);
+        out = { ...(row ? { deleted: this.contentInfo(tx, row) } : {}), marker: m } as ContentDeleteResult;
+        this.insert(tx, m, delta);
         this.purge(tx, n, mv, delta);
       } else {
         const latest = this.latest(tx, n);

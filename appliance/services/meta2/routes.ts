@@ -88,10 +88,13 @@ export function registerRoutes(http: HttpService, backend: Meta2Backend): void {
   const contentShow = (ctx: RouteCtx): unknown =>
     backend.contentShow(required(ctx.query, 'cid'), required(ctx.query, 'path'), optInt(ctx.query.get('version'), 'version'));
 
-  /** POST /v1/content/delete `{cid, path, version?}` -> `{deleted, marker?}`. CONTENT_NOT_FOUND. */
+  /**
+   * POST /v1/content/delete `{cid, path, version?, marker?}` -> `{deleted?, marker?}`.
+   * `marker`: versioning on, a delete marker even when the name has no live version. CONTENT_NOT_FOUND.
+   */
   const contentDelete = async (ctx: RouteCtx): Promise<unknown> => {
-    const b = await ctx.json<{ cid?: unknown; path?: unknown; version?: unknown }>();
-    return backend.contentDelete(str(b.cid, 'cid'), str(b.path, 'path'), optInt(b.version, 'version'));
+    const b = await ctx.json<{ cid?: unknown; path?: unknown; version?: unknown; marker?: unknown }>();
+    return backend.contentDelete(str(b.cid, 'cid'), str(b.path, 'path'), optInt(b.version, 'version'), Date.now(), b.marker === true);
   };
 
   /** POST /v1/content/link `{cid, path, version?, dest}` -> the new ContentInfo. */

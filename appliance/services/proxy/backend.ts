@@ -255,10 +255,10 @@ export class ProxyBackend {
     }));
   }
 
-  async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number }, reqId: string): Promise<unknown> {
+  async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; marker?: unknown }, reqId: string): Promise<unknown> {
     const { cid } = this.names(b);
     const path = validateName('object', b.path);
-    return this.onMeta2(cid, reqId, (m) => m.contentDelete(cid, path, versionOf(b.version)));
+    return this.onMeta2(cid, reqId, (m) => m.contentDelete(cid, path, versionOf(b.version), b.marker === true));
   }
 
   async contentLink(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; dest?: unknown }, reqId: string): Promise<ContentInfo> {

@@ -6,10 +6,12 @@
 import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import {
-  CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand,
+  PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, startS3Node } from './s3-env';
+import { signedRequest } from './sigv4-client';
 
 const KiB = 1024;
 
@@ -68,5 +70,50 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
     assert.equal(v.Versions?.[0]?.Size, first.length);
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'race' }));
     assert.equal(head.VersionId, v.Versions?.[0]?.VersionId);
+  });
+
+  /** The x-amz-delete-marker header of a HEAD and of a GET of `key` (raw: the SDK hides the headers of a 404). */
+  async function markerHeaders(b: string, key: string): Promise<Array<{ status: number; marker: unknown; version: unknown }>> {
+    const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
+    return Promise.all(['HEAD', 'GET'].map(async (method) => {
+      const res = await signedRequest(creds, s3n.host, { method, path: `/${b}/${key}` });
+      return { status: res.status, marker: res.headers['x-amz-delete-marker'], version: res.headers['x-amz-version-id'] };
+    }));
+  }
+
+  it('tells on HEAD and GET of a key whether its current version is a delete marker', async () => {
+    const plain = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: plain, Key: 'k', Body: 'x' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: plain, Key: 'k' }));
+    for (const h of await markerHeaders(plain, 'k')) assert.deepEqual(h, { status: 404, marker: 'false', version: undefined });
+    for (const state of ['Enabled', 'Suspended'] as const) {
+      const b = await newBucket('Enabled');
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+      if (state === 'Suspended') await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+      const del = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+      assert.equal(del.DeleteMarker, true);
+      for (const h of await markerHeaders(b, 'k')) assert.deepEqual(h, { status: 404, marker: 'true', version: del.VersionId });
+    }
+  });
+
+  it('stacks delete markers and makes one for a key that does not exist (versioned)', async () => {
+    const b = await newBucket('Enabled');
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    for (let i = 0; i < 3; i++) assert.equal((await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }))).DeleteMarker, true);
+    const multi = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'absent' }] } }));
+    assert.equal(multi.Deleted?.[0]?.DeleteMarker, true);
+    const v = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
+    assert.equal(v.Versions?.length, 1);
+    assert.deepEqual(v.DeleteMarkers?.map((m) => m.Key), ['absent', 'k', 'k', 'k']);
+    assert.equal(v.DeleteMarkers?.[0]?.VersionId, multi.Deleted?.[0]?.DeleteMarkerVersionId);
+  });
+
+  it('suspends versioning of a bucket that never had it (GetBucketVersioning says so)', async () => {
+    const b = await newBucket();
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, undefined);
+    await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, 'Suspended');
+    const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    assert.equal(put.VersionId, 'null');
   });
 });
