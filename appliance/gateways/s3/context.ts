@@ -36,6 +36,8 @@ export const PROP = {
   contentType: 'content-type',
   uploadKey: 's3-upload-key',
   uploadInitiated: 's3-upload-initiated',
+  /** on an object made by CompleteMultipartUpload: the upload's id (a repeated Complete answers again) */
+  completedUpload: 's3-completed-upload',
   partsCount: 's3-parts',
   partSizes: 's3-part-sizes',
   /** prefix of the stored full-object checksums: `s3-checksum-crc32` = base64 */

@@ -6,11 +6,11 @@
 import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import {
-  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand,
+  PutBucketVersioningCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
-import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, startS3Node } from './s3-env';
+import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, rejects, startS3Node } from './s3-env';
 import { signedRequest } from './sigv4-client';
 
 const KiB = 1024;
@@ -115,5 +115,22 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, 'Suspended');
     const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
     assert.equal(put.VersionId, 'null');
+  });
+
+  it('answers a CompleteMultipartUpload sent again as the first one while its object is current', async () => {
+    for (const versioning of [undefined, 'Enabled'] as const) {
+      const b = await newBucket(versioning);
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
+      const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId, PartNumber: 1, Body: 'x' }));
+      const complete = () => s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      const first = await complete();
+      const again = await complete();
+      assert.equal(again.ETag, first.ETag);
+      assert.equal(again.VersionId, first.VersionId);
+      assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'mp' })))).toString(), 'x');
+      // Once another object replaced it, the upload is gone.
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'mp', Body: 'y' }));
+      await rejects(complete(), 'NoSuchUpload', 404);
+    }
   });
 });
