@@ -70,7 +70,13 @@ export async function createBucket(r: S3Request): Promise<void> {
   const ownership = r.header('x-amz-object-ownership');
   if (ownership !== undefined && !OBJECT_OWNERSHIP.includes(ownership)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${ownership}`, { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
   const properties: Record<string, string> = { ...(ownership ? { [BUCKET_PROP.ownership]: ownership } : {}), ...(locked ? lockedBucketProps() : {}) };
-  await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
+  try {
+    await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
+  } catch (e) {
+    // us-east-1 answers a create of a bucket its caller owns with success (nothing changes);
+    // every other region with BucketAlreadyOwnedByYou (S3 CreateBucket errors).
+    if ((e as OioError).code !== 'CONTAINER_EXISTS' || r.gw.region !== 'us-east-1') throw e;
+  }
   forgetBucket(r);
   sendEmpty(r, 200, { location: `/${bucket}` });
 }
