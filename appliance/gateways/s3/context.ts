@@ -313,6 +313,12 @@ export function metadataOf(pairs: Iterable<[string, string]>): Record<string, st
       if (k === 'x-amz-website-redirect-location' && !/^(\/|https?:\/\/)/.test(value)) {
         throw new S3Error('InvalidRedirectLocation', 'The website redirect location must have a prefix of \'http://\' or \'https://\' or \'/\'.');
       }
+      if (k === 'content-encoding') {
+        // aws-chunked names the framing of this request's body, not an encoding of the object.
+        const kept = value.split(',').map((e) => e.trim()).filter((e) => e !== '' && e.toLowerCase() !== 'aws-chunked').join(', ');
+        if (kept !== '') properties[k] = kept;
+        continue;
+      }
       properties[k] = value;
     }
   }

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, rejects, startS3Node } from './s3-env';
-import { signedRequest } from './sigv4-client';
+import { chunkedPut, signedRequest } from './sigv4-client';
 
 const KiB = 1024;
 
@@ -132,5 +132,22 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
       await s3.send(new PutObjectCommand({ Bucket: b, Key: 'mp', Body: 'y' }));
       await rejects(complete(), 'NoSuchUpload', 404);
     }
+  });
+
+  it('creates a bucket it owns again with success in us-east-1, keeping its objects', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    assert.equal((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString(), 'x');
+  });
+
+  it('does not keep aws-chunked (the framing of a request body) as the Content-Encoding of an object', async () => {
+    const b = await newBucket();
+    const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
+    assert.equal((await chunkedPut(creds, s3n.host, `/${b}/chunked`, Buffer.from('data'), 2)).status, 200);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'chunked' }))).ContentEncoding, undefined);
+    const put = await signedRequest(creds, s3n.host, { method: 'PUT', path: `/${b}/gz`, headers: { 'content-encoding': 'gzip, aws-chunked' }, body: 'data' });
+    assert.equal(put.status, 200);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'gz' }))).ContentEncoding, 'gzip');
   });
 });
