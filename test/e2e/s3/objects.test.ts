@@ -150,4 +150,19 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
     assert.equal(put.status, 200);
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'gz' }))).ContentEncoding, 'gzip');
   });
+
+  it('lists: v1 echoes its Prefix unencoded with encoding-type=url (v2 encodes it); an empty continuation token starts at the beginning', async () => {
+    const b = await newBucket();
+    for (const k of ['a b/1', 'a b/2']) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: 'x' }));
+    const creds = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
+    const v1 = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}`, query: { prefix: 'a b', 'encoding-type': 'url' } });
+    assert.match(v1.body, /<Prefix>a b<\/Prefix>/);
+    assert.match(v1.body, /<Key>a%20b\/1<\/Key>/);
+    const v2 = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}`, query: { 'list-type': '2', prefix: 'a b', 'encoding-type': 'url' } });
+    assert.match(v2.body, /<Prefix>a%20b<\/Prefix>/);
+    const empty = await signedRequest(creds, s3n.host, { method: 'GET', path: `/${b}`, query: { 'list-type': '2', 'continuation-token': '' } });
+    assert.equal(empty.status, 200, empty.body);
+    assert.match(empty.body, /<ContinuationToken><\/ContinuationToken>|<ContinuationToken\/>/);
+    assert.equal((empty.body.match(/<Contents>/g) ?? []).length, 2);
+  });
 });
