@@ -246,7 +246,7 @@ function completeAnswer(r: S3Request, etag: string, checksum: { algorithm: Check
 
 /** The answer to a Complete of an upload already completed into `obj`. */
 async function completed(r: S3Request, obj: ContentInfo): Promise<void> {
-  const headers: Record<string, string> = versioningOf(await bucketInfo(r)) === undefined ? {} : { 'x-amz-version-id': versionIdOf(obj) };
+  const headers: Record<string, string> = versioningOf(await bucketInfo(r)) === 'Enabled' ? { 'x-amz-version-id': versionIdOf(obj) } : {};
   if (isSseS3(obj)) headers['x-amz-server-side-encryption'] = 'AES256';
   const algorithm = CHECKSUM_ALGORITHMS.find((a) => obj.properties[`${PROP.checksum}${a}`] !== undefined);
   const checksum = algorithm ? { algorithm, type: obj.properties[PROP.checksumType] ?? 'FULL_OBJECT', value: obj.properties[`${PROP.checksum}${algorithm}`]! } : undefined;

@@ -136,11 +136,15 @@ async function removeOlderNullVersions(r: S3Scope, bucket: string, key: string, 
   }
 }
 
-/** After a write: in a bucket not Enabled for versioning, the new content is the "null" version. */
+/**
+ * After a write: in a bucket not Enabled for versioning, the new content is the "null" version.
+ * The write's answer names its version only where versioning is Enabled: S3 answers a write of
+ * the null version of a Suspended bucket without x-amz-version-id (reads then say "null").
+ */
 export async function settleVersion(r: S3Request, bucket: string, c: ContentInfo): Promise<Record<string, string>> {
   const state = versioningOf(await bucketInfo(r, bucket));
   if (state === 'Suspended') await removeOlderNullVersions(r, bucket, c.name, c.version);
-  return state === undefined ? {} : { 'x-amz-version-id': versionIdOf(c) };
+  return state === 'Enabled' ? { 'x-amz-version-id': versionIdOf(c) } : {};
 }
 
 /** Properties that mark a new content as the null version when versioning is not Enabled. */
