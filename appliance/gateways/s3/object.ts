@@ -153,22 +153,22 @@ export async function nullProps(r: S3Request, bucket: string): Promise<Record<st
 }
 
 /**
- * The conditions of a write (PUT, CompleteMultipartUpload): `If-None-Match: *` (no object
- * there) and `If-Match: etag` (that object there). Checked now, and again by meta2 in the
- * write itself (the version returned: null for none), so two writers cannot both pass.
+ * The conditions of a write (PUT, CompleteMultipartUpload): `If-None-Match` (`*`: no object
+ * there; ETags: the current object is none of them) and `If-Match` (`*` or ETags: that object
+ * there; none: NoSuchKey). Checked now, and again by meta2 in the write itself (the version
+ * returned: the current one, null for none), so two writers cannot both pass.
  */
 export async function writeConditions(r: S3Request, bucket: string, key: string): Promise<number | null | undefined> {
   const ifNone = r.header('if-none-match');
   const ifMatch = r.header('if-match');
   if (ifNone === undefined && ifMatch === undefined) return undefined;
   const cur = await r.storage.objectHead(bucket, key).catch((e: unknown) => { if (isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') return undefined; throw e; });
-  if (ifNone !== undefined && ifNone.trim() === '*' && cur) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
-  if (ifMatch !== undefined && (!cur || !etagMatches(ifMatch, etagOf(cur)))) {
+  if (ifNone !== undefined && cur && etagMatches(ifNone, etagOf(cur))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  if (ifMatch !== undefined) {
     if (!cur) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
-    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+    if (!etagMatches(ifMatch, etagOf(cur))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   }
-  if (ifNone !== undefined && ifNone.trim() === '*') return null;
-  return ifMatch !== undefined ? cur!.version : undefined;
+  return cur ? cur.version : null;
 }
 
 /** PUT /bucket/key */

@@ -166,4 +166,18 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
     assert.match(empty.body, /<ContinuationToken><\/ContinuationToken>|<ContinuationToken\/>/);
     assert.equal((empty.body.match(/<Contents>/g) ?? []).length, 2);
   });
+
+  it('writes conditionally on ETags: If-None-Match with ETags refuses the current one, If-Match: * needs an object', async () => {
+    const b = await newBucket('Enabled');
+    const first = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '1', IfNoneMatch: '*' }));
+    const second = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '2' }));
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '3', IfNoneMatch: second.ETag })), 'PreconditionFailed', 412);
+    // Only the current object counts: an older version's ETag does not stop the write.
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '3', IfNoneMatch: first.ETag }));
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '4', IfMatch: first.ETag })), 'PreconditionFailed', 412);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '4', IfMatch: '*' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'c' }));
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '5', IfMatch: '*' })), 'NoSuchKey', 404);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '5', IfNoneMatch: second.ETag }));
+  });
 });
