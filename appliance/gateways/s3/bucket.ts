@@ -136,7 +136,7 @@ export async function getBucketTagging(r: S3Request): Promise<void> {
   const info = await bucketInfo(r);
   const raw = info.properties[BUCKET_PROP.tagging];
   if (!raw) throw new S3Error('NoSuchTagSet', 'The TagSet does not exist', { BucketName: r.bucket! });
-  const tags = [...new URLSearchParams(raw).entries()];
+  const tags = [...new URLSearchParams(raw).entries()].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   sendXml(r, 200, doc('Tagging', el('TagSet', ...tags.map(([k, v]) => el('Tag', txt('Key', k), txt('Value', v))))));
 }
 

@@ -560,7 +560,8 @@ function intHeader(r: S3Request, name: string, dflt: number): number {
 export async function getObjectTagging(r: S3Request): Promise<void> {
   const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
   if (c.deleted) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
-  const tags = [...new URLSearchParams(c.properties[PROP.tagging] ?? '').entries()];
+  // A tag set has no order of its own: given by key (as S3 does), not in the order written.
+  const tags = [...new URLSearchParams(c.properties[PROP.tagging] ?? '').entries()].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   const versioned = versioningOf(await bucketInfo(r)) !== undefined;
   sendXml(r, 200, doc('Tagging', el('TagSet', ...tags.map(([k, v]) => el('Tag', txt('Key', k), txt('Value', v))))), versioned ? { 'x-amz-version-id': versionIdOf(c) } : {});
 }

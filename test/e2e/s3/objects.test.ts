@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, GetBucketTaggingCommand, GetObjectTaggingCommand, PutBucketTaggingCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand,
   PutBucketVersioningCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { dumpLogsOnFailure } from '../../helpers/grid';
@@ -179,5 +179,13 @@ describe('e2e: S3 objects, versions and multipart uploads (@aws-sdk/client-s3)',
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'c' }));
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '5', IfMatch: '*' })), 'NoSuchKey', 404);
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'c', Body: '5', IfNoneMatch: second.ETag }));
+  });
+
+  it('gives object and bucket tag sets by key, whatever the order they were written in', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 't', Body: 'x', Tagging: 'foo=bar&bar' }));
+    assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: 't' }))).TagSet, [{ Key: 'bar', Value: '' }, { Key: 'foo', Value: 'bar' }]);
+    await s3.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'z', Value: '1' }, { Key: 'a', Value: '2' }] } }));
+    assert.deepEqual((await s3.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet, [{ Key: 'a', Value: '2' }, { Key: 'z', Value: '1' }]);
   });
 });
