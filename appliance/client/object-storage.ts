@@ -391,7 +391,9 @@ export class ObjectStorage {
         policy: prepared.policy, chunkMethod, ctime: now, mtime: now, deleted: false,
         properties: { ...opts.properties, ...opts.endProperties?.() }, chunks: written,
       };
-      return await proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest });
+      // The newest version when committed, though its version was chosen (and written into its
+      // chunks' metadata) when the upload began: of two overlapping uploads, the last committed wins.
+      return await proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest, newest: true });
     } catch (e) {
       markUnreachable(unreachableOf(e));
       this.dropPlacements(container);
@@ -507,11 +509,15 @@ export class ObjectStorage {
       id: newContentId(), name, version: nextVersionMicros(), size, hash: opts.hash ?? '', mime: opts.mime ?? 'application/octet-stream',
       policy, chunkMethod, ctime: now, mtime: now, deleted: false, properties: opts.properties ?? {}, chunks,
     };
-    return proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest });
+    return proxy.contentCreate({ ...b, content, expect_latest: opts.expectLatest, newest: true });
   }
 
-  objectDelete(container: string, name: string, version?: string | number): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {
-    return this.proxy().contentDelete({ ...this.base(container), path: validateName('object', name), version });
+  /**
+   * Deletes a version, or the object (a delete marker where versions are kept). `marker`:
+   * where versions are kept, a delete marker even when the object has no live version (S3).
+   */
+  objectDelete(container: string, name: string, version?: string | number, opts: { marker?: boolean } = {}): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> {
+    return this.proxy().contentDelete({ ...this.base(container), path: validateName('object', name), version, ...(opts.marker ? { marker: true } : {}) });
   }
 
   /** A new name for the same chunks (no data copied). */

@@ -65,7 +65,8 @@ export interface ContentListResult {
 }
 
 export interface ContentDeleteResult {
-  deleted: ContentInfo;
+  /** the live version deleted (none when only a marker was added) */
+  deleted?: ContentInfo;
   marker?: ContentInfo;
 }
 
@@ -108,10 +109,11 @@ export class Meta2Client {
 
   /**
    * Stores a content (version assigned when 0); with `expectLatest`, only if the name's latest
-   * live version is that one (null: none). QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
+   * live version is that one (null: none); with `newest`, as the name's newest version (its
+   * version raised above the latest when needed). QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
    */
-  contentCreate(cid: string, content: ContentInfo, expectLatest?: number | null): Promise<ContentInfo> {
-    return this.call('/v1/content/create', { method: 'POST', body: { cid, content, expect_latest: expectLatest } });
+  contentCreate(cid: string, content: ContentInfo, expectLatest?: number | null, newest?: boolean): Promise<ContentInfo> {
+    return this.call('/v1/content/create', { method: 'POST', body: { cid, content, expect_latest: expectLatest, ...(newest ? { newest } : {}) } });
   }
 
   /** The latest visible version, or `version`. CONTENT_NOT_FOUND. */
@@ -119,8 +121,8 @@ export class Meta2Client {
     return this.call('/v1/content/show', { query: { cid, path, version } });
   }
 
-  contentDelete(cid: string, path: string, version?: number): Promise<ContentDeleteResult> {
-    return this.call('/v1/content/delete', { method: 'POST', body: { cid, path, version } });
+  contentDelete(cid: string, path: string, version?: number, marker?: boolean): Promise<ContentDeleteResult> {
+    return this.call('/v1/content/delete', { method: 'POST', body: { cid, path, version, ...(marker ? { marker } : {}) } });
   }
 
   /** A new content named `dest` sharing the chunks of `path` (rename without copy). */

@@ -35,12 +35,12 @@ export class ProxyClient {
   userList(account?: string): Promise<UserInfo[]> { return this.get('/v1/user/list', { account }); }
   userDelete(accessKey: string): Promise<void> { return this.post('/v1/user/delete', { access_key: accessKey }); }
   contentPrepare(b: { account: string; container: string; path: string; size?: number; policy?: string; pos?: number; count?: number; avoid?: string[]; degraded?: boolean }): Promise<PrepareAnswer> { return this.post('/v1/content/prepare', b); }
-  contentCreate(b: { account: string; container: string; content: ContentInfo; expect_latest?: number | null }): Promise<ContentInfo> { return this.post('/v1/content/create', b); }
+  contentCreate(b: { account: string; container: string; content: ContentInfo; expect_latest?: number | null; newest?: boolean }): Promise<ContentInfo> { return this.post('/v1/content/create', b); }
   contentShow(q: { account: string; container: string; path: string; version?: string | number }): Promise<ContentInfo> { return this.get('/v1/content/show', q); }
   contentList(q: { account: string; container: string; prefix?: string; delimiter?: string; marker?: string; version_marker?: string | number; limit?: number; versions?: boolean; chunks?: boolean }): Promise<ContentList> {
     return this.get('/v1/content/list', { ...q, versions: q.versions ? 1 : undefined, chunks: q.chunks ? 1 : undefined });
   }
-  contentDelete(b: { account: string; container: string; path: string; version?: string | number }): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> { return this.post('/v1/content/delete', b); }
+  contentDelete(b: { account: string; container: string; path: string; version?: string | number; marker?: boolean }): Promise<{ deleted?: ContentInfo; marker?: ContentInfo }> { return this.post('/v1/content/delete', b); }
   contentLink(b: { account: string; container: string; path: string; version?: string | number; dest: string }): Promise<ContentInfo> { return this.post('/v1/content/link', b); }
   contentProperties(b: { account: string; container: string; path: string; version?: string | number; set?: Record<string, string>; del?: string[] }): Promise<ContentInfo> { return this.post('/v1/content/properties', b); }
   conscienceInfo(): Promise<NamespaceInfo> { return this.get('/v1/conscience/info', {}); }

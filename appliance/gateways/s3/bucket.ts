@@ -70,7 +70,13 @@ export async function createBucket(r: S3Request): Promise<void> {
   const ownership = r.header('x-amz-object-ownership');
   if (ownership !== undefined && !OBJECT_OWNERSHIP.includes(ownership)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${ownership}`, { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
   const properties: Record<string, string> = { ...(ownership ? { [BUCKET_PROP.ownership]: ownership } : {}), ...(locked ? lockedBucketProps() : {}) };
-  await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
+  try {
+    await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
+  } catch (e) {
+    // us-east-1 answers a create of a bucket its caller owns with success (nothing changes);
+    // every other region with BucketAlreadyOwnedByYou (S3 CreateBucket errors).
+    if ((e as OioError).code !== 'CONTAINER_EXISTS' || r.gw.region !== 'us-east-1') throw e;
+  }
   forgetBucket(r);
   sendEmpty(r, 200, { location: `/${bucket}` });
 }
@@ -120,7 +126,6 @@ export async function putBucketVersioning(r: S3Request): Promise<void> {
   if (status !== 'Enabled' && status !== 'Suspended') throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   const info = await bucketInfo(r);
   if (status === 'Suspended' && lockConfigOf(info)) throw new S3Error('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
-  if (status === 'Suspended' && versioningOf(info) === undefined) { sendEmpty(r, 200); return; }
   await r.storage.containerSet(r.bucket!, { maxVersions: -1, properties: { [BUCKET_PROP.versioning]: status } });
   forgetBucket(r);
   sendEmpty(r, 200);
@@ -131,7 +136,7 @@ export async function getBucketTagging(r: S3Request): Promise<void> {
   const info = await bucketInfo(r);
   const raw = info.properties[BUCKET_PROP.tagging];
   if (!raw) throw new S3Error('NoSuchTagSet', 'The TagSet does not exist', { BucketName: r.bucket! });
-  const tags = [...new URLSearchParams(raw).entries()];
+  const tags = [...new URLSearchParams(raw).entries()].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   sendXml(r, 200, doc('Tagging', el('TagSet', ...tags.map(([k, v]) => el('Tag', txt('Key', k), txt('Value', v))))));
 }
 

@@ -36,6 +36,8 @@ export const PROP = {
   contentType: 'content-type',
   uploadKey: 's3-upload-key',
   uploadInitiated: 's3-upload-initiated',
+  /** on an object made by CompleteMultipartUpload: the upload's id (a repeated Complete answers again) */
+  completedUpload: 's3-completed-upload',
   partsCount: 's3-parts',
   partSizes: 's3-part-sizes',
   /** prefix of the stored full-object checksums: `s3-checksum-crc32` = base64 */
@@ -310,6 +312,12 @@ export function metadataOf(pairs: Iterable<[string, string]>): Record<string, st
     } else if ((STORED_HEADERS as readonly string[]).includes(k)) {
       if (k === 'x-amz-website-redirect-location' && !/^(\/|https?:\/\/)/.test(value)) {
         throw new S3Error('InvalidRedirectLocation', 'The website redirect location must have a prefix of \'http://\' or \'https://\' or \'/\'.');
+      }
+      if (k === 'content-encoding') {
+        // aws-chunked names the framing of this request's body, not an encoding of the object.
+        const kept = value.split(',').map((e) => e.trim()).filter((e) => e !== '' && e.toLowerCase() !== 'aws-chunked').join(', ');
+        if (kept !== '') properties[k] = kept;
+        continue;
       }
       properties[k] = value;
     }

@@ -37,6 +37,7 @@ export const S3_ERRORS = {
   InvalidRange: 416,
   InvalidRedirectLocation: 400,
   InvalidRequest: 400,
+  InvalidRetentionPeriod: 400,
   InvalidStorageClass: 400,
   InvalidTargetBucketForLogging: 400,
   MalformedPolicy: 400,

@@ -54,8 +54,9 @@ export async function listObjectsV1(r: S3Request): Promise<void> {
   const maxKeys = maxKeysOf(r);
   const p = await page(r, { prefix, delimiter, marker, limit: maxKeys });
   const nextMarker = p.truncated ? p.next_marker : undefined;
+  // v1 encodes Delimiter, Marker, NextMarker and the keys, not the Prefix it echoes (as S3; botocore decodes those only).
   sendXml(r, 200, doc('ListBucketResult',
-    txt('Name', r.bucket), txt('Prefix', enc(prefix)), txt('Marker', enc(marker)), txt('MaxKeys', maxKeys), delimiter ? txt('Delimiter', enc(delimiter)) : undefined,
+    txt('Name', r.bucket), txt('Prefix', prefix), txt('Marker', enc(marker)), txt('MaxKeys', maxKeys), delimiter ? txt('Delimiter', enc(delimiter)) : undefined,
     r.query.has('encoding-type') ? txt('EncodingType', 'url') : undefined,
     txt('IsTruncated', p.truncated), nextMarker !== undefined ? txt('NextMarker', enc(nextMarker)) : undefined,
     ...p.objects.map((o) => contents(r, o, (s) => enc(s)!, true)),
@@ -70,9 +71,10 @@ export async function listObjectsV2(r: S3Request): Promise<void> {
   const token = r.query.get('continuation-token');
   const startAfter = r.query.get('start-after') ?? '';
   let marker = startAfter;
-  if (token !== undefined) {
+  // An empty token is no token (echoed as given).
+  if (token !== undefined && token !== '') {
     const decoded = Buffer.from(token, 'base64url').toString('utf8');
-    if (token === '' || !decoded.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+    if (!decoded.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
     marker = decoded.slice(2);
   }
   const maxKeys = maxKeysOf(r);

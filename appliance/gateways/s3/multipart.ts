@@ -13,6 +13,7 @@ import { isNotFound, OioError, randomHex } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import {
   MPU_PREFIX, PROP, S3Request, S3Scope, bucketInfo, checksumProps, etagOf, isoDate, metadataFromHeaders, readXml, sendEmpty, sendXml, storageClassFor, storageClassOf, tagsFromHeader, encodeTags,
+  versionIdOf, versioningOf,
 } from './context';
 import { CHECKSUM_ALGORITHMS, algorithmNamed, ChecksumAlgorithm, ChecksumType, multipartChecksum, typeAllowed } from './checksum';
 import { S3Error } from './errors';
@@ -187,9 +188,18 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     return { n: Number(num.trim()), etag: etag.trim().replace(/^"|"$/g, '').toLowerCase(), sums };
   });
   if (asked.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part');
-  const expectLatest = await writeConditions(r, r.bucket!, r.key!);
   for (let i = 1; i < asked.length; i++) if (asked[i]!.n <= asked[i - 1]!.n) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.', { UploadId: id });
-  const up = await upload(r, id);
+  const up = await upload(r, id).catch(async (e: unknown) => {
+    // Completed already (a client retrying, its answer lost): the same answer while the object
+    // it made is the key's current version, as in S3.
+    if (e instanceof S3Error && e.s3Code === 'NoSuchUpload') {
+      const done = await r.storage.objectHead(r.bucket!, r.key!).catch(() => undefined);
+      if (done?.properties[PROP.completedUpload] === id) return done;
+    }
+    throw e;
+  });
+  if (up.properties[PROP.completedUpload] === id) { await completed(r, up); return; }
+  const expectLatest = await writeConditions(r, r.bucket!, r.key!);
   const parts: ContentInfo[] = [];
   for (const a of asked) {
     const p = await r.storage.objectHead(r.bucket!, partName(id, a.n)).catch((e: unknown) => {
@@ -214,7 +224,7 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
     props[PROP.partChecksums] = checksum.parts.join(',');
     if (checksum.type === 'COMPOSITE') props[PROP.checksumType] = 'COMPOSITE';
   }
-  Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(',') }, await nullProps(r, r.bucket!));
+  Object.assign(props, { [PROP.etag]: etag, [PROP.partsCount]: String(parts.length), [PROP.partSizes]: parts.map((p) => p.size).join(','), [PROP.completedUpload]: id }, await nullProps(r, r.bucket!));
   // Encrypted (SSE-C, SSE-S3): the object keeps each part's IV, in order.
   if (isEncrypted(up)) {
     if (parts.some((p) => !p.properties[PROP.sseIv])) throw new S3Error('InvalidPart', 'A part of an encrypted upload was stored without its encryption.', { UploadId: id });
@@ -225,9 +235,22 @@ export async function completeMultipartUpload(r: S3Request): Promise<void> {
   await abortUpload(r, r.bucket!, id, up.version);
   const headers = await settleVersion(r, r.bucket!, obj);
   if (isSseS3(up)) headers['x-amz-server-side-encryption'] = 'AES256';
+  completeAnswer(r, etag, checksum, headers);
+}
+
+function completeAnswer(r: S3Request, etag: string, checksum: { algorithm: ChecksumAlgorithm; type: string; value: string } | undefined, headers: Record<string, string>): void {
   const host = r.header('host') ?? 'localhost';
   sendXml(r, 200, doc('CompleteMultipartUploadResult', txt('Location', `http://${host}/${r.bucket}/${encodeURI(r.key!)}`), txt('Bucket', r.bucket), txt('Key', r.key), txt('ETag', `"${etag}"`),
     checksum ? txt(CHECKSUM_XML[checksum.algorithm]!, checksum.value) : undefined, checksum ? txt('ChecksumType', checksum.type) : undefined), headers);
+}
+
+/** The answer to a Complete of an upload already completed into `obj`. */
+async function completed(r: S3Request, obj: ContentInfo): Promise<void> {
+  const headers: Record<string, string> = versioningOf(await bucketInfo(r)) === 'Enabled' ? { 'x-amz-version-id': versionIdOf(obj) } : {};
+  if (isSseS3(obj)) headers['x-amz-server-side-encryption'] = 'AES256';
+  const algorithm = CHECKSUM_ALGORITHMS.find((a) => obj.properties[`${PROP.checksum}${a}`] !== undefined);
+  const checksum = algorithm ? { algorithm, type: obj.properties[PROP.checksumType] ?? 'FULL_OBJECT', value: obj.properties[`${PROP.checksum}${algorithm}`]! } : undefined;
+  completeAnswer(r, etagOf(obj).replace(/"/g, ''), checksum, headers);
 }
 
 /**

@@ -53,7 +53,7 @@ export async function putObjectLockConfiguration(r: S3Request): Promise<void> {
     if ((days === undefined) === (years === undefined)) malformed();
     const n = Number((days ?? years)!.trim());
     if (!/^-?\d+$/.test((days ?? years)!.trim()) || n < 1 || n > (days !== undefined ? 36_500 : 100)) {
-      throw new S3Error('InvalidArgument', 'Default retention period must be a positive integer value', { ArgumentName: days !== undefined ? 'Days' : 'Years' });
+      throw new S3Error('InvalidRetentionPeriod', 'Default retention period must be a positive integer value', { ArgumentName: days !== undefined ? 'Days' : 'Years' });
     }
     conf.mode = mode as LockMode;
     if (days !== undefined) conf.days = n; else conf.years = n;
@@ -178,8 +178,9 @@ export async function putObjectRetention(r: S3Request): Promise<void> {
   const curMode = c.properties[PROP.lockMode];
   const curUntil = Date.parse(c.properties[PROP.lockUntil] ?? '');
   if (curMode && curUntil > Date.now()) {
-    // Only a stronger retention replaces one in force: no earlier date, no COMPLIANCE to GOVERNANCE.
-    const weaker = next === undefined || Date.parse(next) < curUntil || (curMode === 'COMPLIANCE' && mode !== 'COMPLIANCE');
+    // Only a longer retention of the same mode replaces one in force: no earlier date, no other
+    // mode (COMPLIANCE never; GOVERNANCE only with x-amz-bypass-governance-retention).
+    const weaker = next === undefined || Date.parse(next) < curUntil || mode !== curMode;
     if (weaker && (curMode === 'COMPLIANCE' || !bypassGovernance(r))) throw new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
   }
   const set: Record<string, string> = next === undefined ? {} : { [PROP.lockMode]: mode!, [PROP.lockUntil]: next };

@@ -12,7 +12,7 @@ import { S3Body } from './aws-chunked';
 import { algorithmNamed, algorithmOfHeader, ChecksumAlgorithm, checksummer, summed } from './checksum';
 import {
   MAX_PUT_BYTES, PROP, S3Request, S3Scope, continueBody, checksumHeaders, checksumProps, storageClassFor, storageClassOf, STORED_HEADERS, bucketInfo, checkKey, checkTags, encodeTags, etagOf, isoDate, metadataFromHeaders,
-  objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
+  httpDate, objectHeaders, readXml, resolveVersion, sendEmpty, sendXml, tagsFromHeader, versionIdOf, versioningOf,
 } from './context';
 import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
@@ -136,11 +136,15 @@ async function removeOlderNullVersions(r: S3Scope, bucket: string, key: string, 
   }
 }
 
-/** After a write: in a bucket not Enabled for versioning, the new content is the "null" version. */
+/**
+ * After a write: in a bucket not Enabled for versioning, the new content is the "null" version.
+ * The write's answer names its version only where versioning is Enabled: S3 answers a write of
+ * the null version of a Suspended bucket without x-amz-version-id (reads then say "null").
+ */
 export async function settleVersion(r: S3Request, bucket: string, c: ContentInfo): Promise<Record<string, string>> {
   const state = versioningOf(await bucketInfo(r, bucket));
   if (state === 'Suspended') await removeOlderNullVersions(r, bucket, c.name, c.version);
-  return state === undefined ? {} : { 'x-amz-version-id': versionIdOf(c) };
+  return state === 'Enabled' ? { 'x-amz-version-id': versionIdOf(c) } : {};
 }
 
 /** Properties that mark a new content as the null version when versioning is not Enabled. */
@@ -149,22 +153,22 @@ export async function nullProps(r: S3Request, bucket: string): Promise<Record<st
 }
 
 /**
- * The conditions of a write (PUT, CompleteMultipartUpload): `If-None-Match: *` (no object
- * there) and `If-Match: etag` (that object there). Checked now, and again by meta2 in the
- * write itself (the version returned: null for none), so two writers cannot both pass.
+ * The conditions of a write (PUT, CompleteMultipartUpload): `If-None-Match` (`*`: no object
+ * there; ETags: the current object is none of them) and `If-Match` (`*` or ETags: that object
+ * there; none: NoSuchKey). Checked now, and again by meta2 in the write itself (the version
+ * returned: the current one, null for none), so two writers cannot both pass.
  */
 export async function writeConditions(r: S3Request, bucket: string, key: string): Promise<number | null | undefined> {
   const ifNone = r.header('if-none-match');
   const ifMatch = r.header('if-match');
   if (ifNone === undefined && ifMatch === undefined) return undefined;
   const cur = await r.storage.objectHead(bucket, key).catch((e: unknown) => { if (isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') return undefined; throw e; });
-  if (ifNone !== undefined && ifNone.trim() === '*' && cur) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
-  if (ifMatch !== undefined && (!cur || !etagMatches(ifMatch, etagOf(cur)))) {
+  if (ifNone !== undefined && cur && etagMatches(ifNone, etagOf(cur))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+  if (ifMatch !== undefined) {
     if (!cur) throw new S3Error('NoSuchKey', 'The specified key does not exist.');
-    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+    if (!etagMatches(ifMatch, etagOf(cur))) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   }
-  if (ifNone !== undefined && ifNone.trim() === '*') return null;
-  return ifMatch !== undefined ? cur!.version : undefined;
+  return cur ? cur.version : null;
 }
 
 /** PUT /bucket/key */
@@ -228,7 +232,10 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   const bucket = r.bucket!;
   const key = r.key!;
   const versionId = r.query.get('versionId');
-  const c = await resolveVersion(r, bucket, key, versionId);
+  const c = await resolveVersion(r, bucket, key, versionId).catch(async (e: unknown) => {
+    if (versionId === undefined && isNotFound(e) && (e as OioError).code === 'CONTENT_NOT_FOUND') throw await noSuchKey(r, bucket, key);
+    throw e;
+  });
   const versioned = versioningOf(await bucketInfo(r, bucket)) !== undefined;
   if (c.deleted) {
     const h = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(c), 'last-modified': new Date(c.mtime).toUTCString() };
@@ -274,6 +281,20 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
   await stream(r, bucket, c, 206, headers, range, sse);
 }
 
+/**
+ * NoSuchKey for a GET or HEAD of a key without a current version, telling whether that is
+ * because its latest version is a delete marker (`x-amz-delete-marker: true`, the marker's
+ * version id) or not (`false`).
+ */
+async function noSuchKey(r: S3Request, bucket: string, key: string): Promise<S3Error> {
+  const page = await r.storage.objectList(bucket, { prefix: key, versions: true, limit: 1 });
+  const top = page.objects[0];
+  const h: Record<string, string> = top?.name === key && top.deleted
+    ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionIdOf(top), 'last-modified': httpDate(top.mtime) }
+    : { 'x-amz-delete-marker': 'false' };
+  return new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
+}
+
 async function stream(r: S3Request, bucket: string, c: ContentInfo, status: number, headers: Record<string, string>, range?: { start: number; end: number }, sse?: DataKey): Promise<void> {
   if (c.size === 0) { r.res.writeHead(status, headers); r.res.end(); return; }
   const got = await r.storage.objectGet(bucket, c.name, { version: c.version, start: range?.start, end: range?.end, content: c });
@@ -316,7 +337,8 @@ export async function deleteOne(r: S3Scope, bucket: string, key: string, version
     return { deleteMarker: c.deleted, versionId };
   }
   try {
-    const res = await r.storage.objectDelete(bucket, key);
+    // Versioned (or suspended): a delete marker, even over a marker or no object at all, as in S3.
+    const res = await r.storage.objectDelete(bucket, key, undefined, { marker: versioned });
     if (res.marker && versioningOf(await bucketInfo(r, bucket)) === 'Suspended') {
       // Suspended: the marker is the "null" version, which replaces any older null version.
       const marker = await r.storage.objectSetProperties(bucket, key, { [PROP.nullVersion]: '1' }, [], res.marker.version).catch(() => res.marker!);
@@ -538,7 +560,8 @@ function intHeader(r: S3Request, name: string, dflt: number): number {
 export async function getObjectTagging(r: S3Request): Promise<void> {
   const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
   if (c.deleted) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
-  const tags = [...new URLSearchParams(c.properties[PROP.tagging] ?? '').entries()];
+  // A tag set has no order of its own: given by key (as S3 does), not in the order written.
+  const tags = [...new URLSearchParams(c.properties[PROP.tagging] ?? '').entries()].sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
   const versioned = versioningOf(await bucketInfo(r)) !== undefined;
   sendXml(r, 200, doc('Tagging', el('TagSet', ...tags.map(([k, v]) => el('Tag', txt('Key', k), txt('Value', v))))), versioned ? { 'x-amz-version-id': versionIdOf(c) } : {});
 }

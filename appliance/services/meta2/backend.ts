@@ -400,8 +400,15 @@ export class Meta2Backend {
    * Stores a content (a new version of its name): version assigned (microseconds) when 0,
    * id generated when empty, then older versions beyond max_versions purged (their chunks
    * queued). Returns the stored ContentInfo. QUOTA_EXCEEDED, CONTENT_EXISTS, INVALID_NAME.
+   *
+   * `newest`: the content becomes its name's newest version even when its version (chosen by
+   * the writer when its upload began) is not above the latest one: it is raised above it. Of
+   * two uploads of one name that overlap, the one committed last is then the current one (as
+   * in S3), not the one begun last (which, versioning off, would purge the other on commit).
+   * The chunks keep the version they were written with in their metadata; the content id is
+   * what ties them to the content.
    */
-  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now(), expectLatest?: number | null): ContentInfo {
+  contentCreate(cid: string, input: Partial<ContentInfo>, now = Date.now(), expectLatest?: number | null, newest = false): ContentInfo {
     const c = checkCid(cid);
     const base = this.openBase(c);
     const cont = this.containerRow(base);
@@ -414,6 +421,10 @@ export class Meta2Backend {
         const cur = this.latest(tx, content.name);
         const live = cur && !cur.deleted ? cur.version : null;
         if (live !== expectLatest) throw new OioError('PRECONDITION_FAILED', expectLatest === null ? 'the content exists' : 'the content changed');
+      }
+      if (newest) {
+        const top = this.latest(tx, content.name);
+        if (top && top.version >= content.version) content.version = Math.max(nextVersionMicros(), top.version + 1);
       }
       const delta: Delta = { objects: 0, bytes: 0 };
       this.insert(tx, content, delta);
@@ -433,8 +444,10 @@ export class Meta2Backend {
    * Deletes. With `version`: removes that version (or marker). Without: versioning on
    * (max_versions != 1) adds a delete marker (CONTENT_NOT_FOUND when the latest already is
    * one); off removes every version of the name. CONTENT_NOT_FOUND.
+   * `marker` (versioning on): a delete marker is added even when the name has no live version
+   * (none at all, or a marker already), as an S3 DELETE of a versioned bucket does.
    */
-  contentDelete(cid: string, name: string, version?: number, now = Date.now()): ContentDeleteResult {
+  contentDelete(cid: string, name: string, version?: number, now = Date.now(), marker = false): ContentDeleteResult {
     const c = checkCid(cid);
     const n = checkObjectName(name);
     return this.write(c, (tx) => {
@@ -447,13 +460,14 @@ export class Meta2Backend {
         out = { deleted: this.contentInfo(tx, row) };
         this.remove(tx, row, delta);
       } else if (mv !== 1) {
-        const row = this.find(tx, n);
-        const marker: ContentInfo = {
-          id: newContentId(), name: n, version: Math.max(nextVersionMicros(), row.version + 1), size: 0, hash: '', mime: '', policy: '',
+        const top = this.latest(tx, n);
+        const row = marker ? (top && !top.deleted ? top : undefined) : this.find(tx, n);
+        const m: ContentInfo = {
+          id: newContentId(), name: n, version: Math.max(nextVersionMicros(), (top?.version ?? 0) + 1), size: 0, hash: '', mime: '', policy: '',
           chunkMethod: '', ctime: now, mtime: now, deleted: true, properties: {}, chunks: [],
         };
-        out = { deleted: this.contentInfo(tx, row), marker };
-        this.insert(tx, marker, delta);
+        out = { ...(row ? { deleted: this.contentInfo(tx, row) } : {}), marker: m } as ContentDeleteResult;
+        this.insert(tx, m, delta);
         this.purge(tx, n, mv, delta);
       } else {
         const latest = this.latest(tx, n);

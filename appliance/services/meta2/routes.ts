@@ -74,23 +74,27 @@ export function registerRoutes(http: HttpService, backend: Meta2Backend): void {
   };
 
   /**
-   * POST /v1/content/create `{cid, content, expect_latest?}` -> the stored ContentInfo.
+   * POST /v1/content/create `{cid, content, expect_latest?, newest?}` -> the stored ContentInfo.
    * `expect_latest`: the version the name's latest live version must be (null: none), checked
-   * in the write. QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
+   * in the write. `newest`: the content becomes the name's newest version (its version raised
+   * above the latest when needed). QUOTA_EXCEEDED, CONTENT_EXISTS, PRECONDITION_FAILED.
    */
   const contentCreate = async (ctx: RouteCtx): Promise<unknown> => {
-    const b = await ctx.json<{ cid?: unknown; content?: Partial<ContentInfo>; expect_latest?: number | null }>();
-    return backend.contentCreate(str(b.cid, 'cid'), b.content ?? {}, Date.now(), b.expect_latest);
+    const b = await ctx.json<{ cid?: unknown; content?: Partial<ContentInfo>; expect_latest?: number | null; newest?: unknown }>();
+    return backend.contentCreate(str(b.cid, 'cid'), b.content ?? {}, Date.now(), b.expect_latest, b.newest === true);
   };
 
   /** GET /v1/content/show?cid=&path=&version= -> ContentInfo. CONTENT_NOT_FOUND. */
   const contentShow = (ctx: RouteCtx): unknown =>
     backend.contentShow(required(ctx.query, 'cid'), required(ctx.query, 'path'), optInt(ctx.query.get('version'), 'version'));
 
-  /** POST /v1/content/delete `{cid, path, version?}` -> `{deleted, marker?}`. CONTENT_NOT_FOUND. */
+  /**
+   * POST /v1/content/delete `{cid, path, version?, marker?}` -> `{deleted?, marker?}`.
+   * `marker`: versioning on, a delete marker even when the name has no live version. CONTENT_NOT_FOUND.
+   */
   const contentDelete = async (ctx: RouteCtx): Promise<unknown> => {
-    const b = await ctx.json<{ cid?: unknown; path?: unknown; version?: unknown }>();
-    return backend.contentDelete(str(b.cid, 'cid'), str(b.path, 'path'), optInt(b.version, 'version'));
+    const b = await ctx.json<{ cid?: unknown; path?: unknown; version?: unknown; marker?: unknown }>();
+    return backend.contentDelete(str(b.cid, 'cid'), str(b.path, 'path'), optInt(b.version, 'version'), Date.now(), b.marker === true);
   };
 
   /** POST /v1/content/link `{cid, path, version?, dest}` -> the new ContentInfo. */

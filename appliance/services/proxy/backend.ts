@@ -223,11 +223,11 @@ export class ProxyBackend {
     return ds;
   }
 
-  async contentCreate(b: { account?: unknown; container?: unknown; content?: ContentInfo; expect_latest?: number | null }, reqId: string): Promise<ContentInfo> {
+  async contentCreate(b: { account?: unknown; container?: unknown; content?: ContentInfo; expect_latest?: number | null; newest?: unknown }, reqId: string): Promise<ContentInfo> {
     const { cid } = this.names(b);
     if (!b.content) throw new InvalidArgumentError('BAD_REQUEST', 'content is missing');
     validateName('object', b.content.name);
-    return this.onMeta2(cid, reqId, (m) => m.contentCreate(cid, b.content!, b.expect_latest));
+    return this.onMeta2(cid, reqId, (m) => m.contentCreate(cid, b.content!, b.expect_latest, b.newest === true));
   }
 
   /** Adds each chunk's rawx get score so readers try the best replica first. */
@@ -255,10 +255,10 @@ export class ProxyBackend {
     }));
   }
 
-  async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number }, reqId: string): Promise<unknown> {
+  async contentDelete(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; marker?: unknown }, reqId: string): Promise<unknown> {
     const { cid } = this.names(b);
     const path = validateName('object', b.path);
-    return this.onMeta2(cid, reqId, (m) => m.contentDelete(cid, path, versionOf(b.version)));
+    return this.onMeta2(cid, reqId, (m) => m.contentDelete(cid, path, versionOf(b.version), b.marker === true));
   }
 
   async contentLink(b: { account?: unknown; container?: unknown; path?: unknown; version?: string | number; dest?: unknown }, reqId: string): Promise<ContentInfo> {

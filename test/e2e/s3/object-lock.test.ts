@@ -47,8 +47,8 @@ describe('e2e: S3 Object Lock (@aws-sdk/client-s3)', function () {
     assert.deepEqual((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: b }))).ObjectLockConfiguration, conf);
     const bad = (DefaultRetention: object) => s3.send(new PutObjectLockConfigurationCommand({ Bucket: b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention } } }));
     await rejects(bad({ Mode: 'GOVERNANCE', Days: 1, Years: 1 }), 'MalformedXML', 400);
-    await rejects(bad({ Mode: 'GOVERNANCE', Days: 0 }), 'InvalidArgument', 400);
-    await rejects(bad({ Mode: 'GOVERNANCE', Years: -1 }), 'InvalidArgument', 400);
+    await rejects(bad({ Mode: 'GOVERNANCE', Days: 0 }), 'InvalidRetentionPeriod', 400);
+    await rejects(bad({ Mode: 'GOVERNANCE', Years: -1 }), 'InvalidRetentionPeriod', 400);
     await rejects(bad({ Mode: 'invalid', Days: 1 }), 'MalformedXML', 400);
     await rejects(s3.send(new PutObjectLockConfigurationCommand({ Bucket: b, ObjectLockConfiguration: { ObjectLockEnabled: 'Disabled' as 'Enabled' } })), 'MalformedXML', 400);
     // A bucket without object lock: none to read, none to set until versioning is enabled.
@@ -114,6 +114,8 @@ describe('e2e: S3 Object Lock (@aws-sdk/client-s3)', function () {
     await s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v1, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: FAR } }));
     await rejects(s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v1, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: new Date('2001-01-01T00:00:00Z') } })), 'InvalidArgument', 400);
     await rejects(s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v1, Retention: { Mode: 'bogus' as 'GOVERNANCE', RetainUntilDate: FAR } })), 'MalformedXML', 400);
+    // GOVERNANCE to COMPLIANCE (even as long): a change of its settings, only with the bypass.
+    await rejects(s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v1, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: FARTHER } })), 'AccessDenied', 403);
     // COMPLIANCE: no bypass shortens or deletes it.
     await s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v2, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: FAR } }));
     await rejects(s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v2, BypassGovernanceRetention: true, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: FARTHER } })), 'AccessDenied', 403);

@@ -177,11 +177,28 @@ describe('meta2 backend', () => {
       assert.equal(s.bytes, 20);
     });
 
+    it('makes the upload committed last the current one when asked (newest), whatever its version', () => {
+      // Two overlapping uploads: "late" began first (lower version) but commits last.
+      const early = b.contentCreate(cid, content('race', 10, ['http://h:1/E'], { version: 2000 }), Date.now(), undefined, true);
+      const late = b.contentCreate(cid, content('race', 20, ['http://h:1/L'], { version: 1000 }), Date.now(), undefined, true);
+      assert.ok(late.version > early.version);
+      assert.equal(b.contentShow(cid, 'race').size, 20);
+      assert.deepEqual(queuedDeletes(b, cid), ['http://h:1/E']);
+      // Versioned: both kept, in commit order.
+      const c2 = newContainer({ max_versions: -1 });
+      const v1 = b.contentCreate(c2, content('race', 1, [], { version: 5000 }), Date.now(), undefined, true);
+      const v2 = b.contentCreate(c2, content('race', 2, [], { version: 4000 }), Date.now(), undefined, true);
+      assert.deepEqual(b.contentList(c2, { versions: true }).objects.map((c) => [c.version, c.size]), [[v2.version, 2], [v1.version, 1]]);
+      // Without newest, an explicit older version stays older (and, versioning off, is purged at once).
+      b.contentCreate(cid, content('race', 30, [], { version: 1500 }));
+      assert.equal(b.contentShow(cid, 'race').size, 20);
+    });
+
     it('removes the object on delete when versioning is off', () => {
       b.contentCreate(cid, content('o', 10, ['http://h:1/A']));
       const r = b.contentDelete(cid, 'o');
       assert.equal(r.marker, undefined);
-      assert.equal(r.deleted.name, 'o');
+      assert.equal(r.deleted?.name, 'o');
       assert.equal(b.contentList(cid, { versions: true }).objects.length, 0);
       assert.deepEqual(queuedDeletes(b, cid), ['http://h:1/A']);
       assert.equal(b.containerShow(cid).objects, 0);
@@ -191,7 +208,7 @@ describe('meta2 backend', () => {
       const c2 = newContainer({ max_versions: -1 });
       const v1 = b.contentCreate(c2, content('o', 10, ['http://h:1/A']));
       const r = b.contentDelete(c2, 'o');
-      assert.equal(r.deleted.version, v1.version);
+      assert.equal(r.deleted?.version, v1.version);
       assert.ok(r.marker?.deleted);
       assert.throws(() => b.contentShow(c2, 'o'), { code: 'CONTENT_NOT_FOUND' });
       assert.equal(b.contentShow(c2, 'o', v1.version).size, 10);
@@ -200,6 +217,22 @@ describe('meta2 backend', () => {
       assert.deepEqual(b.contentList(c2, { versions: true }).objects.map((c) => c.deleted), [true, false]);
       assert.deepEqual(queuedDeletes(b, c2), []);
       assert.equal(b.containerShow(c2).objects, 1);
+    });
+
+    it('stacks delete markers, and adds one where there is no object, when asked (marker)', () => {
+      const c2 = newContainer({ max_versions: -1 });
+      b.contentCreate(c2, content('o', 10));
+      const first = b.contentDelete(c2, 'o', undefined, Date.now(), true);
+      assert.equal(first.deleted?.size, 10);
+      // Without the flag, a name whose latest version is a marker has nothing to delete.
+      assert.throws(() => b.contentDelete(c2, 'o'), { code: 'CONTENT_NOT_FOUND' });
+      const second = b.contentDelete(c2, 'o', undefined, Date.now(), true);
+      assert.equal(second.deleted, undefined);
+      assert.ok(second.marker!.version > first.marker!.version);
+      b.contentDelete(c2, 'none', undefined, Date.now(), true);
+      assert.deepEqual(b.contentList(c2, { versions: true }).objects.map((c) => [c.name, c.deleted]), [['none', true], ['o', true], ['o', true], ['o', false]]);
+      // Versioning off: no marker, the object goes (or is not found).
+      assert.throws(() => b.contentDelete(cid, 'none', undefined, Date.now(), true), { code: 'CONTENT_NOT_FOUND' });
     });
 
     it('removes one version (or a marker) on delete with a version', () => {
