@@ -24,16 +24,17 @@ function decodePart(s: string): string {
   try { return decodeURIComponent(s); } catch { throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.'); }
 }
 
+/** The bucket a Host header names (virtual-hosted style, `<bucket>.<domain>`), if any. */
+export function hostBucketOf(host: string | undefined, domains: readonly string[]): string | undefined {
+  const h = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const d = domains.find((x) => h.endsWith(`.${x}`) && h.length > x.length + 1);
+  return d === undefined ? undefined : h.slice(0, h.length - d.length - 1);
+}
+
 /** Bucket and key of a request from its raw path and Host header. */
 export function targetOf(rawPath: string, host: string | undefined, domains: readonly string[]): Target {
-  const h = (host ?? '').replace(/:\d+$/, '').toLowerCase();
-  for (const d of domains) {
-    if (h.endsWith(`.${d}`) && h.length > d.length + 1) {
-      const bucket = h.slice(0, h.length - d.length - 1);
-      const key = rawPath.length > 1 ? decodePart(rawPath.slice(1)) : undefined;
-      return { bucket, key };
-    }
-  }
+  const bucket = hostBucketOf(host, domains);
+  if (bucket !== undefined) return { bucket, key: rawPath.length > 1 ? decodePart(rawPath.slice(1)) : undefined };
   const p = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
   if (p === '') return { bucket: undefined, key: undefined };
   const i = p.indexOf('/');

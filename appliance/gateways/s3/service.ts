@@ -1,7 +1,7 @@
 /**
  * @module gateways/s3/service
  * The S3 gateway service (type `s3`, port `s3.port`, default 6007): an HTTP server that
- * authenticates each request (SigV4), maps its access key to an account, routes it to a
+ * authenticates each request (SigV4, or V2), maps its access key to an account, routes it to a
  * handler, and answers S3 XML errors with a RequestId. One access line per request (no
  * object names, no secrets). Built only on the client library.
  */
@@ -14,7 +14,7 @@ import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
 import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
-import { dispatch, targetOf } from './router';
+import { dispatch, hostBucketOf, targetOf } from './router';
 import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
 import { LifecycleWorker } from './lifecycle';
 import { loadMasterKey, masterKeyOf } from './sse';
@@ -258,7 +258,7 @@ export class S3Service {
         continueBody(req, res);
         r = await postObject(req, target.bucket!, this.lookup, (auth) => (r = request(auth)));
       } else {
-        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now()));
+        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now(), hostBucketOf(req.headers.host, this.opts.domains ?? [])));
         await dispatch(r);
       }
       status = res.statusCode;
