@@ -311,19 +311,23 @@ function originMatches(pattern: string, origin: string): boolean {
 }
 
 /**
- * CORS headers of an authenticated request carrying Origin, from the bucket's rules (first
- * rule matching origin and method). Preflight requests (OPTIONS) are `corsPreflight`.
+ * CORS headers of an actual (not preflight) request carrying Origin, from the bucket's rules:
+ * the first rule matching the origin and the method, the one the request names in
+ * Access-Control-Request-Method if it does, else its own. Errors carry them too.
  */
+export function corsRequestHeaders(rules: CorsRule[] | undefined, origin: string | undefined, method: string): Record<string, string> {
+  if (!rules || origin === undefined) return {};
+  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
+  return rule ? ruleHeaders(rule, origin) : {};
+}
+
+/** Sets the CORS headers of an authenticated request (`corsRequestHeaders`). Preflights (OPTIONS) are `corsPreflight`. */
 export async function corsHeaders(r: S3Request): Promise<void> {
   const origin = r.header('origin');
   if (origin === undefined || r.bucket === undefined) return;
   const info = await bucketInfo(r).catch(() => undefined);
-  const rules = info && corsRulesOf(info.properties);
-  if (!rules) return;
-  const method = r.req.method ?? 'GET';
-  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
-  if (!rule) return;
-  for (const [k, v] of Object.entries(ruleHeaders(rule, origin))) r.res.setHeader(k, v);
+  const method = r.header('access-control-request-method') ?? r.req.method ?? 'GET';
+  for (const [k, v] of Object.entries(corsRequestHeaders(info && corsRulesOf(info.properties), origin, method))) r.res.setHeader(k, v);
 }
 
 /** The CORS headers a matching rule grants to `origin` (simple requests and preflights). */

@@ -15,7 +15,7 @@ import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorag
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, hostBucketOf, targetOf } from './router';
-import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
+import { CorsRule, corsPreflight, corsRequestHeaders, corsRulesOf } from './bucket';
 import { LifecycleWorker } from './lifecycle';
 import { loadMasterKey, masterKeyOf } from './sse';
 import { LogDelivery, logLine, loggingOf } from './logging';
@@ -133,6 +133,19 @@ export class S3Service {
       if (info) return corsRulesOf(info.properties);
     }
     throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
+  }
+
+  /** The CORS headers of a request with an Origin refused before it was authenticated (none when its bucket is unknown). */
+  private async corsOfUnauthenticated(req: IncomingMessage, rawPath: string): Promise<Record<string, string>> {
+    const origin = headerOf(req, 'origin');
+    if (origin === undefined || req.method === 'OPTIONS') return {};
+    try {
+      const { bucket } = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
+      if (bucket === undefined) return {};
+      return corsRequestHeaders(await this.bucketCors(bucket), origin, headerOf(req, 'access-control-request-method') ?? req.method ?? 'GET');
+    } catch {
+      return {};
+    }
   }
 
   async start(ctx: S3StartContext): Promise<void> {
@@ -272,7 +285,9 @@ export class S3Service {
       if (res.headersSent) { res.destroy(); }
       else {
         const body = req.method === 'HEAD' || err.status === 304 ? '' : errorXml(err, rawPath, reqId);
-        const headers: Record<string, string | number> = { ...err.headers, 'content-length': Buffer.byteLength(body) };
+        // A request refused before routing (not authenticated) gets its CORS headers here.
+        const cors = r === undefined ? await this.corsOfUnauthenticated(req, rawPath) : {};
+        const headers: Record<string, string | number> = { ...cors, ...err.headers, 'content-length': Buffer.byteLength(body) };
         if (body) headers['content-type'] = 'application/xml';
         if (!req.complete) headers.connection = 'close';
         res.writeHead(err.status, headers);
