@@ -10,7 +10,7 @@ import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forge
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { lockConfigOf, lockedBucketProps } from './object-lock';
-import { bucketEncryptionOf } from './sse';
+import { BucketEncryption, bucketEncryptionOf } from './sse';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
@@ -242,8 +242,10 @@ export async function deleteBucketSetting(r: S3Request, prop: keyof typeof BUCKE
 }
 
 /**
- * Default encryption: SSE-S3 (AES256) for every new object without its own (sse.ts);
- * aws:kms is NotImplemented, as is any rule without the gateway's master key.
+ * Default encryption: SSE-S3 (AES256) for every new object without its own (sse.ts). An
+ * aws:kms rule is kept and answered back (tools that apply a whole bucket configuration), but
+ * the writes it would encrypt are NotImplemented (sse.ts writeKey): never stored otherwise than
+ * it says. AES256 without the gateway's master key is NotImplemented.
  */
 export async function putBucketEncryption(r: S3Request): Promise<void> {
   const x = (await readXml(r))!;
@@ -252,11 +254,13 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
   const apply = child(rules[0]!, 'ApplyServerSideEncryptionByDefault');
   const algorithm = apply ? childText(apply, 'SSEAlgorithm') : undefined;
   if (algorithm === undefined) malformedXml();
-  if (algorithm!.startsWith('aws:kms')) throw new S3Error('NotImplemented', `default encryption with ${algorithm} is not implemented (AES256 is)`);
-  if (algorithm !== 'AES256') malformedXml();
-  if (!r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
+  const kmsKeyId = childText(apply!, 'KMSMasterKeyID');
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') malformedXml();
+  if (algorithm === 'AES256' && kmsKeyId !== undefined) throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is only allowed with the aws:kms algorithms', { ArgumentName: 'KMSMasterKeyID' });
+  if (algorithm === 'AES256' && !r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
   const bucketKey = childText(rules[0]!, 'BucketKeyEnabled');
-  await setBucketProperty(r, 'encryption', JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }));
+  const conf: BucketEncryption = { algorithm: algorithm as BucketEncryption['algorithm'], ...(kmsKeyId !== undefined ? { kmsKeyId } : {}), ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) };
+  await setBucketProperty(r, 'encryption', JSON.stringify(conf));
   sendEmpty(r, 200);
 }
 
@@ -264,7 +268,7 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
 export async function getBucketEncryption(r: S3Request): Promise<void> {
   const conf = bucketEncryptionOf((await bucketInfo(r)).properties);
   if (!conf) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { BucketName: r.bucket! });
-  sendXml(r, 200, doc('ServerSideEncryptionConfiguration', el('Rule', el('ApplyServerSideEncryptionByDefault', txt('SSEAlgorithm', conf.algorithm)), txt('BucketKeyEnabled', conf.bucketKey))));
+  sendXml(r, 200, doc('ServerSideEncryptionConfiguration', el('Rule', el('ApplyServerSideEncryptionByDefault', txt('SSEAlgorithm', conf.algorithm), txt('KMSMasterKeyID', conf.kmsKeyId)), txt('BucketKeyEnabled', conf.bucketKey))));
 }
 
 /**

@@ -16,6 +16,7 @@ import * as ol from './object-lock';
 import * as pol from './policy';
 import * as lg from './logging';
 import { enforcePolicy } from './policy';
+import { checkEncryptionHeaders } from './sse';
 
 /** Where a request points. */
 export interface Target { bucket: string | undefined; key: string | undefined }
@@ -153,9 +154,12 @@ export async function dispatch(r: S3Request): Promise<string> {
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
-  // SSE-S3 (AES256) is done (sse.ts); SSE-KMS would claim a key service there is none of.
-  const sse = r.header('x-amz-server-side-encryption');
-  if (sse?.startsWith('aws:kms') && (method === 'PUT' || method === 'POST')) return notImplemented(`server-side encryption (${sse})`);
+  // Conflicting or misplaced encryption headers are InvalidArgument before anything else;
+  // SSE-S3 (AES256) is done (sse.ts); SSE-KMS (there is no key service) is NotImplemented there,
+  // after the bucket policy had its say.
+  const subresource = ['uploadId', 'tagging', 'acl', 'attributes', 'retention', 'legal-hold'].some((s) => q.has(s));
+  if ((method === 'GET' || method === 'HEAD') && !subresource) checkEncryptionHeaders(r, false);
+  else if ((method === 'PUT' && !subresource) || (method === 'POST' && q.has('uploads'))) checkEncryptionHeaders(r, true);
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
