@@ -15,6 +15,7 @@
 import net from 'node:net';
 import { BUCKET_PROP, S3Request, bucketInfo, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
+import { checkServiceStatement, isServiceStatement } from './logging-policy';
 import { doc, txt } from './xml';
 
 const MAX_POLICY_BYTES = 20 * 1024;
@@ -76,6 +77,11 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
   return raw.map((s: unknown): Statement => {
     if (typeof s !== 'object' || s === null) malformed('Statement must be an object');
     const st = s as Record<string, unknown>;
+    // A service principal (log delivery) never matches a request: read by logging-policy.ts.
+    if (isServiceStatement(st)) {
+      checkServiceStatement(st);
+      return { effect: st.Effect as 'Allow' | 'Deny', principals: [], conditions: [] };
+    }
     if (st.Sid !== undefined) {
       if (typeof st.Sid !== 'string' || ids.has(st.Sid)) malformed('Statement IDs (SID) in a single policy must be unique');
       ids.add(st.Sid as string);

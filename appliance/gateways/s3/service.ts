@@ -173,7 +173,7 @@ export class S3Service {
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
-    this.delivery = new LogDelivery(this.base, this.log.child({ component: 'access-logging' }), this.opts.logDeliveryMs ?? 300_000);
+    this.delivery = new LogDelivery(this.base, this.log.child({ component: 'access-logging' }), this.opts.logDeliveryMs ?? 300_000, this.gw.region);
     this.delivery.start();
     if (this.opts.lifecycleIntervalMs) {
       // In a grid, the gateway holding the election's key runs the passes (another takes over
@@ -301,7 +301,7 @@ export class S3Service {
     if (r?.bucket !== undefined && this.delivery) {
       const info = await cachedBucketInfo(this.gw!, r.storage, r.bucket).catch(() => undefined);
       const target = info && loggingOf(info.properties);
-      if (target) this.delivery.add(r.storage.account, target, logLine(r, status, code, durationMs));
+      if (target) this.delivery.add(r.storage.account, r.bucket, target, logLine(r, status, code, durationMs));
     }
   }
 

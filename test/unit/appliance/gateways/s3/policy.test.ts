@@ -76,7 +76,9 @@ describe('s3/policy: bucket policies', () => {
     refused({ Statement: [{ ...deny({}), Effect: 'Allow' }] }, 'NotImplemented');
     refused({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::other:root' } }] }, 'NotImplemented');
     refused({ Statement: [deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })] }, 'NotImplemented');
-    refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }, 'NotImplemented');
+    // Service principals (log delivery, logging-policy.ts): only the conditions it evaluates.
+    refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' }, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })] }, 'NotImplemented');
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }), 'bkt', 'acct').length, 1);
     assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt', 'acct').length, 1);
   });
 });
