@@ -153,6 +153,8 @@ export async function authenticateV2(req: IncomingMessage, rawPath: string, rawQ
   const paths = [rawPath];
   const decoded = decode(rawPath);
   if (decoded !== rawPath) paths.push(decoded);
+  // A bucket named in the path alone: SDKs sign it as its virtual-hosted form, `/bucket/`.
+  if (hostBucket === undefined && /^\/[^/]+$/.test(rawPath)) paths.push(`${rawPath}/`);
   let first = '';
   for (const path of paths) {
     for (const date of dates) {

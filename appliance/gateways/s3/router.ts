@@ -154,12 +154,10 @@ export async function dispatch(r: S3Request): Promise<string> {
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
-  // Conflicting or misplaced encryption headers are InvalidArgument before anything else;
-  // SSE-S3 (AES256) is done (sse.ts); SSE-KMS (there is no key service) is NotImplemented there,
-  // after the bucket policy had its say.
-  const subresource = ['uploadId', 'tagging', 'acl', 'attributes', 'retention', 'legal-hold'].some((s) => q.has(s));
-  if ((method === 'GET' || method === 'HEAD') && !subresource) checkEncryptionHeaders(r, false);
-  else if ((method === 'PUT' && !subresource) || (method === 'POST' && q.has('uploads'))) checkEncryptionHeaders(r, true);
+  // Conflicting or misplaced encryption headers are InvalidArgument once the bucket policy had
+  // its say, before the operation (and before SSE-KMS is found NotImplemented, in sse.ts).
+  const read = (fn: () => Promise<void>) => async () => { checkEncryptionHeaders(r, false); await fn(); };
+  const write = (fn: () => Promise<void>) => async () => { checkEncryptionHeaders(r, true); await fn(); };
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
@@ -168,22 +166,22 @@ export async function dispatch(r: S3Request): Promise<string> {
       if (q.has('attributes')) return run(r, 'GetObjectAttributes', () => o.getObjectAttributes(r));
       if (q.has('retention')) return run(r, 'GetObjectRetention', () => ol.getObjectRetention(r));
       if (q.has('legal-hold')) return run(r, 'GetObjectLegalHold', () => ol.getObjectLegalHold(r));
-      return run(r, 'GetObject', () => o.getObject(r, false));
-    case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
+      return run(r, 'GetObject', read(() => o.getObject(r, false)));
+    case 'HEAD': return run(r, 'HeadObject', read(() => o.getObject(r, true)));
     case 'PUT':
       if (q.has('uploadId')) return run(r, r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart', () => m.uploadPart(r));
       if (q.has('tagging')) return run(r, 'PutObjectTagging', () => o.putObjectTagging(r));
       if (q.has('acl')) return run(r, 'PutObjectAcl', () => b.putAcl(r));
       if (q.has('retention')) return run(r, 'PutObjectRetention', () => ol.putObjectRetention(r));
       if (q.has('legal-hold')) return run(r, 'PutObjectLegalHold', () => ol.putObjectLegalHold(r));
-      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', () => o.copyObject(r));
-      return run(r, 'PutObject', () => o.putObject(r));
+      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', write(() => o.copyObject(r)));
+      return run(r, 'PutObject', write(() => o.putObject(r)));
     case 'DELETE':
       if (q.has('uploadId')) return run(r, 'AbortMultipartUpload', () => m.abortMultipartUpload(r));
       if (q.has('tagging')) return run(r, 'DeleteObjectTagging', () => o.deleteObjectTagging(r));
       return run(r, 'DeleteObject', () => o.deleteObject(r));
     case 'POST':
-      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', () => m.createMultipartUpload(r));
+      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', write(() => m.createMultipartUpload(r)));
       if (q.has('uploadId')) return run(r, 'CompleteMultipartUpload', () => m.completeMultipartUpload(r));
       return methodNotAllowed();
     default: return methodNotAllowed();

@@ -45,6 +45,14 @@ describe('s3/auth-v2: Signature V2', () => {
     await authenticate(put, '/photos/puppy.jpg', '', lookup, at(date), 'johnsmith');
   });
 
+  it('takes a bucket named alone in the path signed as /bucket/ (botocore signs its virtual-hosted form)', async () => {
+    // openssl: PUT\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/
+    const r = req('PUT', [['Host', 's3.amazonaws.com'], ['Date', GET_DATE], ['Authorization', `AWS ${AK}:OXbO7vXfDZbqoIyub583vxfx2n0=`]]);
+    await authenticate(r, '/johnsmith', '', lookup, at(GET_DATE));
+    await authenticate(r, '/johnsmith/', '', lookup, at(GET_DATE));
+    await expectS3Error(authenticate(r, '/johnsmith/k', '', lookup, at(GET_DATE)), 'SignatureDoesNotMatch');
+  });
+
   it('signs sub-resources of the query (?acl) and not the other parameters', async () => {
     // openssl: GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n/johnsmith/?acl
     const date = 'Tue, 27 Mar 2007 19:44:46 +0000';
