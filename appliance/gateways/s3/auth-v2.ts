@@ -168,3 +168,21 @@ export async function authenticateV2(req: IncomingMessage, rawPath: string, rawQ
   throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
     { AWSAccessKeyId: accessKey, StringToSign: first, SignatureProvided: signature, StringToSignBytes: Buffer.from(first, 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ') });
 }
+
+/**
+ * Verifies the signature of a browser form upload signed the V2 way: `signature` is
+ * Base64(HMAC-SHA1(secret, policy)) (the base64 policy as sent), with `AWSAccessKeyId`.
+ */
+export async function verifyPostPolicyV2(fields: ReadonlyMap<string, string>, lookup: UserLookup, now: number): Promise<AuthResult> {
+  const accessKey = fields.get('awsaccesskeyid');
+  const signature = fields.get('signature');
+  const policy = fields.get('policy');
+  if (!accessKey || signature === undefined || policy === undefined) {
+    throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named AWSAccessKeyId, signature and policy', { ArgumentName: accessKey ? 'signature' : 'AWSAccessKeyId', ArgumentValue: '' });
+  }
+  const user = await lookup(accessKey);
+  if (!same(signV2(user.secret, policy), signature)) {
+    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', { AWSAccessKeyId: accessKey, StringToSign: policy, SignatureProvided: signature });
+  }
+  return { accessKey, account: user.account, signingKey: Buffer.alloc(0), amzDate: isoBasic(now), scope: '', signature, payload: { kind: 'unsigned' }, presigned: false, sigV2: true };
+}

@@ -1,8 +1,9 @@
 /**
  * @module gateways/s3/post-object
- * Browser-based uploads (POST Object, SigV4): an HTML form posts `multipart/form-data` to
- * the bucket's URL. The fields before the file carry the key, the metadata and a signed
- * policy (`policy` = base64 JSON signed with the user's SigV4 signing key); the file is
+ * Browser-based uploads (POST Object, SigV4 or V2): an HTML form posts `multipart/form-data`
+ * to the bucket's URL. The fields before the file carry the key, the metadata and a signed
+ * policy (`policy` = base64 JSON signed with the user's SigV4 signing key, or V2's
+ * `signature` = HMAC-SHA1 of it with `AWSAccessKeyId`, auth-v2.ts); the file is
  * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
  * the policy holds (expiration, every field covered by a condition, `content-length-range`).
  */
@@ -11,6 +12,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
+import { verifyPostPolicyV2 } from './auth-v2';
 import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
@@ -22,7 +24,7 @@ import { doc, parseXml, txt } from './xml';
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
 /** Fields a policy need not name. */
-const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file']);
+const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file', 'awsaccesskeyid', 'signature']);
 
 /** True when a request is a browser form upload to a bucket (no header or query signature). */
 export function isBrowserPost(req: IncomingMessage, bucket: string | undefined, key: string | undefined, rawQuery: string): boolean {
@@ -129,12 +131,10 @@ export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Pr
   }
 }
 
-/** Verifies the policy's signature; the user's account and a SigV4 result for the request. */
+/** Verifies the policy's signature; the user's account and the auth result of the request. */
 async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
   const policy = f.get('policy');
-  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) {
-    throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign policies with AWS Signature Version 4');
-  }
+  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) return verifyPostPolicyV2(f, lookup, Date.now());
   const sig = f.get('x-amz-signature');
   if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
   const algorithm = f.get('x-amz-algorithm');
@@ -159,8 +159,8 @@ async function verifySignature(f: Map<string, string>, lookup: UserLookup): Prom
 
 /**
  * Checks the decoded policy against the form (S3's rules): not expired; every condition
- * holds; every field but policy, x-amz-signature, file and x-ignore-* is named by a
- * condition. Returns the content-length-range, if any.
+ * holds; every field but policy, x-amz-signature (V2: AWSAccessKeyId, signature), file and
+ * x-ignore-* is named by a condition. Returns the content-length-range, if any.
  */
 export function checkPolicy(policyB64: string, fields: Map<string, string>, bucket: string, now: number): { min: number; max: number } | undefined {
   let p: { expiration?: unknown; conditions?: unknown };
