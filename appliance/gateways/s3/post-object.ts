@@ -170,7 +170,9 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
     throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
   }
   if (typeof p !== 'object' || p === null) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid JSON.');
-  if (typeof p.expiration !== 'string' || Number.isNaN(Date.parse(p.expiration))) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  if (typeof p.expiration !== 'string') throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing expiration.');
+  // ISO 8601 in UTC, as S3 wants it (2007-12-01T12:00:00.000Z).
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(p.expiration) || Number.isNaN(Date.parse(p.expiration))) throw new S3Error('InvalidPolicyDocument', `Invalid Policy: Invalid 'expiration' value: '${p.expiration}'`);
   if (!Array.isArray(p.conditions)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Policy missing conditions.');
   if (Date.parse(p.expiration) < now) throw denied('Policy expired.');
   const value = (name: string): string | undefined => (name === 'bucket' ? bucket : fields.get(name));
@@ -194,6 +196,7 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
       const v = value(name) ?? '';
       if (op === 'eq' ? v !== c[2] : !v.startsWith(c[2])) throw fail(c);
     } else if (typeof c === 'object' && c !== null) {
+      if (Object.keys(c).length !== 1) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.');
       for (const [k, want] of Object.entries(c)) {
         const name = k.replace(/^\$/, '').toLowerCase();
         covered.add(name);
@@ -237,7 +240,10 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   const auth = await verifySignature(f, lookup);
   const r = request(auth);
   r.op = 'PostObject';
-  const range = checkPolicy(f.get('policy')!, f, bucket, Date.now());
+  // The key's conditions hold for the key as stored (`${filename}` replaced).
+  const checked = new Map(f);
+  if (f.has('key')) checked.set('key', f.get('key')!.replace(/\$\{filename\}/g, form.filename));
+  const range = checkPolicy(f.get('policy')!, checked, bucket, Date.now());
   const keyField = f.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
   const key = keyField.replace(/\$\{filename\}/g, form.filename);
