@@ -254,8 +254,11 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   await enforcePolicy(r, 'PutObject');
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
-  if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');
-  // SSE-S3 asked by the form (x-amz-server-side-encryption: AES256) or the bucket's default.
+  // A customer key given by the form's fields (SSE-C, checked as a PUT's headers: over HTTPS
+  // unless s3.sse_c_over_http), else SSE-S3 asked by the form (x-amz-server-side-encryption:
+  // AES256) or the bucket's default.
+  const header = r.header.bind(r);
+  r.header = (name) => (name.startsWith('x-amz-server-side-encryption-customer-') ? f.get(name) : header(name));
   const sse = await writeKey(r, bucket, f.get('x-amz-server-side-encryption'));
   const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));
   const properties = { ...metadataOf(f), ...sc.props };

@@ -47,7 +47,7 @@ describe('e2e: S3 Signature Version 2 (signed by hand)', function () {
   }
 
   before(async () => {
-    s3n = await startS3Node();
+    s3n = await startS3Node({ 's3.sse_c_over_http': true });
     b = bucketName('sigv2');
     const created = await v2('PUT', `/${b}`);
     assert.equal(created.status, 200, created.body);
@@ -125,6 +125,28 @@ describe('e2e: S3 Signature Version 2 (signed by hand)', function () {
     const bad = await post(sign('not-the-secret', policy));
     assert.equal(bad.status, 403);
     assert.match(bad.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+  });
+
+  it('encrypts a form upload with the customer key of its fields (SSE-C)', async () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const keyMd5 = createHash('md5').update(Buffer.alloc(32, 7)).digest('base64');
+    const sse = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': key, 'x-amz-server-side-encryption-customer-key-md5': keyMd5 };
+    const policy = Buffer.from(JSON.stringify({
+      expiration: new Date(Date.now() + 600_000).toISOString(),
+      conditions: [{ bucket: b }, { key: 'secret-form' }, ...Object.keys(sse).map((k) => ['starts-with', `$${k}`, ''])],
+    })).toString('base64');
+    const fd = new FormData();
+    for (const [k, v] of Object.entries({ key: 'secret-form', AWSAccessKeyId: ACCESS_KEY, signature: sign(SECRET_KEY, policy), policy, ...sse })) fd.append(k, v);
+    fd.append('file', new Blob(['sealed']), 'f.txt');
+    const encoded = new Response(fd);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const posted = await send(s3n.host, 'POST', `/${b}`, { 'content-type': encoded.headers.get('content-type')!, 'content-length': String(body.length) }, body);
+    assert.equal(posted.status, 204, posted.body);
+    assert.equal(posted.headers['x-amz-server-side-encryption-customer-key-md5'], keyMd5);
+    assert.equal((await v2('GET', `/${b}/secret-form`, { headers: sse })).body, 'sealed');
+    const noKey = await v2('GET', `/${b}/secret-form`);
+    assert.equal(noKey.status, 400);
+    assert.match(noKey.body, /<Code>InvalidRequest<\/Code>/);
   });
 
   it('refuses a wrong secret, an unknown key and a Date 20 minutes off', async () => {
