@@ -8,8 +8,8 @@
  * itself (they change nothing). An Allow to anyone else (public or another account) would be a
  * promise this gateway cannot keep: NotImplemented, as are unknown condition keys and operators.
  * Conditions: aws:SecureTransport, aws:SourceIp, aws:UserAgent, s3:prefix,
- * s3:x-amz-server-side-encryption, with Bool, IpAddress/NotIpAddress, Null and the String
- * operators. The policy operations themselves are never denied, so the owner can always mend a
+ * s3:x-amz-server-side-encryption(-customer-algorithm), with Bool, IpAddress/NotIpAddress, Null
+ * and the String operators. The policy operations themselves are never denied, so the owner can always mend a
  * policy that locks it out (as an AWS account's root can).
  */
 import net from 'node:net';
@@ -19,7 +19,7 @@ import { checkServiceStatement, isServiceStatement } from './logging-policy';
 import { doc, txt } from './xml';
 
 const MAX_POLICY_BYTES = 20 * 1024;
-const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:x-amz-server-side-encryption'];
+const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:x-amz-server-side-encryption', 's3:x-amz-server-side-encryption-customer-algorithm'];
 const OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'Null', 'StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase'];
 
 interface Statement {
@@ -174,6 +174,7 @@ function conditionsHold(st: Statement, r: S3Request): boolean {
     'aws:useragent': r.header('user-agent'),
     's3:prefix': r.query.get('prefix'),
     's3:x-amz-server-side-encryption': r.header('x-amz-server-side-encryption'),
+    's3:x-amz-server-side-encryption-customer-algorithm': r.header('x-amz-server-side-encryption-customer-algorithm'),
   };
   return st.conditions.every(({ op, key, values }) => {
     const v = context[key];

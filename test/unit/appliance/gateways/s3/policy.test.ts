@@ -63,6 +63,9 @@ describe('s3/policy: bucket policies', () => {
     const sealed = policy(deny({ Action: 's3:PutObject', Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } }));
     assert.equal(denies(sealed, request(), 's3:PutObject', obj('k')), true);
     assert.equal(denies(sealed, request({ headers: { 'x-amz-server-side-encryption': 'AES256' } }), 's3:PutObject', obj('k')), false);
+    const customer = policy(deny({ Action: 's3:PutObject', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-customer-algorithm': 'AES256' } } }));
+    assert.equal(denies(customer, request(), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(customer, request({ headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' } }), 's3:PutObject', obj('k')), false);
   });
 
   it('refuses what it cannot keep or read', () => {
