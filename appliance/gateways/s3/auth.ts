@@ -2,12 +2,13 @@
  * @module gateways/s3/auth
  * AWS Signature Version 4: the Authorization header form, presigned URLs (query form), and
  * the signing of streamed payload chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`;
- * see aws-chunked.ts). Anonymous requests and Signature V2 are refused. Secrets are only
- * used here, never logged.
+ * see aws-chunked.ts). Signature V2 requests are handed to auth-v2.ts; anonymous requests
+ * are refused. Secrets are only used here, never logged.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { S3Error } from './errors';
+import { authenticateV2, isSigV2 } from './auth-v2';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -39,6 +40,8 @@ export interface AuthResult {
   signature: string;
   payload: PayloadMode;
   presigned: boolean;
+  /** signed with Signature V2 (auth-v2.ts): no signing key, scope or streamed chunks */
+  sigV2?: boolean;
 }
 
 /** Looks up a user's secret and account; ACCOUNT_NOT_FOUND (InvalidAccessKeyId) when unknown. */
@@ -195,20 +198,21 @@ function parseCredential(cred: string, err: 'AuthorizationHeaderMalformed' | 'Au
 /**
  * Verifies a request's SigV4 signature (header or query form). `rawPath` is the path as sent
  * (percent-encoded); the canonical URI is that path, or (some clients) its decoded form
- * re-encoded. Throws AccessDenied (anonymous, V2, expired), InvalidAccessKeyId,
+ * re-encoded. `hostBucket` is the bucket the Host header names (virtual-hosted style; V2
+ * signs it). Throws AccessDenied (anonymous, expired), InvalidAccessKeyId,
  * SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationHeaderMalformed.
  */
-export async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, lookup: UserLookup, now: number): Promise<AuthResult> {
+export async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, lookup: UserLookup, now: number, hostBucket?: string): Promise<AuthResult> {
   const headers = headerMap(req.rawHeaders);
   const pairs = queryPairs(rawQuery);
   const q = new Map(pairs);
   const authz = headers.get('authorization');
+  if (isSigV2(authz, q)) return authenticateV2(req, rawPath, rawQuery, lookup, now, hostBucket);
   let parsed: Parsed;
   let amzDate: string;
   let payloadHash: string;
   let presigned = false;
   if (authz !== undefined) {
-    if (authz.startsWith('AWS ')) throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign requests with AWS Signature Version 4');
     if (!authz.startsWith(`${ALGORITHM} `)) throw new S3Error('AuthorizationHeaderMalformed', 'unsupported authorization type');
     const fields = new Map<string, string>();
     for (const part of authz.slice(ALGORITHM.length + 1).split(',')) {
@@ -245,8 +249,6 @@ export async function authenticate(req: IncomingMessage, rawPath: string, rawQue
     if (now > t + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { Expires: new Date(t + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
     parsed = { ...parseCredential(cred, 'AuthorizationQueryParametersError'), signedHeaders: sh.split(';'), signature: sig };
     payloadHash = q.get('X-Amz-Content-Sha256') ?? UNSIGNED_PAYLOAD;
-  } else if (q.has('Signature') && q.has('AWSAccessKeyId')) {
-    throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign requests with AWS Signature Version 4');
   } else {
     throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign your requests');
   }

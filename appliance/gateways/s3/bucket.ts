@@ -10,7 +10,7 @@ import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forge
 import { S3Error, S3ErrorCode } from './errors';
 import { aclXml, readTagging } from './object';
 import { lockConfigOf, lockedBucketProps } from './object-lock';
-import { bucketEncryptionOf } from './sse';
+import { BucketEncryption, bucketEncryptionOf } from './sse';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
 /** The bucket a ListBuckets continuation token resumes after (an opaque base64url name). */
@@ -247,8 +247,10 @@ export async function deleteBucketSetting(r: S3Request, prop: keyof typeof BUCKE
 }
 
 /**
- * Default encryption: SSE-S3 (AES256) for every new object without its own (sse.ts);
- * aws:kms is NotImplemented, as is any rule without the gateway's master key.
+ * Default encryption: SSE-S3 (AES256) for every new object without its own (sse.ts). An
+ * aws:kms rule is kept and answered back (tools that apply a whole bucket configuration), but
+ * the writes it would encrypt are NotImplemented (sse.ts writeKey): never stored otherwise than
+ * it says. AES256 without the gateway's master key is NotImplemented.
  */
 export async function putBucketEncryption(r: S3Request): Promise<void> {
   const x = (await readXml(r))!;
@@ -257,11 +259,13 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
   const apply = child(rules[0]!, 'ApplyServerSideEncryptionByDefault');
   const algorithm = apply ? childText(apply, 'SSEAlgorithm') : undefined;
   if (algorithm === undefined) malformedXml();
-  if (algorithm!.startsWith('aws:kms')) throw new S3Error('NotImplemented', `default encryption with ${algorithm} is not implemented (AES256 is)`);
-  if (algorithm !== 'AES256') malformedXml();
-  if (!r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
+  const kmsKeyId = childText(apply!, 'KMSMasterKeyID');
+  if (algorithm !== 'AES256' && algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') malformedXml();
+  if (algorithm === 'AES256' && kmsKeyId !== undefined) throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is only allowed with the aws:kms algorithms', { ArgumentName: 'KMSMasterKeyID' });
+  if (algorithm === 'AES256' && !r.gw.sseMaster && !r.gw.sseMasterPending) throw new S3Error('NotImplemented', 'server-side encryption with the gateway\'s keys needs the grid\'s master key (s3.sse_key_file)');
   const bucketKey = childText(rules[0]!, 'BucketKeyEnabled');
-  await setBucketProperty(r, 'encryption', JSON.stringify({ algorithm, ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) }));
+  const conf: BucketEncryption = { algorithm: algorithm as BucketEncryption['algorithm'], ...(kmsKeyId !== undefined ? { kmsKeyId } : {}), ...(bucketKey !== undefined ? { bucketKey: bucketKey === 'true' } : {}) };
+  await setBucketProperty(r, 'encryption', JSON.stringify(conf));
   sendEmpty(r, 200);
 }
 
@@ -269,7 +273,7 @@ export async function putBucketEncryption(r: S3Request): Promise<void> {
 export async function getBucketEncryption(r: S3Request): Promise<void> {
   const conf = bucketEncryptionOf((await bucketInfo(r)).properties);
   if (!conf) throw new S3Error('ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { BucketName: r.bucket! });
-  sendXml(r, 200, doc('ServerSideEncryptionConfiguration', el('Rule', el('ApplyServerSideEncryptionByDefault', txt('SSEAlgorithm', conf.algorithm)), txt('BucketKeyEnabled', conf.bucketKey))));
+  sendXml(r, 200, doc('ServerSideEncryptionConfiguration', el('Rule', el('ApplyServerSideEncryptionByDefault', txt('SSEAlgorithm', conf.algorithm), txt('KMSMasterKeyID', conf.kmsKeyId)), txt('BucketKeyEnabled', conf.bucketKey))));
 }
 
 /**
@@ -316,19 +320,23 @@ function originMatches(pattern: string, origin: string): boolean {
 }
 
 /**
- * CORS headers of an authenticated request carrying Origin, from the bucket's rules (first
- * rule matching origin and method). Preflight requests (OPTIONS) are `corsPreflight`.
+ * CORS headers of an actual (not preflight) request carrying Origin, from the bucket's rules:
+ * the first rule matching the origin and the method, the one the request names in
+ * Access-Control-Request-Method if it does, else its own. Errors carry them too.
  */
+export function corsRequestHeaders(rules: CorsRule[] | undefined, origin: string | undefined, method: string): Record<string, string> {
+  if (!rules || origin === undefined) return {};
+  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
+  return rule ? ruleHeaders(rule, origin) : {};
+}
+
+/** Sets the CORS headers of an authenticated request (`corsRequestHeaders`). Preflights (OPTIONS) are `corsPreflight`. */
 export async function corsHeaders(r: S3Request): Promise<void> {
   const origin = r.header('origin');
   if (origin === undefined || r.bucket === undefined) return;
   const info = await bucketInfo(r).catch(() => undefined);
-  const rules = info && corsRulesOf(info.properties);
-  if (!rules) return;
-  const method = r.req.method ?? 'GET';
-  const rule = rules.find((c) => c.methods.includes(method) && c.origins.some((o) => originMatches(o, origin)));
-  if (!rule) return;
-  for (const [k, v] of Object.entries(ruleHeaders(rule, origin))) r.res.setHeader(k, v);
+  const method = r.header('access-control-request-method') ?? r.req.method ?? 'GET';
+  for (const [k, v] of Object.entries(corsRequestHeaders(info && corsRulesOf(info.properties), origin, method))) r.res.setHeader(k, v);
 }
 
 /** The CORS headers a matching rule grants to `origin` (simple requests and preflights). */

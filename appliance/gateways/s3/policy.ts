@@ -11,13 +11,15 @@
  * s3:delimiter, s3:max-keys, s3:VersionId, s3:authType, s3:signatureversion, the request headers
  * of HEADER_KEYS (s3:x-amz-acl, s3:x-amz-server-side-encryption, ...), s3:RequestObjectTag/<k>
  * and s3:ExistingObjectTag/<k> (the object's tags, read when a statement names one), with Bool,
- * IpAddress/NotIpAddress, Null, the String and Numeric operators and their ...IfExists forms. The policy operations themselves are never denied, so the owner can always mend a
- * policy that locks it out (as an AWS account's root can).
+ * IpAddress/NotIpAddress, Null, the String and Numeric operators and their ...IfExists forms.
+ * The policy operations themselves are never denied, so the owner can always mend a policy that
+ * locks it out (as an AWS account's root can).
  */
 import net from 'node:net';
 import { isNotFound } from '../../common';
 import { BUCKET_PROP, PROP, S3Request, bucketInfo, resolveVersion, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
+import { checkServiceStatement, isServiceStatement } from './logging-policy';
 import { doc, txt } from './xml';
 
 const MAX_POLICY_BYTES = 20 * 1024;
@@ -90,6 +92,11 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
   return raw.map((s: unknown): Statement => {
     if (typeof s !== 'object' || s === null) malformed('Statement must be an object');
     const st = s as Record<string, unknown>;
+    // A service principal (log delivery) never matches a request: read by logging-policy.ts.
+    if (isServiceStatement(st)) {
+      checkServiceStatement(st);
+      return { effect: st.Effect as 'Allow' | 'Deny', principals: [], conditions: [] };
+    }
     if (st.Sid !== undefined) {
       if (typeof st.Sid !== 'string' || ids.has(st.Sid)) malformed('Statement IDs (SID) in a single policy must be unique');
       ids.add(st.Sid as string);

@@ -1,17 +1,18 @@
 /**
  * @module gateways/s3/post-object
- * Browser-based uploads (POST Object, SigV4): an HTML form posts `multipart/form-data` to
- * the bucket's URL. The fields before the file carry the key, the metadata and a signed
- * policy (`policy` = base64 JSON signed with the user's SigV4 signing key); the file is
+ * Browser-based uploads (POST Object, SigV4 or V2): an HTML form posts `multipart/form-data`
+ * to the bucket's URL. The fields before the file carry the key, the metadata and a signed
+ * policy (`policy` = base64 JSON signed with the user's SigV4 signing key, or V2's
+ * `signature` = HMAC-SHA1 of it with `AWSAccessKeyId`, auth-v2.ts); the file is
  * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
  * the policy holds (expiration, every field covered by a condition, `content-length-range`).
  */
-import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
 import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
+import { verifyPostPolicyV2 } from './auth-v2';
 import { CHECKSUM_ALGORITHMS, checksummer, type Checksummer, type ChecksumAlgorithm } from './checksum';
 import { checkKey, checksumProps, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
@@ -24,7 +25,6 @@ import { doc, parseXml, txt } from './xml';
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
 /** Fields a policy need not name. */
-// The signature fields (Signature Version 4, and 2: AWSAccessKeyId, signature) need no condition.
 const UNCHECKED = new Set(['policy', 'x-amz-signature', 'file', 'awsaccesskeyid', 'signature']);
 
 /** True when a request is a browser form upload to a bucket (no header or query signature). */
@@ -132,10 +132,10 @@ export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Pr
   }
 }
 
-/** Verifies the policy's signature; the user's account and a SigV4 result for the request. */
+/** Verifies the policy's signature; the user's account and the auth result of the request. */
 async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
   const policy = f.get('policy');
-  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) return verifyV2(f, lookup);
+  if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) return verifyPostPolicyV2(f, lookup, Date.now());
   const sig = f.get('x-amz-signature');
   if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
   const algorithm = f.get('x-amz-algorithm');
@@ -159,28 +159,9 @@ async function verifySignature(f: Map<string, string>, lookup: UserLookup): Prom
 }
 
 /**
- * A form signed with Signature Version 2, as older SDKs and browser libraries sign it:
- * `AWSAccessKeyId`, `policy` and `signature` = base64(HMAC-SHA1(secret, policy)).
- */
-async function verifyV2(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
-  const accessKey = f.get('awsaccesskeyid');
-  const policy = f.get('policy');
-  const sig = f.get('signature');
-  if (accessKey === undefined || policy === undefined || sig === undefined) {
-    throw new S3Error('InvalidArgument', 'A form signed with Signature Version 2 needs the fields AWSAccessKeyId, policy and signature', { ArgumentName: accessKey === undefined ? 'AWSAccessKeyId' : policy === undefined ? 'policy' : 'signature' });
-  }
-  const user = await lookup(accessKey);
-  if (!sameSignature(createHmac('sha1', user.secret).update(policy, 'utf8').digest('base64'), sig)) {
-    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', { AWSAccessKeyId: accessKey, StringToSign: policy });
-  }
-  // No SigV4 key, scope or chunk chain: a form's file is never aws-chunked.
-  return { accessKey, account: user.account, signingKey: Buffer.alloc(0), amzDate: '', scope: '', signature: sig, payload: { kind: 'unsigned' }, presigned: false };
-}
-
-/**
  * Checks the decoded policy against the form (S3's rules): not expired; every condition
- * holds; every field but policy, x-amz-signature, file and x-ignore-* is named by a
- * condition. Returns the content-length-range, if any.
+ * holds; every field but policy, x-amz-signature (V2: AWSAccessKeyId, signature), file and
+ * x-ignore-* is named by a condition. Returns the content-length-range, if any.
  */
 export function checkPolicy(policyB64: string, fields: Map<string, string>, bucket: string, now: number): { min: number; max: number } | undefined {
   let p: { expiration?: unknown; conditions?: unknown };
@@ -284,7 +265,10 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   const auth = await verifySignature(f, lookup);
   const r = request(auth);
   r.op = 'PostObject';
-  const range = checkPolicy(f.get('policy')!, f, bucket, Date.now());
+  // The key's conditions hold for the key as stored (`${filename}` replaced).
+  const checked = new Map(f);
+  if (f.has('key')) checked.set('key', f.get('key')!.replace(/\$\{filename\}/g, form.filename));
+  const range = checkPolicy(f.get('policy')!, checked, bucket, Date.now());
   const keyField = f.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
   const key = keyField.replace(/\$\{filename\}/g, form.filename);
@@ -295,8 +279,11 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   await enforcePolicy(r, 'PutObject');
   const acl = f.get('acl');
   if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
-  if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');
-  // SSE-S3 asked by the form (x-amz-server-side-encryption: AES256) or the bucket's default.
+  // A customer key given by the form's fields (SSE-C, checked as a PUT's headers: over HTTPS
+  // unless s3.sse_c_over_http), else SSE-S3 asked by the form (x-amz-server-side-encryption:
+  // AES256) or the bucket's default.
+  const header = r.header.bind(r);
+  r.header = (name) => (name.startsWith('x-amz-server-side-encryption-customer-') ? f.get(name) : header(name));
   const sse = await writeKey(r, bucket, f.get('x-amz-server-side-encryption'));
   const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));
   const properties = { ...metadataOf(f), ...sc.props };

@@ -16,6 +16,7 @@ import * as ol from './object-lock';
 import * as pol from './policy';
 import * as lg from './logging';
 import { enforcePolicy } from './policy';
+import { checkEncryptionHeaders } from './sse';
 
 /** Where a request points. */
 export interface Target { bucket: string | undefined; key: string | undefined }
@@ -24,16 +25,17 @@ function decodePart(s: string): string {
   try { return decodeURIComponent(s); } catch { throw new S3Error('InvalidURI', 'Couldn\'t parse the specified URI.'); }
 }
 
+/** The bucket a Host header names (virtual-hosted style, `<bucket>.<domain>`), if any. */
+export function hostBucketOf(host: string | undefined, domains: readonly string[]): string | undefined {
+  const h = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const d = domains.find((x) => h.endsWith(`.${x}`) && h.length > x.length + 1);
+  return d === undefined ? undefined : h.slice(0, h.length - d.length - 1);
+}
+
 /** Bucket and key of a request from its raw path and Host header. */
 export function targetOf(rawPath: string, host: string | undefined, domains: readonly string[]): Target {
-  const h = (host ?? '').replace(/:\d+$/, '').toLowerCase();
-  for (const d of domains) {
-    if (h.endsWith(`.${d}`) && h.length > d.length + 1) {
-      const bucket = h.slice(0, h.length - d.length - 1);
-      const key = rawPath.length > 1 ? decodePart(rawPath.slice(1)) : undefined;
-      return { bucket, key };
-    }
-  }
+  const bucket = hostBucketOf(host, domains);
+  if (bucket !== undefined) return { bucket, key: rawPath.length > 1 ? decodePart(rawPath.slice(1)) : undefined };
   const p = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
   if (p === '') return { bucket: undefined, key: undefined };
   const i = p.indexOf('/');
@@ -152,9 +154,10 @@ export async function dispatch(r: S3Request): Promise<string> {
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
-  // SSE-S3 (AES256) is done (sse.ts); SSE-KMS would claim a key service there is none of.
-  const sse = r.header('x-amz-server-side-encryption');
-  if (sse?.startsWith('aws:kms') && (method === 'PUT' || method === 'POST')) return notImplemented(`server-side encryption (${sse})`);
+  // Conflicting or misplaced encryption headers are InvalidArgument once the bucket policy had
+  // its say, before the operation (and before SSE-KMS is found NotImplemented, in sse.ts).
+  const read = (fn: () => Promise<void>) => async () => { checkEncryptionHeaders(r, false); await fn(); };
+  const write = (fn: () => Promise<void>) => async () => { checkEncryptionHeaders(r, true); await fn(); };
   switch (method) {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
@@ -163,22 +166,22 @@ export async function dispatch(r: S3Request): Promise<string> {
       if (q.has('attributes')) return run(r, 'GetObjectAttributes', () => o.getObjectAttributes(r));
       if (q.has('retention')) return run(r, 'GetObjectRetention', () => ol.getObjectRetention(r));
       if (q.has('legal-hold')) return run(r, 'GetObjectLegalHold', () => ol.getObjectLegalHold(r));
-      return run(r, 'GetObject', () => o.getObject(r, false));
-    case 'HEAD': return run(r, 'HeadObject', () => o.getObject(r, true));
+      return run(r, 'GetObject', read(() => o.getObject(r, false)));
+    case 'HEAD': return run(r, 'HeadObject', read(() => o.getObject(r, true)));
     case 'PUT':
       if (q.has('uploadId')) return run(r, r.header('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart', () => m.uploadPart(r));
       if (q.has('tagging')) return run(r, 'PutObjectTagging', () => o.putObjectTagging(r));
       if (q.has('acl')) return run(r, 'PutObjectAcl', () => b.putAcl(r));
       if (q.has('retention')) return run(r, 'PutObjectRetention', () => ol.putObjectRetention(r));
       if (q.has('legal-hold')) return run(r, 'PutObjectLegalHold', () => ol.putObjectLegalHold(r));
-      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', () => o.copyObject(r));
-      return run(r, 'PutObject', () => o.putObject(r));
+      if (r.header('x-amz-copy-source') !== undefined) return run(r, 'CopyObject', write(() => o.copyObject(r)));
+      return run(r, 'PutObject', write(() => o.putObject(r)));
     case 'DELETE':
       if (q.has('uploadId')) return run(r, 'AbortMultipartUpload', () => m.abortMultipartUpload(r));
       if (q.has('tagging')) return run(r, 'DeleteObjectTagging', () => o.deleteObjectTagging(r));
       return run(r, 'DeleteObject', () => o.deleteObject(r));
     case 'POST':
-      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', () => m.createMultipartUpload(r));
+      if (q.has('uploads')) return run(r, 'CreateMultipartUpload', write(() => m.createMultipartUpload(r)));
       if (q.has('uploadId')) return run(r, 'CompleteMultipartUpload', () => m.completeMultipartUpload(r));
       return methodNotAllowed();
     default: return methodNotAllowed();

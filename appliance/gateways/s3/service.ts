@@ -1,7 +1,7 @@
 /**
  * @module gateways/s3/service
  * The S3 gateway service (type `s3`, port `s3.port`, default 6007): an HTTP server that
- * authenticates each request (SigV4), maps its access key to an account, routes it to a
+ * authenticates each request (SigV4, or V2), maps its access key to an account, routes it to a
  * handler, and answers S3 XML errors with a RequestId. One access line per request (no
  * object names, no secrets). Built only on the client library.
  */
@@ -14,8 +14,8 @@ import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
 import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
-import { dispatch, targetOf } from './router';
-import { CorsRule, corsPreflight, corsRulesOf } from './bucket';
+import { dispatch, hostBucketOf, targetOf } from './router';
+import { CorsRule, corsPreflight, corsRequestHeaders, corsRulesOf } from './bucket';
 import { LifecycleWorker } from './lifecycle';
 import { loadMasterKey, masterKeyOf } from './sse';
 import { LogDelivery, logLine, loggingOf } from './logging';
@@ -135,6 +135,19 @@ export class S3Service {
     throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
   }
 
+  /** The CORS headers of a request with an Origin refused before it was authenticated (none when its bucket is unknown). */
+  private async corsOfUnauthenticated(req: IncomingMessage, rawPath: string): Promise<Record<string, string>> {
+    const origin = headerOf(req, 'origin');
+    if (origin === undefined || req.method === 'OPTIONS') return {};
+    try {
+      const { bucket } = targetOf(rawPath, req.headers.host, this.opts.domains ?? []);
+      if (bucket === undefined) return {};
+      return corsRequestHeaders(await this.bucketCors(bucket), origin, headerOf(req, 'access-control-request-method') ?? req.method ?? 'GET');
+    } catch {
+      return {};
+    }
+  }
+
   async start(ctx: S3StartContext): Promise<void> {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
@@ -160,7 +173,7 @@ export class S3Service {
       this.tlsServer = tlsServer;
       this.boundTlsPort = await listenServer(tlsServer, this.opts.tls.port, this.opts.host);
     }
-    this.delivery = new LogDelivery(this.base, this.log.child({ component: 'access-logging' }), this.opts.logDeliveryMs ?? 300_000);
+    this.delivery = new LogDelivery(this.base, this.log.child({ component: 'access-logging' }), this.opts.logDeliveryMs ?? 300_000, this.gw.region);
     this.delivery.start();
     if (this.opts.lifecycleIntervalMs) {
       // In a grid, the gateway holding the election's key runs the passes (another takes over
@@ -258,7 +271,7 @@ export class S3Service {
         continueBody(req, res);
         r = await postObject(req, target.bucket!, this.lookup, (auth) => (r = request(auth)));
       } else {
-        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now()));
+        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now(), hostBucketOf(req.headers.host, this.opts.domains ?? [])));
         await dispatch(r);
       }
       status = res.statusCode;
@@ -272,7 +285,9 @@ export class S3Service {
       if (res.headersSent) { res.destroy(); }
       else {
         const body = req.method === 'HEAD' || err.status === 304 ? '' : errorXml(err, rawPath, reqId);
-        const headers: Record<string, string | number> = { ...err.headers, 'content-length': Buffer.byteLength(body) };
+        // A request refused before routing (not authenticated) gets its CORS headers here.
+        const cors = r === undefined ? await this.corsOfUnauthenticated(req, rawPath) : {};
+        const headers: Record<string, string | number> = { ...cors, ...err.headers, 'content-length': Buffer.byteLength(body) };
         if (body) headers['content-type'] = 'application/xml';
         if (!req.complete) headers.connection = 'close';
         res.writeHead(err.status, headers);
@@ -286,7 +301,7 @@ export class S3Service {
     if (r?.bucket !== undefined && this.delivery) {
       const info = await cachedBucketInfo(this.gw!, r.storage, r.bucket).catch(() => undefined);
       const target = info && loggingOf(info.properties);
-      if (target) this.delivery.add(r.storage.account, target, logLine(r, status, code, durationMs));
+      if (target) this.delivery.add(r.storage.account, r.bucket, target, logLine(r, status, code, durationMs));
     }
   }
 

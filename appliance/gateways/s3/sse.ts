@@ -150,9 +150,42 @@ function askedAlgorithm(v: string | undefined): 'AES256' | undefined {
   throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: v });
 }
 
-/** A bucket's default encryption (PutBucketEncryption), or undefined. */
-export function bucketEncryptionOf(properties: Record<string, string>): { algorithm: 'AES256'; bucketKey?: boolean } | undefined {
-  return bucketJson<{ algorithm: 'AES256'; bucketKey?: boolean }>(properties, 'encryption');
+/**
+ * A bucket's default encryption (PutBucketEncryption), or undefined. aws:kms (with its key id)
+ * is kept and answered back, but the writes it would apply to are NotImplemented (writeKey).
+ */
+export interface BucketEncryption { algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; kmsKeyId?: string; bucketKey?: boolean }
+export function bucketEncryptionOf(properties: Record<string, string>): BucketEncryption | undefined {
+  return bucketJson<BucketEncryption>(properties, 'encryption');
+}
+
+const KMS_KEY_ID = 'x-amz-server-side-encryption-aws-kms-key-id';
+const incompatible = (): never => { throw new S3Error('InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: 'AES256' }); };
+
+/**
+ * The encryption headers of a request, checked before anything else (router.ts), as S3 checks
+ * them: a write may not name both a customer key and `x-amz-server-side-encryption`, nor a KMS
+ * key id without aws:kms, nor an unknown algorithm (InvalidArgument, before SSE-KMS is found
+ * NotImplemented); a read (GET, HEAD) names no `x-amz-server-side-encryption` (InvalidArgument:
+ * an object's encryption with the gateway's keys is not chosen when reading it).
+ */
+export function checkEncryptionHeaders(r: S3Request, isWrite: boolean): void {
+  const sse = r.header('x-amz-server-side-encryption');
+  const kmsKeyId = r.header(KMS_KEY_ID);
+  const hasCustomerKey = Object.values(HEADERS).some((h) => r.header(h) !== undefined);
+  if (!isWrite) {
+    if (sse !== undefined || kmsKeyId !== undefined) {
+      throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption header is not supported for this operation.', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: sse ?? '' });
+    }
+    return;
+  }
+  if (sse !== undefined && hasCustomerKey) incompatible();
+  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms' && sse !== 'aws:kms:dsse') {
+    throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: sse });
+  }
+  if (kmsKeyId !== undefined && !sse?.startsWith('aws:kms')) {
+    throw new S3Error('InvalidArgument', 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', { ArgumentName: KMS_KEY_ID, ArgumentValue: kmsKeyId });
+  }
 }
 
 /**
@@ -163,9 +196,12 @@ export function bucketEncryptionOf(properties: Record<string, string>): { algori
 export async function writeKey(r: S3Request, bucket: string, asked = r.header('x-amz-server-side-encryption')): Promise<DataKey | undefined> {
   const k = customerKey(r);
   const algorithm = askedAlgorithm(asked);
-  if (k && algorithm) throw new S3Error('InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified');
+  if (k && algorithm) incompatible();
   if (k) return customerDataKey(k);
-  if (algorithm || bucketEncryptionOf((await bucketInfo(r, bucket)).properties)) return newGatewayKey(r.gw);
+  if (algorithm) return newGatewayKey(r.gw);
+  const byDefault = bucketEncryptionOf((await bucketInfo(r, bucket)).properties);
+  if (byDefault?.algorithm.startsWith('aws:kms')) throw new S3Error('NotImplemented', `the bucket's default encryption (${byDefault.algorithm}) is not implemented: send x-amz-server-side-encryption: AES256, or set AES256 as the default`);
+  if (byDefault) return newGatewayKey(r.gw);
   return undefined;
 }
 
@@ -185,7 +221,7 @@ export function readKey(r: S3Request, c: ContentInfo, copySource = false): DataK
 
 /**
  * The key a request must give to read or extend `c` (an object, an upload): InvalidRequest
- * without one, AccessDenied with another; a key given for something not encrypted is
+ * without one, AccessDenied with another (InvalidRequest for an upload's part); a key given for something not encrypted is
  * InvalidRequest too. Undefined when `c` is not encrypted and none was given.
  */
 function keyFor(r: S3Request, c: ContentInfo, copySource = false): CustomerKey | undefined {
@@ -197,7 +233,11 @@ function keyFor(r: S3Request, c: ContentInfo, copySource = false): CustomerKey |
   if (!k) throw new S3Error('InvalidRequest', 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
   const want = Buffer.from(c.properties[PROP.sseKeyCheck] ?? '', 'base64');
   const got = Buffer.from(keyCheck(k), 'base64');
-  if (want.length !== got.length || !timingSafeEqual(want, got)) throw new S3Error('AccessDenied', 'Access Denied: the provided key does not match the one the object was encrypted with.');
+  if (want.length !== got.length || !timingSafeEqual(want, got)) {
+    // A part of an upload (its record) with another key than CreateMultipartUpload's: S3 answers 400.
+    if (c.properties[PROP.uploadKey] !== undefined) throw new S3Error('InvalidRequest', 'The provided encryption parameters did not match the ones used originally.');
+    throw new S3Error('AccessDenied', 'Access Denied: the provided key does not match the one the object was encrypted with.');
+  }
   return k;
 }
 

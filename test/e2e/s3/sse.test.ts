@@ -88,7 +88,8 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     // (Small bodies: the SDK with its own HTTPS agent sends a body without waiting for 100 Continue,
     // and an early answer then meets a body still on its way.)
     await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'x' })), 'InvalidRequest', 400);
-    await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'x', ...sse(key2) })), 'AccessDenied', 403);
+    // A part with another key than the upload's: 400, as S3 answers it (a read with another key is 403).
+    await rejects(s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'x', ...sse(key2) })), 'InvalidRequest', 400);
     const e1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: p1, ...sse(key1) }));
     // The second part copied from an object encrypted with another key.
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: Buffer.concat([randomBytes(100), p2]), ...sse(key2) }));
@@ -142,8 +143,37 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'aes', ...sse(key1) })), 'InvalidRequest', 400);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES256', ...sse(key1) })), 'InvalidArgument', 400);
     await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
+    // Conflicting headers are InvalidArgument, before KMS is found not implemented.
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'k1', ...sse(key1) })), 'InvalidArgument', 400);
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES256', SSEKMSKeyId: 'k1' })), 'InvalidArgument', 400);
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', SSEKMSKeyId: 'k1' })), 'InvalidArgument', 400);
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES128' as 'AES256' })), 'InvalidArgument', 400);
+    // A read does not name the gateway's encryption (S3: 400).
+    const withSseHeader = (c: S3Client) => c.middlewareStack.add((next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-server-side-encryption'] = 'AES256';
+      return next(args);
+    }, { step: 'build', name: 'sseHeader' });
+    const reader = new S3Client({ endpoint: s3n.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+    withSseHeader(reader);
+    await rejects(reader.send(new HeadObjectCommand({ Bucket: b, Key: 'aes' })), undefined, 400);
+    await rejects(reader.send(new GetObjectCommand({ Bucket: b, Key: 'aes' })), 'InvalidArgument', 400);
+    reader.destroy();
     const keyFile = path.join(s3n.node.dataDir, 's3', 'sse-master.key');
     assert.equal(fs.statSync(keyFile).mode & 0o077, 0, 'master key readable by its owner only');
+  });
+
+  it('keeps a default encryption with aws:kms and answers it back, refusing the writes it would encrypt', async () => {
+    const b = await newBucket();
+    await plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'key-7' } }] } }));
+    assert.deepEqual((await plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules,
+      [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'key-7' } }]);
+    // Never stored otherwise than the default says: NotImplemented, unless the write asks for AES256.
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })), 'NotImplemented', 501);
+    await rejects(plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), undefined, 404);
+    assert.equal((await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption, 'AES256');
+    await rejects(plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: 'key-7' } }] } })), 'InvalidArgument', 400);
+    await plainHttp.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
+    await rejects(plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b })), 'ServerSideEncryptionConfigurationNotFoundError', 404);
   });
 
   it('SSE-S3: a bucket\'s default encryption covers PUT, multipart and copies; the data reads back after a restart', async () => {
@@ -152,7 +182,6 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     await plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] } }));
     assert.deepEqual((await plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules,
       [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }]);
-    await rejects(plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } })), 'NotImplemented', 501);
     const small = randomBytes(10_000);
     assert.equal((await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'small', Body: small }))).ServerSideEncryption, 'AES256');
     assert.ok(!(await stored(b, 'small')).equals(small));

@@ -63,6 +63,9 @@ describe('s3/policy: bucket policies', () => {
     const sealed = policy(deny({ Action: 's3:PutObject', Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } }));
     assert.equal(denies(sealed, request(), 's3:PutObject', obj('k')), true);
     assert.equal(denies(sealed, request({ headers: { 'x-amz-server-side-encryption': 'AES256' } }), 's3:PutObject', obj('k')), false);
+    const customer = policy(deny({ Action: 's3:PutObject', Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-customer-algorithm': 'AES256' } } }));
+    assert.equal(denies(customer, request(), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(customer, request({ headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' } }), 's3:PutObject', obj('k')), false);
   });
 
   it('evaluates ...IfExists, Numeric operators, request headers and the tags a request sets', () => {
@@ -102,7 +105,9 @@ describe('s3/policy: bucket policies', () => {
     refused({ Statement: [{ ...deny({}), Effect: 'Allow' }] }, 'NotImplemented');
     refused({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::other:root' } }] }, 'NotImplemented');
     refused({ Statement: [deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })] }, 'NotImplemented');
-    refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }, 'NotImplemented');
+    // Service principals (log delivery, logging-policy.ts): only the conditions it evaluates.
+    refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' }, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })] }, 'NotImplemented');
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }), 'bkt', 'acct').length, 1);
     assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt', 'acct').length, 1);
   });
 });

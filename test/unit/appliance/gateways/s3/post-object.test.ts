@@ -74,6 +74,11 @@ describe('S3 POST Object: form reader and policy', () => {
     assert.throws(() => checkPolicy('not base64 json', fields, 'b', now), /InvalidPolicyDocument|Invalid JSON/);
     assert.throws(() => checkPolicy(b64({ conditions }), fields, 'b', now), /missing expiration/);
     assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [['content-length-range', 10, 1]] }), new Map(), 'b', now), /content-length-range/);
+    // An expiration not in ISO 8601 UTC, a simple condition naming nothing or two fields.
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05 00:00:00.123+00:00', conditions }), fields, 'b', now), /Invalid 'expiration'/);
+    assert.deepEqual(checkPolicy(b64({ expiration: '2026-12-05T00:00:00.000Z', conditions }), fields, 'b', now), { min: 1, max: 100 });
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{}] }), new Map(), 'b', now), /exactly one property/);
+    assert.throws(() => checkPolicy(b64({ expiration: '2026-12-05T00:00:00Z', conditions: [{ bucket: 'b', acl: 'private' }] }), new Map(), 'b', now), /exactly one property/);
   });
 
   it('wants the expiration in ISO 8601 UTC and one field per simple condition', () => {
