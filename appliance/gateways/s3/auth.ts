@@ -2,7 +2,8 @@
  * @module gateways/s3/auth
  * AWS Signature Version 4: the Authorization header form, presigned URLs (query form), and
  * the signing of streamed payload chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`;
- * see aws-chunked.ts). Anonymous requests and Signature V2 are refused. Secrets are only
+ * see aws-chunked.ts). A request without any signature is anonymous (access.ts decides what it
+ * may do); Signature V2 is refused. Secrets are only
  * used here, never logged.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -28,8 +29,12 @@ export type PayloadMode =
 
 /** A verified request: who sent it and what is needed to check its streamed chunks. */
 export interface AuthResult {
+  /** '' when anonymous */
   accessKey: string;
+  /** '' when anonymous */
   account: string;
+  /** an unsigned request (no Authorization header, no presigned query) */
+  anonymous?: boolean;
   /** kept to verify chunk signatures of a streamed body */
   signingKey: Buffer;
   amzDate: string;
@@ -39,6 +44,11 @@ export interface AuthResult {
   signature: string;
   payload: PayloadMode;
   presigned: boolean;
+}
+
+/** The AuthResult of an unsigned request: nobody, an unsigned payload. */
+export function anonymousAuth(): AuthResult {
+  return { accessKey: '', account: '', anonymous: true, signingKey: Buffer.alloc(0), amzDate: '', scope: '', signature: '', payload: { kind: 'unsigned' }, presigned: false };
 }
 
 /** Looks up a user's secret and account; ACCOUNT_NOT_FOUND (InvalidAccessKeyId) when unknown. */
@@ -183,7 +193,7 @@ function parseCredential(cred: string, err: 'AuthorizationHeaderMalformed' | 'Au
 /**
  * Verifies a request's SigV4 signature (header or query form). `rawPath` is the path as sent
  * (percent-encoded); the canonical URI is that path, or (some clients) its decoded form
- * re-encoded. Throws AccessDenied (anonymous, V2, expired), InvalidAccessKeyId,
+ * re-encoded. An unsigned request is `anonymousAuth()`. Throws AccessDenied (V2, expired), InvalidAccessKeyId,
  * SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationHeaderMalformed.
  */
 export async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, lookup: UserLookup, now: number): Promise<AuthResult> {
@@ -235,7 +245,7 @@ export async function authenticate(req: IncomingMessage, rawPath: string, rawQue
   } else if (q.has('Signature') && q.has('AWSAccessKeyId')) {
     throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign requests with AWS Signature Version 4');
   } else {
-    throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign your requests');
+    return anonymousAuth();
   }
 
   if (!presigned) {

@@ -20,6 +20,7 @@ import { checkLockedWriteIntegrity, lockPropsForWrite } from './object-lock';
 import { Decryptor, encrypted, isEncrypted, isSseS3, readKey, through, writeKey } from './sse';
 import { CHECKSUM_XML, bodyError, checkConditions, copyData, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
+import { aclForWrite } from './access';
 import { children, childText, doc, el, txt } from './xml';
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -103,6 +104,8 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   // gateway is made now and kept wrapped); each part gets its own IV.
   const sse = await writeKey(r, bucket);
   if (sse) Object.assign(meta.properties, sse.props);
+  // The object's ACL, given at completion with the rest (the writer owns it: access.ts).
+  Object.assign(meta.properties, await aclForWrite(r));
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
@@ -146,7 +149,9 @@ export async function uploadPart(r: S3Request): Promise<void> {
 async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, up: ContentInfo): Promise<void> {
   const src = parseCopySource(copySource);
   checkKey(src.key);
-  const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
+  // The source's bucket may be another account's (resolved by access.ts).
+  const from: S3Scope = { gw: r.gw, storage: r.sourceStorage ?? r.storage };
+  const source = await resolveVersion(from, src.bucket, src.key, src.versionId);
   if (source.deleted) throw new S3Error('InvalidRequest', 'The source of a copy request may not be a delete marker.');
   checkConditions(r, source, 'x-amz-copy-source-');
   let start = 0;
@@ -163,7 +168,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   // Encryption: the source's key to read it, the upload's to write the part.
   const srcKey = readKey(r, source, true);
   const dstKey = readKey(r, up);
-  const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
+  const got = size === 0 ? undefined : await from.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
   const plain = got && srcKey ? { stream: through(got.stream, new Decryptor(srcKey, source, start)) } : got;
   // An upload created with a checksum algorithm keeps the copied part's checksum.
   const { data, endProperties, checksum } = copyData(plain, algorithmOf(up));

@@ -10,13 +10,13 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
-import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
-import { checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
+import { ALGORITHM, anonymousAuth, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
+import { BUCKET_PROP, bucketInfo, checkKey, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
 import { encrypted, writeKey } from './sse';
-import { enforcePolicy } from './policy';
+import { aclForWrite, authorize } from './access';
 import { doc, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
@@ -129,14 +129,18 @@ export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Pr
   }
 }
 
-/** Verifies the policy's signature; the user's account and a SigV4 result for the request. */
+/**
+ * Verifies the policy's signature; the user's account and a SigV4 result for the request. A
+ * form without signature fields is anonymous (access.ts decides whether the bucket takes it).
+ */
 async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
   const policy = f.get('policy');
   if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) {
     throw new S3Error('AccessDenied', 'Signature Version 2 is not supported: sign policies with AWS Signature Version 4');
   }
   const sig = f.get('x-amz-signature');
-  if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
+  if (sig === undefined && !['x-amz-credential', 'x-amz-algorithm', 'x-amz-date'].some((k) => f.has(k))) return anonymousAuth();
+  if (policy === undefined || sig === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'policy\' and \'x-amz-signature\' to be signed', { ArgumentName: policy === undefined ? 'policy' : 'x-amz-signature' });
   const algorithm = f.get('x-amz-algorithm');
   const cred = f.get('x-amz-credential');
   const amzDate = f.get('x-amz-date');
@@ -210,6 +214,16 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
   return range;
 }
 
+/** The content-length-range of an unchecked policy (an anonymous form's), if it holds one. */
+function rangeOf(policyB64: string): { min: number; max: number } | undefined {
+  try {
+    const p = JSON.parse(Buffer.from(policyB64, 'base64').toString('utf8')) as { conditions?: unknown };
+    const c = Array.isArray(p.conditions) ? p.conditions.find((x: unknown) => Array.isArray(x) && String(x[0]).toLowerCase() === 'content-length-range') as unknown[] | undefined : undefined;
+    const [min, max] = c ? [Number(c[1]), Number(c[2])] : [Number.NaN, Number.NaN];
+    return Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min ? { min, max } : undefined;
+  } catch { return undefined; }
+}
+
 /** Counts the file's bytes against the policy's range (nothing is stored when it fails). */
 class SizeCheck extends Transform {
   n = 0;
@@ -231,23 +245,23 @@ class SizeCheck extends Transform {
  * S3Request once the user is known. Answers 204 (or success_action_status 200 / 201 with a
  * PostResponse document, or a 303 to success_action_redirect).
  */
-export async function postObject(req: IncomingMessage, bucket: string, lookup: UserLookup, request: (auth: AuthResult) => S3Request): Promise<S3Request> {
+export async function postObject(req: IncomingMessage, bucket: string, lookup: UserLookup, request: (auth: AuthResult) => Promise<S3Request>): Promise<S3Request> {
   const form = await readForm(req, boundaryOf(req.headers['content-type'] ?? ''));
   const f = form.fields;
   const auth = await verifySignature(f, lookup);
-  const r = request(auth);
+  const r = await request(auth);
   r.op = 'PostObject';
-  const range = checkPolicy(f.get('policy')!, f, bucket, Date.now());
+  // An anonymous form has no policy to check (a policy given unsigned is still read for its range).
+  const range = auth.anonymous ? (f.has('policy') ? rangeOf(f.get('policy')!) : undefined) : checkPolicy(f.get('policy')!, f, bucket, Date.now());
   const keyField = f.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
   const key = keyField.replace(/\$\{filename\}/g, form.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
   checkKey(key);
   r.key = key;
-  // The bucket's policy holds for form uploads as for PUT (s3:PutObject).
-  await enforcePolicy(r, 'PutObject');
+  // The bucket's policy and ACL hold for form uploads as for PUT (s3:PutObject, bucket WRITE).
+  await authorize(r, 'PostObject');
   const acl = f.get('acl');
-  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   if (f.has('x-amz-server-side-encryption-customer-algorithm')) throw new S3Error('NotImplemented', 'server-side encryption with customer keys is not implemented for form uploads');
   // SSE-S3 asked by the form (x-amz-server-side-encryption: AES256) or the bucket's default.
   const sse = await writeKey(r, bucket, f.get('x-amz-server-side-encryption'));
@@ -265,6 +279,11 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   // The bucket's default retention holds for form uploads too; a form's own lock fields are not read.
   if (['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].some((k) => f.has(k))) throw new S3Error('NotImplemented', 'object lock fields of a form upload are not implemented');
   Object.assign(properties, await lockPropsForWrite(r, bucket));
+  // The form's canned ACL (the bucket's ownership may refuse it, as for PUT).
+  if (acl !== undefined && acl !== 'bucket-owner-full-control' && (await bucketInfo(r)).properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced') {
+    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+  }
+  Object.assign(properties, await aclForWrite(r, acl));
 
   const check = new SizeCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES));
   const pump = (async () => {

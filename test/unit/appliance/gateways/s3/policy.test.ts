@@ -1,6 +1,6 @@
 /**
  * Unit tests of bucket policies: what a document may say (MalformedPolicy, NotImplemented), and
- * how Deny statements match a request: principal (the account, one of its users, anyone),
+ * how Deny and Allow statements match a request: principal (the account, one of its users, anyone),
  * action and resource wildcards, NotAction, and the conditions on transport, source address,
  * prefix and encryption header.
  */
@@ -13,6 +13,7 @@ import { denies, parsePolicy } from '../../../../../appliance/gateways/s3/policy
 function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
   return {
     storage: { account: 'acct' },
+    requester: 'acct',
     auth: { accessKey: o.accessKey ?? 'owner-key' },
     req: { socket: { remoteAddress: o.ip ?? '::ffff:10.1.2.3', encrypted: o.tls ?? false } },
     query: new Map(Object.entries(o.query ?? {})),
@@ -20,12 +21,12 @@ function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: 
   } as unknown as S3Request;
 }
 
-const policy = (...Statement: unknown[]) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement }), 'bkt', 'acct');
+const policy = (...Statement: unknown[]) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement }), 'bkt');
 const deny = (extra: Record<string, unknown>) => ({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::bkt', 'arn:aws:s3:::bkt/*'], ...extra });
 const obj = (key: string) => `arn:aws:s3:::bkt/${key}`;
 
 function refused(doc: unknown, code: string): void {
-  assert.throws(() => parsePolicy(typeof doc === 'string' ? doc : JSON.stringify(doc), 'bkt', 'acct'), (e: unknown) => e instanceof S3Error && e.s3Code === code, `${code} for ${JSON.stringify(doc)}`);
+  assert.throws(() => parsePolicy(typeof doc === 'string' ? doc : JSON.stringify(doc), 'bkt'), (e: unknown) => e instanceof S3Error && e.s3Code === code, `${code} for ${JSON.stringify(doc)}`);
 }
 
 describe('s3/policy: bucket policies', () => {
@@ -73,10 +74,8 @@ describe('s3/policy: bucket policies', () => {
     refused({ Statement: [deny({ Resource: 'arn:aws:s3:::other/*' })] }, 'MalformedPolicy');
     refused({ Statement: [deny({ Sid: 'a' }), deny({ Sid: 'a' })] }, 'MalformedPolicy');
     refused({ Statement: [deny({ Condition: { IpAddress: { 'aws:SourceIp': 'not-an-ip' } } })] }, 'MalformedPolicy');
-    refused({ Statement: [{ ...deny({}), Effect: 'Allow' }] }, 'NotImplemented');
-    refused({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::other:root' } }] }, 'NotImplemented');
     refused({ Statement: [deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })] }, 'NotImplemented');
     refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }, 'NotImplemented');
-    assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt', 'acct').length, 1);
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt').length, 1);
   });
 });
