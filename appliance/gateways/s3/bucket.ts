@@ -402,7 +402,11 @@ export async function putAcl(r: S3Request): Promise<void> {
   const info = await bucketInfo(r);
   if (r.key === undefined) {
     const acl = await askedAcl(r, r.storage.account);
-    if (info.properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced' && !isPrivate(acl)) throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+    // ACLs disabled: only the owner's full control, as bucket-owner-full-control or a document.
+    const canned = r.header('x-amz-acl');
+    if (info.properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced' && !(isPrivate(acl) && (canned === undefined || canned === 'bucket-owner-full-control'))) {
+      throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+    }
     await checkAclToStore(r, info, acl);
     await setBucketProperty(r, 'acl', isPrivate(acl) ? '' : JSON.stringify(acl));
     sendEmpty(r, 200);

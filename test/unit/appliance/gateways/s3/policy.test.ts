@@ -7,13 +7,13 @@
 import { strict as assert } from 'node:assert';
 import type { S3Request } from '../../../../../appliance/gateways/s3/context';
 import { S3Error } from '../../../../../appliance/gateways/s3/errors';
-import { denies, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
+import { allows, denies, isPublicPolicy, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
 
 /** Just what evaluation reads of a request. */
-function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
+function request(o: { requester?: string | null; accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
   return {
     storage: { account: 'acct' },
-    requester: 'acct',
+    requester: o.requester === null ? undefined : o.requester ?? 'acct',
     auth: { accessKey: o.accessKey ?? 'owner-key' },
     req: { socket: { remoteAddress: o.ip ?? '::ffff:10.1.2.3', encrypted: o.tls ?? false } },
     query: new Map(Object.entries(o.query ?? {})),
@@ -64,6 +64,25 @@ describe('s3/policy: bucket policies', () => {
     const sealed = policy(deny({ Action: 's3:PutObject', Condition: { Null: { 's3:x-amz-server-side-encryption': 'true' } } }));
     assert.equal(denies(sealed, request(), 's3:PutObject', obj('k')), true);
     assert.equal(denies(sealed, request({ headers: { 'x-amz-server-side-encryption': 'AES256' } }), 's3:PutObject', obj('k')), false);
+  });
+
+  it('allows other accounts and anyone by Allow statements; public policies are told apart', () => {
+    const allow = (extra: Record<string, unknown>) => ({ ...deny({}), Effect: 'Allow', ...extra });
+    const cross = policy(allow({ Principal: { AWS: ['arn:aws:iam::other:root'] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*' }));
+    assert.equal(allows(cross, request({ requester: 'other' }), 's3:GetObject', obj('k')), true);
+    assert.equal(allows(cross, request({ requester: 'third' }), 's3:GetObject', obj('k')), false);
+    assert.equal(allows(cross, request({ requester: null }), 's3:GetObject', obj('k')), false);
+    assert.equal(allows(cross, request({ requester: 'other' }), 's3:PutObject', obj('k')), false);
+    assert.equal(isPublicPolicy(cross), false);
+    const pub = policy(allow({ Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*' }));
+    assert.equal(allows(pub, request({ requester: null }), 's3:GetObject', obj('k')), true);
+    assert.equal(isPublicPolicy(pub), true);
+    const lan = policy(allow({ Principal: { AWS: '*' }, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }));
+    assert.equal(isPublicPolicy(lan), false);
+    assert.equal(allows(lan, request({ requester: null }), 's3:GetObject', obj('k')), true);
+    assert.equal(allows(lan, request({ requester: null, ip: '192.168.1.1' }), 's3:GetObject', obj('k')), false);
+    // A Deny to "*" covers anonymous requesters too.
+    assert.equal(denies(policy(deny({})), request({ requester: null }), 's3:GetObject', obj('k')), true);
   });
 
   it('refuses what it cannot keep or read', () => {
