@@ -13,6 +13,7 @@
  *   and BlockPublicPolicy refuse the writes that would make things public: `aclForWrite`, policy.ts).
  * - BucketOwnerEnforced ownership: ACLs are disabled, only the policy lets others in.
  * A copy also needs READ of its source, which may be another account's (r.sourceStorage).
+ * The bucket's owner reads another account's object only as its ACL says (checkOwnerObjectAccess).
  */
 import { isNotFound } from '../../common';
 import type { ContainerInfo, ContentInfo } from '../../common/model';
@@ -125,6 +126,19 @@ async function authorizeSource(r: S3Request, op: string): Promise<void> {
   if (aclsDisabled(info)) accessDenied();
   const c = await objectOf(scope, src.bucket, src.key, src.versionId);
   if (!c || !aclAllows(objectAclOf(c, srcOwner), r.requester, 'READ', block.IgnorePublicAcls === true)) accessDenied();
+}
+
+/**
+ * The bucket's owner reaches another account's object (written under ObjectWriter ownership)
+ * only as its ACL says, as in S3: checked by the handlers that read the object anyway (GET,
+ * HEAD, the object ACL operations), so the owner's requests cost no extra lookup.
+ */
+export async function checkOwnerObjectAccess(r: S3Request, c: ContentInfo, permission: Permission): Promise<void> {
+  if (r.requester !== r.storage.account || !c.properties[PROP.acl]) return;
+  const acl = objectAclOf(c, r.storage.account);
+  if (acl.owner === r.requester || aclAllows(acl, r.requester, permission)) return;
+  if (aclsDisabled(await bucketInfo(r))) return;
+  accessDenied();
 }
 
 /**

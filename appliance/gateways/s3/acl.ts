@@ -131,9 +131,10 @@ export function parseAclXml(body: string | XmlNode, owner: string): Acl {
 /** The canonical user ids an ACL grants to (to check they exist). */
 export const grantedIds = (acl: Acl): string[] => [...new Set(acl.grants.flatMap((g) => (g.grantee.type === 'CanonicalUser' ? [g.grantee.id] : [])))];
 
-/** The AccessControlPolicy document of an ACL (display names are the account names). */
+/** The AccessControlPolicy document of an ACL (display names are the account names; group grants first, as RGW). */
 export function aclXml(acl: Acl): string {
-  const grants = acl.grants.map((g) => {
+  const ordered = [...acl.grants.filter((g) => g.grantee.type === 'Group'), ...acl.grants.filter((g) => g.grantee.type !== 'Group')];
+  const grants = ordered.map((g) => {
     const ge = g.grantee.type === 'CanonicalUser'
       ? `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${txt('ID', g.grantee.id)}${txt('DisplayName', g.grantee.id)}</Grantee>`
       : `<Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">${txt('URI', g.grantee.uri)}</Grantee>`;

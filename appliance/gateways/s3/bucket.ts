@@ -8,8 +8,8 @@
  * first (another account's: BucketAlreadyExists), DeleteBucket releases it.
  */
 import { isNotFound, OioError } from '../../common';
-import { type Acl, aclOfHeaders, aclXml, parseAclXml, privateAcl } from './acl';
-import { bucketAclOf, checkAclToStore, objectAclOf } from './access';
+import { type Acl, aclOfHeaders, aclXml, parseAclXml } from './acl';
+import { bucketAclOf, checkAclToStore, checkOwnerObjectAccess, objectAclOf } from './access';
 import { BUCKET_PROP, PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, forgetOwner, setBucketProperty, readSmallBody, readXml, resolveVersion, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error, S3ErrorCode } from './errors';
 import { readTagging } from './object';
@@ -367,7 +367,7 @@ function ruleHeaders(rule: CorsRule, origin: string): Record<string, string> {
 }
 
 /** Whether an ACL is its owner's full control alone. */
-const isPrivate = (acl: Acl): boolean => acl.grants.every((g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && g.grantee.id === acl.owner);
+const isPrivate = (acl: Acl): boolean => acl.grants.length === 1 && acl.grants.every((g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && g.grantee.id === acl.owner);
 
 /** GET /bucket?acl */
 export async function getBucketAcl(r: S3Request): Promise<void> {
@@ -378,6 +378,7 @@ export async function getBucketAcl(r: S3Request): Promise<void> {
 export async function getObjectAcl(r: S3Request): Promise<void> {
   const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
   if (c.deleted) throw new S3Error(r.query.has('versionId') ? 'MethodNotAllowed' : 'NoSuchKey', r.query.has('versionId') ? 'The specified method is not allowed against this resource.' : 'The specified key does not exist.');
+  await checkOwnerObjectAccess(r, c, 'READ_ACP');
   const headers: Record<string, string> = versioningOf(await bucketInfo(r)) !== undefined ? { 'x-amz-version-id': c.properties[PROP.nullVersion] === '1' ? 'null' : String(c.version) } : {};
   sendXml(r, 200, aclXml(objectAclOf(c, r.storage.account)), headers);
 }
@@ -414,12 +415,12 @@ export async function putAcl(r: S3Request): Promise<void> {
   }
   const c = await resolveVersion(r, r.bucket!, r.key, r.query.get('versionId'));
   if (c.deleted) throw new S3Error(r.query.has('versionId') ? 'MethodNotAllowed' : 'NoSuchKey', r.query.has('versionId') ? 'The specified method is not allowed against this resource.' : 'The specified key does not exist.');
+  await checkOwnerObjectAccess(r, c, 'WRITE_ACP');
   const current = objectAclOf(c, r.storage.account);
   const acl = await askedAcl(r, current.owner);
   if (info.properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced' && !(isPrivate(acl) && acl.owner === r.storage.account)) throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
   await checkAclToStore(r, info, acl);
-  const value = JSON.stringify(acl.grants.length ? acl : privateAcl(acl.owner));
-  await r.storage.objectSetProperties(r.bucket!, r.key, { [PROP.acl]: value }, [], c.version);
+  await r.storage.objectSetProperties(r.bucket!, r.key, { [PROP.acl]: JSON.stringify(acl) }, [], c.version);
   sendEmpty(r, 200);
 }
 

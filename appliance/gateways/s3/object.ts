@@ -18,7 +18,7 @@ import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
 import { DataKey, Decryptor, encrypted, readKey, through, writeKey } from './sse';
 import { deniedDelete } from './policy';
-import { aclForWrite } from './access';
+import { aclForWrite, checkOwnerObjectAccess } from './access';
 import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
@@ -238,6 +238,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
+  await checkOwnerObjectAccess(r, c, 'READ');
   const sse = readKey(r, c);
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);

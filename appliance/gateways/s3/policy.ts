@@ -5,8 +5,10 @@
  * or arn:aws:iam::ACCOUNT:user/ACCESS_KEY), action, resource and conditions. A Deny that
  * matches refuses the request (the owner's too); an Allow that matches lets another account
  * or an anonymous requester in (access.ts, with the ACLs). Conditions: aws:SecureTransport,
- * aws:SourceIp, aws:UserAgent, s3:prefix, s3:x-amz-server-side-encryption, with Bool,
- * IpAddress/NotIpAddress, Null and the String operators; other keys and operators are
+ * aws:SourceIp, aws:UserAgent, s3:prefix, s3:delimiter, s3:max-keys and request headers
+ * (s3:x-amz-acl, s3:x-amz-grant-*, s3:x-amz-copy-source, s3:x-amz-server-side-encryption...),
+ * with Bool, IpAddress/NotIpAddress, Null and the String operators (and their ...IfExists
+ * forms); other keys and operators are
  * NotImplemented (they would be silently ignored). The policy operations themselves are the
  * owner's alone and never denied, so the owner can always mend a policy that locks it out (as
  * an AWS account's root can). A public policy (an Allow to "*" not bound to source addresses)
@@ -18,7 +20,10 @@ import { S3Error } from './errors';
 import { doc, txt } from './xml';
 
 const MAX_POLICY_BYTES = 20 * 1024;
-const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:x-amz-server-side-encryption'];
+/** Condition keys read from the request's headers (s3:x-amz-acl: the x-amz-acl header, ...). */
+const HEADER_KEYS = ['s3:x-amz-server-side-encryption', 's3:x-amz-acl', 's3:x-amz-grant-read', 's3:x-amz-grant-write', 's3:x-amz-grant-read-acp', 's3:x-amz-grant-write-acp', 's3:x-amz-grant-full-control',
+  's3:x-amz-copy-source', 's3:x-amz-metadata-directive', 's3:x-amz-server-side-encryption-customer-algorithm', 's3:x-amz-storage-class'];
+const CONDITION_KEYS = ['aws:securetransport', 'aws:sourceip', 'aws:useragent', 's3:prefix', 's3:delimiter', 's3:max-keys', ...HEADER_KEYS];
 const OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'Null', 'StringEquals', 'StringNotEquals', 'StringLike', 'StringNotLike', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase'];
 
 interface Statement {
@@ -80,6 +85,7 @@ export function parsePolicy(text: string, bucket: string): Statement[] {
       ids.add(st.Sid as string);
     }
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') malformed('Invalid effect');
+    if (st.NotPrincipal !== undefined && st.Effect === 'Allow') malformed('NotPrincipal is not allowed with an Allow effect');
     if (st.NotPrincipal !== undefined) throw new S3Error('NotImplemented', 'NotPrincipal is not implemented');
     if (st.Principal === undefined) malformed('Missing required field Principal');
     const principals = principalsOf(st.Principal);
@@ -97,7 +103,7 @@ export function parsePolicy(text: string, bucket: string): Statement[] {
     if (st.Condition !== undefined) {
       if (typeof st.Condition !== 'object' || st.Condition === null) malformed('Condition must be an object');
       for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
-        if (!OPERATORS.includes(op)) throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
+        if (!OPERATORS.includes(op.replace(/IfExists$/, '')) || op === 'NullIfExists') throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
         if (typeof block !== 'object' || block === null) malformed(`Condition ${op} must be an object`);
         for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
           if (!CONDITION_KEYS.includes(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
@@ -161,10 +167,15 @@ function conditionsHold(st: Statement, r: S3Request): boolean {
     'aws:sourceip': remote,
     'aws:useragent': r.header('user-agent'),
     's3:prefix': r.query.get('prefix'),
-    's3:x-amz-server-side-encryption': r.header('x-amz-server-side-encryption'),
+    's3:delimiter': r.query.get('delimiter'),
+    's3:max-keys': r.query.get('max-keys'),
   };
-  return st.conditions.every(({ op, key, values }) => {
+  for (const k of HEADER_KEYS) context[k] = r.header(k.slice(3));
+  return st.conditions.every(({ op: asked, key, values }) => {
     const v = context[key];
+    // ...IfExists: holds when the key is absent, else as the operator says.
+    if (asked.endsWith('IfExists') && v === undefined) return true;
+    const op = asked.replace(/IfExists$/, '');
     switch (op) {
       case 'Null': return values.some((x) => (x.toLowerCase() === 'true') === (v === undefined));
       case 'Bool': return v !== undefined && values.some((x) => x.toLowerCase() === v.toLowerCase());

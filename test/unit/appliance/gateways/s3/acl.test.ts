@@ -44,8 +44,9 @@ describe('s3/acl: access control lists', () => {
     const acl = parseAclXml(policyXml('alice', userGrant('alice', 'FULL_CONTROL') + userGrant('bob', 'READ') + groupGrant(GROUPS.authenticatedUsers, 'READ_ACP')), 'alice');
     assert.equal(acl.grants.length, 3);
     assert.deepEqual(acl.grants[2], { grantee: { type: 'Group', uri: GROUPS.authenticatedUsers }, permission: 'READ_ACP' });
+    // Answered with group grants first (as RGW, which s3-tests expect).
     const again = parseAclXml(aclXml(acl), 'alice');
-    assert.deepEqual(again, acl);
+    assert.deepEqual(again, { owner: 'alice', grants: [acl.grants[2], acl.grants[0], acl.grants[1]] });
     assert.match(aclXml(acl), /<Owner><ID>alice<\/ID><DisplayName>alice<\/DisplayName><\/Owner>/);
     // No Owner element: the resource's owner stays.
     assert.equal(parseAclXml(policyXml(undefined, userGrant('bob', 'WRITE')), 'alice').owner, 'alice');

@@ -81,6 +81,14 @@ describe('s3/policy: bucket policies', () => {
     assert.equal(isPublicPolicy(lan), false);
     assert.equal(allows(lan, request({ requester: null }), 's3:GetObject', obj('k')), true);
     assert.equal(allows(lan, request({ requester: null, ip: '192.168.1.1' }), 's3:GetObject', obj('k')), false);
+    // Request headers as condition keys, and the IfExists forms.
+    const noPublicAcl = policy(deny({ Action: 's3:PutObject', Condition: { StringEquals: { 's3:x-amz-acl': 'public-read' } } }));
+    assert.equal(denies(noPublicAcl, request({ headers: { 'x-amz-acl': 'public-read' } }), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(noPublicAcl, request(), 's3:PutObject', obj('k')), false);
+    const ifExists = policy(allow({ Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::bkt', Condition: { StringLikeIfExists: { 's3:prefix': 'pub/*' } } }));
+    assert.equal(allows(ifExists, request({ requester: null }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(allows(ifExists, request({ requester: null, query: { prefix: 'pub/x' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(allows(ifExists, request({ requester: null, query: { prefix: 'priv/x' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), false);
     // A Deny to "*" covers anonymous requesters too.
     assert.equal(denies(policy(deny({})), request({ requester: null }), 's3:GetObject', obj('k')), true);
   });
