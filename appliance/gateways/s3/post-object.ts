@@ -17,7 +17,7 @@ import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
 import { encrypted, writeKey } from './sse';
 import { aclForWrite, authorize } from './access';
-import { doc, parseXml, txt } from './xml';
+import { el, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
@@ -323,7 +323,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   }
   const status = f.get('success_action_status');
   if (status === '201') {
-    const body = Buffer.from(doc('PostResponse', txt('Location', location), txt('Bucket', bucket), txt('Key', key), txt('ETag', etag)));
+    // Without the S3 namespace, as S3 answers it (clients find <Key> unqualified).
+    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${el('PostResponse', txt('Location', location), txt('Bucket', bucket), txt('Key', key), txt('ETag', etag))}`);
     r.res.writeHead(201, { ...headers, 'content-type': 'application/xml', 'content-length': body.length });
     r.res.end(body);
   } else {
