@@ -201,9 +201,9 @@ export async function getBucketCors(r: S3Request): Promise<void> {
 }
 
 /**
- * Object ownership. Every object of a bucket belongs to the bucket's owner here (only the owner
- * writes), so the three settings differ only in BucketOwnerEnforced refusing requests that set
- * ACLs (AccessControlListNotSupported), as S3 does.
+ * Object ownership (access.ts): ObjectWriter (also when unset) gives an object to its writer,
+ * BucketOwnerPreferred to the bucket's owner when written with bucket-owner-full-control, and
+ * BucketOwnerEnforced disables ACLs (requests that set one: AccessControlListNotSupported), as S3 does.
  */
 const OBJECT_OWNERSHIP = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
 const malformedXml = (): never => { throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'); };
@@ -236,8 +236,8 @@ export async function checkAclsEnabled(r: S3Request): Promise<void> {
 }
 
 /**
- * Public access block. Nothing here is ever public (anonymous requests and grants to others are
- * refused), so every setting holds whatever it says; it is kept and answered back.
+ * Public access block: kept as JSON and answered back; access.ts and policy.ts apply it
+ * (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets).
  */
 const PUBLIC_ACCESS_BLOCK = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'];
 

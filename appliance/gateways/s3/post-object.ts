@@ -5,6 +5,9 @@
  * policy (`policy` = base64 JSON signed with the user's SigV4 signing key); the file is
  * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
  * the policy holds (expiration, every field covered by a condition, `content-length-range`).
+ * A form without signature fields is anonymous: the bucket takes it when its ACL grants WRITE
+ * to AllUsers (public-read-write) or its policy allows it (access.ts). The form's `acl` field
+ * is a canned ACL of the new object.
  */
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
