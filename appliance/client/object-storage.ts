@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReqId, validateName, cidOf } from '../common';
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../common/model';
-import { ProxyClient, type AccountInfo, type ContainerListPage, type UserInfo } from './remote/proxy';
+import { ProxyClient, type AccountInfo, type BucketOwner, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
 import { ecMetachunksOf, readEcRange, readRange, splitChunks, unreachableUrls, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
 import { defaultCell, EC_ALGOS, ecMethodFor, isEcMethod, parseEcMethod, preferredAlgo, type EcAlgo, type EcParams } from './ec';
@@ -245,6 +245,14 @@ export class ObjectStorage {
   userList(account?: string): Promise<UserInfo[]> { return this.proxy().userList(account); }
   /** Deletes a user (its account and data stay); ACCOUNT_NOT_FOUND. */
   userDelete(accessKey: string): Promise<void> { return this.proxy().userDelete(accessKey); }
+
+  // --- the global S3 bucket namespace (bucket name -> owner account) ---
+  /** Reserves a bucket name for this account unless taken: the owner (another account when taken). */
+  bucketReserve(name: string): Promise<BucketOwner> { return this.proxy().bucketReserve(validateName('container', name), this.account); }
+  /** Releases a bucket name this account holds (nothing when held by another or none). */
+  bucketRelease(name: string): Promise<void> { return this.proxy().bucketRelease(validateName('container', name), this.account); }
+  /** The owner of a bucket name; CONTAINER_NOT_FOUND when not reserved. */
+  bucketShow(name: string): Promise<BucketOwner> { return this.proxy().bucketShow(validateName('container', name)); }
 
   // --- accounts and containers ---
   accountShow(): Promise<AccountInfo> { return this.proxy().accountShow(this.account); }

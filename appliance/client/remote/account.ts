@@ -18,6 +18,9 @@ export interface AccountContainerUpdate { id: string; container: string; objects
 /** A user (S3 credentials); `secret_key` is only in userCreate/userShow answers. */
 export interface UserInfo { access_key: string; secret_key?: string; account: string; ctime: number }
 
+/** A bucket name of the global S3 namespace and its owner account. */
+export interface BucketOwner { name: string; account: string; ctime: number }
+
 export class AccountClient {
   /** @param headers sent with every call (the account base's replica set as x-oio-peers) */
   constructor(readonly addr: string, private readonly reqId?: string, private readonly headers?: Record<string, string>) {}
@@ -60,6 +63,21 @@ export class AccountClient {
   /** Deletes a user; ACCOUNT_NOT_FOUND. */
   userDelete(accessKey: string): Promise<void> {
     return callJson(this.addr, '/v1/user/delete', { method: 'POST', body: { access_key: accessKey }, reqId: this.reqId });
+  }
+
+  /** Reserves a bucket name for `account` unless taken: the owner (another account when taken). */
+  bucketReserve(name: string, account: string): Promise<BucketOwner> {
+    return callJson(this.addr, '/v1/bucket/reserve', { method: 'POST', body: { name, account }, reqId: this.reqId, headers: this.headers });
+  }
+
+  /** Releases a bucket name held by `account`. */
+  bucketRelease(name: string, account: string): Promise<void> {
+    return callJson(this.addr, '/v1/bucket/release', { method: 'POST', body: { name, account }, reqId: this.reqId, headers: this.headers });
+  }
+
+  /** The owner of a bucket name; CONTAINER_NOT_FOUND when not reserved. */
+  bucketShow(name: string): Promise<BucketOwner> {
+    return callJson(this.addr, '/v1/bucket/show', { query: { name }, reqId: this.reqId, headers: this.headers });
   }
 
   /** Records a container's usage (absolute values; an older mtime is ignored). */

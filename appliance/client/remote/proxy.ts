@@ -3,12 +3,12 @@
  * Stubs of the proxy's REST metadata API (method names = proxy handler names).
  */
 import { callJson } from '../../common/http';
-import type { AccountInfo, UserInfo } from './account';
+import type { AccountInfo, BucketOwner, UserInfo } from './account';
 import type { ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../../common/model';
 
 export interface ContainerListPage { containers: Array<{ name: string; objects: number; bytes: number; mtime: number; ctime?: number }>; truncated: boolean; next_marker?: string }
 
-export type { AccountInfo, UserInfo };
+export type { AccountInfo, BucketOwner, UserInfo };
 
 export class ProxyClient {
   constructor(readonly addr: string, private readonly reqId?: string) {}
@@ -31,6 +31,9 @@ export class ProxyClient {
   accountShow(account: string): Promise<AccountInfo> { return this.get('/v1/account/show', { account }); }
   accountList(): Promise<string[]> { return this.get('/v1/account/list', {}); }
   userCreate(b: { access_key?: string; secret_key?: string; account: string; replace?: boolean }): Promise<UserInfo> { return this.post('/v1/user/create', b); }
+  bucketReserve(name: string, account: string): Promise<BucketOwner> { return this.post('/v1/bucket/reserve', { name, account }); }
+  bucketRelease(name: string, account: string): Promise<void> { return this.post('/v1/bucket/release', { name, account }); }
+  bucketShow(name: string): Promise<BucketOwner> { return this.get('/v1/bucket/show', { name }); }
   userShow(accessKey: string): Promise<UserInfo> { return this.get('/v1/user/show', { access_key: accessKey }); }
   userList(account?: string): Promise<UserInfo[]> { return this.get('/v1/user/list', { account }); }
   userDelete(accessKey: string): Promise<void> { return this.post('/v1/user/delete', { access_key: accessKey }); }

@@ -2,8 +2,9 @@
  * @module gateways/s3/auth
  * AWS Signature Version 4: the Authorization header form, presigned URLs (query form), and
  * the signing of streamed payload chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`;
- * see aws-chunked.ts). Signature V2 requests are handed to auth-v2.ts; anonymous requests
- * are refused. Secrets are only used here, never logged.
+ * see aws-chunked.ts). Signature V2 requests are handed to auth-v2.ts; a request without any
+ * signature is anonymous (access.ts decides what it may do). Secrets are only used here, never
+ * logged.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -29,8 +30,12 @@ export type PayloadMode =
 
 /** A verified request: who sent it and what is needed to check its streamed chunks. */
 export interface AuthResult {
+  /** '' when anonymous */
   accessKey: string;
+  /** '' when anonymous */
   account: string;
+  /** an unsigned request (no Authorization header, no presigned query) */
+  anonymous?: boolean;
   /** kept to verify chunk signatures of a streamed body */
   signingKey: Buffer;
   amzDate: string;
@@ -42,6 +47,11 @@ export interface AuthResult {
   presigned: boolean;
   /** signed with Signature V2 (auth-v2.ts): no signing key, scope or streamed chunks */
   sigV2?: boolean;
+}
+
+/** The AuthResult of an unsigned request: nobody, an unsigned payload. */
+export function anonymousAuth(): AuthResult {
+  return { accessKey: '', account: '', anonymous: true, signingKey: Buffer.alloc(0), amzDate: '', scope: '', signature: '', payload: { kind: 'unsigned' }, presigned: false };
 }
 
 /** Looks up a user's secret and account; ACCOUNT_NOT_FOUND (InvalidAccessKeyId) when unknown. */
@@ -199,7 +209,8 @@ function parseCredential(cred: string, err: 'AuthorizationHeaderMalformed' | 'Au
  * Verifies a request's SigV4 signature (header or query form). `rawPath` is the path as sent
  * (percent-encoded); the canonical URI is that path, or (some clients) its decoded form
  * re-encoded. `hostBucket` is the bucket the Host header names (virtual-hosted style; V2
- * signs it). Throws AccessDenied (anonymous, expired), InvalidAccessKeyId,
+ * signs it). An unsigned request is `anonymousAuth()`. Throws AccessDenied (expired),
+ * InvalidAccessKeyId,
  * SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationHeaderMalformed.
  */
 export async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, lookup: UserLookup, now: number, hostBucket?: string): Promise<AuthResult> {
@@ -250,7 +261,7 @@ export async function authenticate(req: IncomingMessage, rawPath: string, rawQue
     parsed = { ...parseCredential(cred, 'AuthorizationQueryParametersError'), signedHeaders: sh.split(';'), signature: sig };
     payloadHash = q.get('X-Amz-Content-Sha256') ?? UNSIGNED_PAYLOAD;
   } else {
-    throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign your requests');
+    return anonymousAuth();
   }
 
   if (!presigned) {

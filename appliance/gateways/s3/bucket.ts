@@ -2,13 +2,17 @@
  * @module gateways/s3/bucket
  * Bucket handlers: ListBuckets (the account's containers), Create/Head/DeleteBucket,
  * GetBucketLocation, versioning (Enabled = unlimited versions, Suspended = kept versions plus
- * a "null" version), tagging and CORS configuration (container properties), ACL (owner only),
- * and the settings this gateway cannot set, read as S3 reads a bucket without them.
+ * a "null" version), tagging and CORS configuration (container properties), bucket and object
+ * ACLs (acl.ts), and the settings this gateway cannot set, read as S3 reads a bucket without them.
+ * Bucket names are global: CreateBucket reserves the name in the account service's bucket table
+ * first (another account's: BucketAlreadyExists), DeleteBucket releases it.
  */
 import { isNotFound, OioError } from '../../common';
-import { BUCKET_PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, setBucketProperty, readXml, sendEmpty, sendXml, versioningOf } from './context';
+import { type Acl, aclOfHeaders, aclXml, parseAclXml } from './acl';
+import { bucketAclOf, checkAclToStore, checkOwnerObjectAccess, objectAclOf } from './access';
+import { BUCKET_PROP, PROP, RESERVED, S3Request, bucketInfo, checkNewBucketName, forgetBucket, forgetOwner, setBucketProperty, readSmallBody, readXml, resolveVersion, sendEmpty, sendXml, versioningOf } from './context';
 import { S3Error, S3ErrorCode } from './errors';
-import { aclXml, readTagging } from './object';
+import { readTagging } from './object';
 import { lockConfigOf, lockedBucketProps } from './object-lock';
 import { BucketEncryption, bucketEncryptionOf } from './sse';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
@@ -64,20 +68,37 @@ export async function createBucket(r: S3Request): Promise<void> {
       throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: loc });
     }
   }
-  const acl = r.header('x-amz-acl');
-  if (acl !== undefined && acl !== 'private') throw new S3Error('NotImplemented', 'only the private canned ACL is supported');
+  const requester = r.requester!;
+  const acl = aclOfHeaders((h) => r.header(h), requester, requester);
   const locked = r.header('x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true';
   const ownership = r.header('x-amz-object-ownership');
   if (ownership !== undefined && !OBJECT_OWNERSHIP.includes(ownership)) throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${ownership}`, { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
-  const properties: Record<string, string> = { ...(ownership ? { [BUCKET_PROP.ownership]: ownership } : {}), ...(locked ? lockedBucketProps() : {}) };
+  if (acl && ownership === 'BucketOwnerEnforced' && !isPrivate(acl)) throw new S3Error('InvalidBucketAclWithObjectOwnership', 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting');
+  const properties: Record<string, string> = {
+    ...(ownership ? { [BUCKET_PROP.ownership]: ownership } : {}), ...(locked ? lockedBucketProps() : {}),
+    ...(acl && !isPrivate(acl) ? { [BUCKET_PROP.acl]: JSON.stringify(acl) } : {}),
+  };
+  // The name first (global namespace), then the container in the requester's account (the
+  // bucket's owner when it exists: r.storage is bound to that owner).
+  const mine = r.storage.account === requester ? r.storage : r.storage.forAccount(requester, r.reqId);
+  const scope = { gw: r.gw, storage: mine, bucket };
+  if (acl) await checkAclToStore(r, undefined, acl);
+  forgetOwner(r.gw, bucket);
+  const held = await mine.bucketReserve(bucket);
+  if (held.account !== requester) throw new S3Error('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: bucket });
   try {
-    await r.storage.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
+    await mine.containerCreate(bucket, { properties, ...(locked ? { maxVersions: -1 } : {}) });
   } catch (e) {
+    const exists = (e as OioError).code === 'CONTAINER_EXISTS';
+    // The container is not there: the name is not kept for nothing (an existing one is ours).
+    if (!exists) await mine.bucketRelease(bucket).catch(() => undefined);
     // us-east-1 answers a create of a bucket its caller owns with success (nothing changes);
     // every other region with BucketAlreadyOwnedByYou (S3 CreateBucket errors).
-    if ((e as OioError).code !== 'CONTAINER_EXISTS' || r.gw.region !== 'us-east-1') throw e;
+    if (!exists || r.gw.region !== 'us-east-1') throw e;
+  } finally {
+    forgetBucket(scope);
+    forgetOwner(r.gw, bucket);
   }
-  forgetBucket(r);
   sendEmpty(r, 200, { location: `/${bucket}` });
 }
 
@@ -101,6 +122,10 @@ export async function deleteBucket(r: S3Request): Promise<void> {
     await r.storage.containerDelete(bucket, { force: true });
   }
   forgetBucket(r);
+  // The container is gone: the name is free for anyone (a failure here leaves the name held by
+  // its last owner, who may create the bucket again).
+  await r.storage.bucketRelease(bucket).catch((e: unknown) => r.log.warn('bucket name not released', { bucket, err: e as Error }));
+  forgetOwner(r.gw, bucket);
   sendEmpty(r, 204);
 }
 
@@ -178,9 +203,9 @@ export async function getBucketCors(r: S3Request): Promise<void> {
 }
 
 /**
- * Object ownership. Every object of a bucket belongs to the bucket's owner here (only the owner
- * writes), so the three settings differ only in BucketOwnerEnforced refusing requests that set
- * ACLs (AccessControlListNotSupported), as S3 does.
+ * Object ownership (access.ts): ObjectWriter (also when unset) gives an object to its writer,
+ * BucketOwnerPreferred to the bucket's owner when written with bucket-owner-full-control, and
+ * BucketOwnerEnforced disables ACLs (requests that set one: AccessControlListNotSupported), as S3 does.
  */
 const OBJECT_OWNERSHIP = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
 const malformedXml = (): never => { throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema'); };
@@ -213,8 +238,8 @@ export async function checkAclsEnabled(r: S3Request): Promise<void> {
 }
 
 /**
- * Public access block. Nothing here is ever public (anonymous requests and grants to others are
- * refused), so every setting holds whatever it says; it is kept and answered back.
+ * Public access block: kept as JSON and answered back; access.ts and policy.ts apply it
+ * (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets).
  */
 const PUBLIC_ACCESS_BLOCK = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'];
 
@@ -351,22 +376,61 @@ function ruleHeaders(rule: CorsRule, origin: string): Record<string, string> {
   return h;
 }
 
+/** Whether an ACL is its owner's full control alone. */
+const isPrivate = (acl: Acl): boolean => acl.grants.length === 1 && acl.grants.every((g) => g.permission === 'FULL_CONTROL' && g.grantee.type === 'CanonicalUser' && g.grantee.id === acl.owner);
+
 /** GET /bucket?acl */
 export async function getBucketAcl(r: S3Request): Promise<void> {
-  await bucketInfo(r);
-  sendXml(r, 200, aclXml(r));
+  sendXml(r, 200, aclXml(bucketAclOf(await bucketInfo(r), r.storage.account)));
 }
 
-/** PUT /bucket?acl or /bucket/key?acl: only "private" (the owner's full control) is accepted. */
+/** GET /bucket/key?acl (?versionId: that version's) */
+export async function getObjectAcl(r: S3Request): Promise<void> {
+  const c = await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
+  if (c.deleted) throw new S3Error(r.query.has('versionId') ? 'MethodNotAllowed' : 'NoSuchKey', r.query.has('versionId') ? 'The specified method is not allowed against this resource.' : 'The specified key does not exist.');
+  await checkOwnerObjectAccess(r, c, 'READ_ACP');
+  const headers: Record<string, string> = versioningOf(await bucketInfo(r)) !== undefined ? { 'x-amz-version-id': c.properties[PROP.nullVersion] === '1' ? 'null' : String(c.version) } : {};
+  sendXml(r, 200, aclXml(objectAclOf(c, r.storage.account)), headers);
+}
+
+const MAX_ACL_BODY = 64 * 1024;
+
+/** The ACL a PutBucketAcl / PutObjectAcl asks for (headers or an AccessControlPolicy body), for a resource of `owner`. */
+async function askedAcl(r: S3Request, owner: string): Promise<Acl> {
+  const fromHeaders = aclOfHeaders((h) => r.header(h), owner, r.storage.account);
+  const body = await readSmallBody(r, MAX_ACL_BODY, () => new S3Error('MalformedACLError', 'The XML you provided was not well-formed or did not validate against our published schema'));
+  if (fromHeaders && body.trim() !== '') throw new S3Error('UnexpectedContent', 'This request does not support content');
+  if (fromHeaders) return fromHeaders;
+  if (body.trim() === '') throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  return parseAclXml(body, owner);
+}
+
+/**
+ * PUT /bucket?acl or /bucket/key?acl (?versionId: that version's): replaces the ACL (the owner
+ * stays). Buckets whose ownership is BucketOwnerEnforced take only the owner's full control.
+ */
 export async function putAcl(r: S3Request): Promise<void> {
-  const acl = r.header('x-amz-acl');
-  const x = await readXml(r, true);
-  // Every grant must be the owner's full control (as a canonical user id): others would be ignored.
-  const ownerOnly = (g: XmlNode) => childText(g, 'Permission') === 'FULL_CONTROL' && childText(child(g, 'Grantee') ?? g, 'ID') === r.storage.account;
-  if ((acl !== undefined && acl !== 'private') || (x && child(x, 'AccessControlList')?.children.some((g) => !ownerOnly(g)))) {
-    throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
+  const info = await bucketInfo(r);
+  if (r.key === undefined) {
+    const acl = await askedAcl(r, r.storage.account);
+    // ACLs disabled: only the owner's full control, as bucket-owner-full-control or a document.
+    const canned = r.header('x-amz-acl');
+    if (info.properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced' && !(isPrivate(acl) && (canned === undefined || canned === 'bucket-owner-full-control'))) {
+      throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+    }
+    await checkAclToStore(r, info, acl);
+    await setBucketProperty(r, 'acl', isPrivate(acl) ? '' : JSON.stringify(acl));
+    sendEmpty(r, 200);
+    return;
   }
-  await checkAclsEnabled(r);
+  const c = await resolveVersion(r, r.bucket!, r.key, r.query.get('versionId'));
+  if (c.deleted) throw new S3Error(r.query.has('versionId') ? 'MethodNotAllowed' : 'NoSuchKey', r.query.has('versionId') ? 'The specified method is not allowed against this resource.' : 'The specified key does not exist.');
+  await checkOwnerObjectAccess(r, c, 'WRITE_ACP');
+  const current = objectAclOf(c, r.storage.account);
+  const acl = await askedAcl(r, current.owner);
+  if (info.properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced' && !(isPrivate(acl) && acl.owner === r.storage.account)) throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+  await checkAclToStore(r, info, acl);
+  await r.storage.objectSetProperties(r.bucket!, r.key, { [PROP.acl]: JSON.stringify(acl) }, [], c.version);
   sendEmpty(r, 200);
 }
 

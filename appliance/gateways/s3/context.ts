@@ -64,18 +64,22 @@ export const PROP = {
   sse: 's3-sse',
   sseWrapped: 's3-sse-wrapped',
   sseKeyId: 's3-sse-key-id',
+  /** the object's ACL (acl.ts, JSON with its owner); absent: the bucket owner's full control */
+  acl: 's3-acl',
 } as const;
 
 /** Standard headers stored as object properties (Content-Type is the content's mime). */
 export const STORED_HEADERS = ['content-encoding', 'content-disposition', 'cache-control', 'expires', 'content-language', 'x-amz-website-redirect-location'] as const;
 
 /** Container properties used by the gateway. */
-export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption', policy: 's3-policy', logging: 's3-logging' } as const;
+export const BUCKET_PROP = { versioning: 's3-versioning', tagging: 's3-tagging', cors: 's3-cors', lifecycle: 's3-lifecycle', ownership: 's3-ownership', publicAccessBlock: 's3-public-access-block', objectLock: 's3-object-lock', encryption: 's3-encryption', policy: 's3-policy', logging: 's3-logging', acl: 's3-acl' } as const;
 
 export interface GatewayState {
   region: string;
   log: Logger;
   bucketCache: Map<string, { info: ContainerInfo; expires: number }>;
+  /** owner account of each bucket name looked up lately (undefined: not reserved), 2 s */
+  ownerCache: Map<string, { account: string | undefined; expires: number }>;
   /** storage policy of each storage class that has one (s3.storage_classes) */
   storageClasses: Record<string, string>;
   /** length of a lifecycle day in ms (s3.lifecycle_day) */
@@ -95,7 +99,12 @@ export interface S3Request {
   log: Logger;
   gw: GatewayState;
   auth: AuthResult;
+  /** the requester's account; undefined for an anonymous (unsigned) request */
+  requester: string | undefined;
+  /** a client bound to the account that owns the bucket (the requester's own without a bucket) */
   storage: ObjectStorage;
+  /** a client bound to the owner of a copy's source bucket (access.ts), when it was resolved */
+  sourceStorage?: ObjectStorage;
   bucket: string | undefined;
   key: string | undefined;
   /** decoded query parameters */
@@ -214,6 +223,27 @@ export async function cachedBucketInfo(gw: GatewayState, storage: ObjectStorage,
 
 export function forgetBucket(r: S3Scope, bucket = r.bucket!): void {
   r.gw.bucketCache.delete(`${r.storage.account}/${bucket}`);
+}
+
+/**
+ * The account owning a bucket name in the global namespace (the account service's bucket
+ * table), cached 2 s; undefined when nobody reserved it (a bucket created before the table:
+ * the requester's own is meant).
+ */
+export async function bucketOwner(gw: GatewayState, storage: ObjectStorage, bucket: string): Promise<string | undefined> {
+  const hit = gw.ownerCache.get(bucket);
+  if (hit && hit.expires > Date.now()) return hit.account;
+  const account = await storage.bucketShow(bucket).then((b) => b.account, (e: unknown) => {
+    if (isNotFound(e) || (e as { code?: string }).code === 'INVALID_NAME') return undefined;
+    throw e;
+  });
+  if (gw.ownerCache.size > 10_000) gw.ownerCache.clear();
+  gw.ownerCache.set(bucket, { account, expires: Date.now() + 2000 });
+  return account;
+}
+
+export function forgetOwner(gw: GatewayState, bucket: string): void {
+  gw.ownerCache.delete(bucket);
 }
 
 /** A bucket setting kept as JSON, or undefined (absent, or unreadable). */

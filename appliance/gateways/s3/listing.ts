@@ -7,7 +7,8 @@
  */
 import type { ContentInfo, ContentList } from '../../common/model';
 import { uriEncode } from './auth';
-import { RESERVED, S3Request, etagOf, isoDate, sendXml, storageClassOf, versionIdOf } from './context';
+import { PROP, RESERVED, S3Request, etagOf, isoDate, sendXml, storageClassOf, versionIdOf } from './context';
+import { storedAcl } from './acl';
 import { S3Error } from './errors';
 import { doc, el, txt } from './xml';
 
@@ -39,10 +40,14 @@ async function page(r: S3Request, opts: { prefix?: string; delimiter?: string; m
   return visible(await r.storage.objectList(r.bucket!, { prefix: opts.prefix || undefined, delimiter: opts.delimiter || undefined, marker: opts.marker || undefined, limit: opts.limit, versions: opts.versions, versionMarker: opts.versionMarker }));
 }
 
-const owner = (r: S3Request) => el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+/** The owner of a listed object: its writer (its ACL's owner), else the bucket's. */
+const owner = (r: S3Request, o?: ContentInfo) => {
+  const id = o?.properties?.[PROP.acl] ? storedAcl(o.properties[PROP.acl], r.storage.account).owner : r.storage.account;
+  return el('Owner', txt('ID', id), txt('DisplayName', id));
+};
 
 function contents(r: S3Request, o: ContentInfo, enc: (s: string) => string | undefined, withOwner: boolean): string {
-  return el('Contents', txt('Key', enc(o.name)), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), withOwner ? owner(r) : undefined);
+  return el('Contents', txt('Key', enc(o.name)), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), withOwner ? owner(r, o) : undefined);
 }
 
 /** GET /bucket (v1) */
@@ -109,8 +114,8 @@ export async function listObjectVersions(r: S3Request): Promise<void> {
     prev = o.name;
     const common = [txt('Key', enc(o.name)), txt('VersionId', versionIdOf(o)), txt('IsLatest', latest), txt('LastModified', isoDate(o.mtime))];
     return o.deleted
-      ? el('DeleteMarker', ...common, owner(r))
-      : el('Version', ...common, txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), owner(r));
+      ? el('DeleteMarker', ...common, owner(r, o))
+      : el('Version', ...common, txt('ETag', etagOf(o)), txt('Size', o.size), txt('StorageClass', storageClassOf(o)), owner(r, o));
   });
   const last = p.objects[p.objects.length - 1];
   const nextKey = p.truncated ? p.next_marker : undefined;

@@ -125,9 +125,9 @@ export function logLine(r: S3Request, status: number, code: string | undefined, 
   const socket = r.req.socket as unknown as { encrypted?: boolean; getProtocol?: () => string | null };
   const tls = socket.encrypted ? socket.getProtocol?.() ?? '-' : '-';
   return [
-    r.storage.account, r.bucket, t, ip, r.auth.accessKey, r.reqId, operationOf(r), r.key === undefined ? '-' : encodeURIComponent(r.key).replace(/%2F/g, '/'),
+    r.storage.account, r.bucket, t, ip, r.auth.anonymous ? '-' : r.auth.accessKey, r.reqId, operationOf(r), r.key === undefined ? '-' : encodeURIComponent(r.key).replace(/%2F/g, '/'),
     quoted(`${r.req.method} ${r.req.url} HTTP/${r.req.httpVersion}`), status, code ?? '-', sent === undefined || sent === '0' ? '-' : String(sent), '-', Math.round(durationMs), '-',
-    quoted(r.header('referer')), quoted(r.header('user-agent')), version === undefined ? '-' : String(version), '-', r.auth.sigV2 ? 'SigV2' : 'SigV4', '-', r.auth.presigned ? 'QueryString' : 'AuthHeader', r.header('host') ?? '-', tls, '-', '-',
+    quoted(r.header('referer')), quoted(r.header('user-agent')), version === undefined ? '-' : String(version), '-', r.auth.anonymous ? '-' : r.auth.sigV2 ? 'SigV2' : 'SigV4', '-', r.auth.anonymous ? '-' : r.auth.presigned ? 'QueryString' : 'AuthHeader', r.header('host') ?? '-', tls, '-', '-',
   ].join(' ');
 }
 

@@ -21,6 +21,8 @@ import { checkLockedWriteIntegrity, lockPropsForWrite } from './object-lock';
 import { Decryptor, encrypted, isEncrypted, isSseS3, readKey, through, writeKey } from './sse';
 import { CHECKSUM_XML, bodyError, checkConditions, copyData, nullProps, parseCopySource, settleVersion, uploadBody, writeConditions } from './object';
 import { resolveVersion, checkKey } from './context';
+import { aclForWrite } from './access';
+import { storedAcl } from './acl';
 import { children, childText, doc, el, txt } from './xml';
 
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -104,6 +106,8 @@ export async function createMultipartUpload(r: S3Request): Promise<void> {
   // gateway is made now and kept wrapped); each part gets its own IV.
   const sse = await writeKey(r, bucket);
   if (sse) Object.assign(meta.properties, sse.props);
+  // The object's ACL, given at completion with the rest (the writer owns it: access.ts).
+  Object.assign(meta.properties, await aclForWrite(r));
   const id = randomHex(16);
   await r.storage.objectConcat(bucket, uploadName(id), [], {
     mime: meta.mime ?? 'binary/octet-stream',
@@ -147,7 +151,9 @@ export async function uploadPart(r: S3Request): Promise<void> {
 async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: string, up: ContentInfo): Promise<void> {
   const src = parseCopySource(copySource);
   checkKey(src.key);
-  const source = await resolveVersion(r, src.bucket, src.key, src.versionId);
+  // The source's bucket may be another account's (resolved by access.ts).
+  const from: S3Scope = { gw: r.gw, storage: r.sourceStorage ?? r.storage };
+  const source = await resolveVersion(from, src.bucket, src.key, src.versionId);
   if (source.deleted) throw new S3Error('InvalidRequest', 'The source of a copy request may not be a delete marker.');
   checkConditions(r, source, 'x-amz-copy-source-');
   let start = 0;
@@ -164,7 +170,7 @@ async function uploadPartCopy(r: S3Request, id: string, n: number, copySource: s
   // Encryption: the source's key to read it, the upload's to write the part.
   const srcKey = readKey(r, source, true);
   const dstKey = readKey(r, up);
-  const got = size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
+  const got = size === 0 ? undefined : await from.storage.objectGet(src.bucket, src.key, { version: source.version, start, end });
   const plain = got && srcKey ? { stream: through(got.stream, new Decryptor(srcKey, source, start)) } : got;
   // An upload created with a checksum algorithm keeps the copied part's checksum.
   const { data, endProperties, checksum } = copyData(plain, algorithmOf(up));
@@ -304,11 +310,13 @@ export async function listParts(r: S3Request): Promise<void> {
   const page = Math.min(maxParts, 1000) === 0 ? { objects: [], prefixes: [], truncated: false } : await r.storage.objectList(r.bucket!, { prefix: partPrefix(id), marker, limit: Math.min(maxParts, 1000) });
   const parts = page.objects.map((o) => ({ n: Number(o.name.slice(partPrefix(id).length)), o }));
   const last = parts[parts.length - 1];
-  const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  // The upload's writer (its ACL's owner), else the bucket's owner.
+  const who = up.properties[PROP.acl] ? storedAcl(up.properties[PROP.acl], r.storage.account).owner : r.storage.account;
+  const owner = el('Owner', txt('ID', who), txt('DisplayName', who));
   const algorithm = algorithmOf(up);
   const sumOf = (o: ContentInfo) => (algorithm ? txt(CHECKSUM_XML[algorithm]!, o.properties[`${PROP.checksum}${algorithm}`]) : undefined);
   sendXml(r, 200, doc('ListPartsResult', txt('Bucket', r.bucket), txt('Key', r.key), txt('UploadId', id),
-    el('Initiator', txt('ID', r.storage.account), txt('DisplayName', r.storage.account)), owner, txt('StorageClass', storageClassOf(up)),
+    el('Initiator', txt('ID', who), txt('DisplayName', who)), owner, txt('StorageClass', storageClassOf(up)),
     txt('PartNumberMarker', Number(pmV)), txt('NextPartNumberMarker', last?.n ?? 0), txt('MaxParts', maxParts), txt('IsTruncated', page.truncated),
     algorithm ? txt('ChecksumAlgorithm', algorithm.toUpperCase()) : undefined, algorithm ? txt('ChecksumType', up.properties[PROP.uploadChecksumType]) : undefined,
     ...parts.map(({ n, o }) => el('Part', txt('PartNumber', n), txt('LastModified', isoDate(o.mtime)), txt('ETag', etagOf(o)), txt('Size', o.size), sumOf(o)))));
@@ -325,13 +333,14 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
   if (!Number.isInteger(maxUploads) || maxUploads < 0) throw new S3Error('InvalidArgument', 'max-uploads must be a non-negative integer', { ArgumentName: 'max-uploads' });
   await bucketInfo(r);
   // Uploads under way are few: read their records (not their parts: the delimiter skips them).
-  const all: Array<{ key: string; id: string; initiated: number; algorithm?: string; type?: string; storageClass: string }> = [];
+  const all: Array<{ key: string; id: string; initiated: number; algorithm?: string; type?: string; storageClass: string; owner: string }> = [];
   let marker: string | undefined;
   for (;;) {
     const page = await r.storage.objectList(r.bucket!, { prefix: MPU_PREFIX, delimiter: '/', marker, limit: 1000 });
     for (const o of page.objects) {
       const key = o.properties[PROP.uploadKey];
-      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime), algorithm: o.properties[PROP.uploadChecksum], type: o.properties[PROP.uploadChecksumType], storageClass: storageClassOf(o) });
+      if (key !== undefined && key.startsWith(prefix)) all.push({ key, id: o.name.slice(MPU_PREFIX.length), initiated: Number(o.properties[PROP.uploadInitiated] ?? o.ctime), algorithm: o.properties[PROP.uploadChecksum], type: o.properties[PROP.uploadChecksumType], storageClass: storageClassOf(o),
+        owner: o.properties[PROP.acl] ? storedAcl(o.properties[PROP.acl], r.storage.account).owner : r.storage.account });
     }
     if (!page.truncated || !page.next_marker) break;
     marker = page.next_marker;
@@ -360,11 +369,11 @@ export async function listMultipartUploads(r: S3Request): Promise<void> {
     if (uploads.length + prefixes.length >= maxUploads) { truncated = true; break; }
     if (cp !== undefined) { prefixes.push(cp); lastKey = cp; lastId = ''; } else { uploads.push(u); lastKey = u.key; lastId = u.id; }
   }
-  const person = (n: string) => el(n, txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
+  const person = (n: string, id: string) => el(n, txt('ID', id), txt('DisplayName', id));
   sendXml(r, 200, doc('ListMultipartUploadsResult', txt('Bucket', r.bucket), txt('KeyMarker', keyMarker), txt('UploadIdMarker', idMarker),
     txt('NextKeyMarker', truncated ? lastKey : ''), txt('NextUploadIdMarker', truncated ? lastId : ''), delimiter ? txt('Delimiter', delimiter) : undefined, txt('Prefix', prefix),
     txt('MaxUploads', maxUploads), txt('IsTruncated', truncated),
-    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator'), person('Owner'), txt('StorageClass', u.storageClass), txt('Initiated', isoDate(u.initiated)),
+    ...uploads.map((u) => el('Upload', txt('Key', u.key), txt('UploadId', u.id), person('Initiator', u.owner), person('Owner', u.owner), txt('StorageClass', u.storageClass), txt('Initiated', isoDate(u.initiated)),
       txt('ChecksumAlgorithm', u.algorithm?.toUpperCase()), txt('ChecksumType', u.type))),
     ...prefixes.map((p) => el('CommonPrefixes', txt('Prefix', p)))));
 }

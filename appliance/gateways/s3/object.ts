@@ -18,6 +18,7 @@ import { S3Error, toS3Error } from './errors';
 import { expirationHeader } from './lifecycle';
 import { DataKey, Decryptor, encrypted, readKey, through, writeKey } from './sse';
 import { deniedDelete } from './policy';
+import { aclForWrite, checkOwnerObjectAccess } from './access';
 import { bypassGovernance, checkDeletable, checkLockedWriteIntegrity, lockHeaders, lockPropsForWrite } from './object-lock';
 import { child, childText, children, doc, el, txt, type XmlNode } from './xml';
 
@@ -184,6 +185,8 @@ export async function putObject(r: S3Request): Promise<void> {
   const lock = await lockPropsForWrite(r, bucket);
   checkLockedWriteIntegrity(r, lock);
   Object.assign(meta.properties, lock);
+  // The object's ACL: the writer owns it (access.ts).
+  Object.assign(meta.properties, await aclForWrite(r));
   const sse = await writeKey(r, bucket);
   const expectLatest = await writeConditions(r, bucket, key);
   const { body, size } = uploadBody(r);
@@ -242,6 +245,7 @@ export async function getObject(r: S3Request, head: boolean): Promise<void> {
     if (versionId !== undefined) throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', {}, { ...h, allow: 'DELETE' });
     throw new S3Error('NoSuchKey', 'The specified key does not exist.', {}, h);
   }
+  await checkOwnerObjectAccess(r, c, 'READ');
   const sse = readKey(r, c);
   checkConditions(r, c);
   const headers = objectHeaders(c, versioned);
@@ -406,7 +410,9 @@ export async function copyObject(r: S3Request): Promise<void> {
   const key = r.key!;
   const src = parseCopySource(r.header('x-amz-copy-source')!);
   checkKey(src.key);
-  const source = await resolveVersion(r, src.bucket, src.key, src.versionId).catch((e: unknown) => {
+  // The source's bucket may be another account's (resolved by access.ts).
+  const from: S3Scope = { gw: r.gw, storage: r.sourceStorage ?? r.storage };
+  const source = await resolveVersion(from, src.bucket, src.key, src.versionId).catch((e: unknown) => {
     if (e instanceof S3Error && e.s3Code === 'NoSuchVersion' && src.versionId !== undefined) throw e;
     throw e;
   });
@@ -439,6 +445,8 @@ export async function copyObject(r: S3Request): Promise<void> {
   Object.assign(props, await nullProps(r, bucket));
   // The copy is locked as the destination bucket's default (or the request) says, never as its source.
   Object.assign(props, await lockPropsForWrite(r, bucket));
+  // A copy does not take its source's ACL: its own (headers, or private to its writer).
+  Object.assign(props, await aclForWrite(r));
   // The copy has the class asked for (STANDARD when none, as in S3); its data moves only when
   // that class maps to a policy the source's data is not stored with.
   const sc = storageClassFor(r.gw, r.header('x-amz-storage-class'));
@@ -452,20 +460,20 @@ export async function copyObject(r: S3Request): Promise<void> {
   if (recompute) for (const k of Object.keys(props)) if (isChecksum(k)) delete props[k];
 
   let copy: ContentInfo;
-  if (src.bucket === bucket && !recompute && !srcKey && !dstKey && (sc.policy === undefined || sc.policy === source.policy)) {
+  if (src.bucket === bucket && from.storage.account === r.storage.account && !recompute && !srcKey && !dstKey && (sc.policy === undefined || sc.policy === source.policy)) {
     // Same container: a new content on the same chunks (meta2 keeps chunks while referenced).
     const linked = await r.storage.objectLink(bucket, src.key, key, source.version);
     const del = Object.keys(linked.properties).filter((k) => !(k in props));
     copy = await r.storage.objectSetProperties(bucket, key, props, del, linked.version);
   } else {
-    const got = source.size === 0 ? undefined : await r.storage.objectGet(src.bucket, src.key, { version: source.version });
+    const got = source.size === 0 ? undefined : await from.storage.objectGet(src.bucket, src.key, { version: source.version });
     const plain = got && srcKey ? { stream: through(got.stream, new Decryptor(srcKey, source, 0)) } : got;
     const { data, endProperties } = copyData(plain, recompute);
     const out = encrypted(dstKey, data);
     copy = await r.storage.objectPut(bucket, key, out.data, { size: source.size, mime: props[PROP.contentType] ?? source.mime, properties: { ...props, ...out.props }, policy: sc.policy, endProperties });
   }
   const headers: Record<string, string> = { ...(await settleVersion(r, bucket, copy)), ...(await expirationHeader(r, bucket, copy)), ...(dstKey?.headers ?? {}) };
-  if (versioningOf(await bucketInfo(r, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
+  if (versioningOf(await bucketInfo(from, src.bucket)) !== undefined) headers['x-amz-copy-source-version-id'] = versionIdOf(source);
   sendXml(r, 200, doc('CopyObjectResult', txt('LastModified', isoDate(copy.mtime)), txt('ETag', etagOf(copy)), ...checksumElements(copy)), headers);
 }
 
@@ -601,16 +609,4 @@ export async function deleteObjectTagging(r: S3Request): Promise<void> {
   await r.storage.objectSetProperties(r.bucket!, r.key!, {}, [PROP.tagging], c.version);
   const versioned = versioningOf(await bucketInfo(r)) !== undefined;
   sendEmpty(r, 204, versioned ? { 'x-amz-version-id': versionIdOf(c) } : {});
-}
-
-/** GET /bucket/key?acl: the owner has full control (ACLs are not kept). */
-export async function getObjectAcl(r: S3Request): Promise<void> {
-  await resolveVersion(r, r.bucket!, r.key!, r.query.get('versionId'));
-  sendXml(r, 200, aclXml(r));
-}
-
-export function aclXml(r: S3Request): string {
-  const owner = el('Owner', txt('ID', r.storage.account), txt('DisplayName', r.storage.account));
-  return doc('AccessControlPolicy', owner, el('AccessControlList',
-    `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${txt('ID', r.storage.account)}${txt('DisplayName', r.storage.account)}</Grantee><Permission>FULL_CONTROL</Permission></Grant>`));
 }

@@ -1,23 +1,23 @@
 /**
  * @module gateways/s3/policy
- * Bucket policies (PUT/GET/DELETE /bucket?policy, GetBucketPolicyStatus). Only the bucket's
- * account reaches a bucket here (anonymous requests are refused, bucket names are per account),
- * so a policy can only take rights away: its Deny statements are enforced on every request to
- * the bucket (by the principal — the account, or one of its users' access keys —, action,
- * resource and conditions), and Allow statements are accepted when they name the account
- * itself (they change nothing). An Allow to anyone else (public or another account) would be a
- * promise this gateway cannot keep: NotImplemented, as are unknown condition keys and operators.
- * Conditions: aws:SecureTransport, aws:SourceIp, aws:UserAgent, aws:Referer, s3:prefix,
- * s3:delimiter, s3:max-keys, s3:VersionId, s3:authType, s3:signatureversion, the request headers
- * of HEADER_KEYS (s3:x-amz-acl, s3:x-amz-server-side-encryption, ...), s3:RequestObjectTag/<k>
- * and s3:ExistingObjectTag/<k> (the object's tags, read when a statement names one), with Bool,
- * IpAddress/NotIpAddress, Null, the String and Numeric operators and their ...IfExists forms.
- * The policy operations themselves are never denied, so the owner can always mend a policy that
- * locks it out (as an AWS account's root can).
+ * Bucket policies (PUT/GET/DELETE /bucket?policy, GetBucketPolicyStatus). Statements match a
+ * request by principal ("*": anyone, anonymous included; an account, arn:aws:iam::ACCOUNT:root,
+ * or arn:aws:iam::ACCOUNT:user/ACCESS_KEY), action, resource and conditions. A Deny that
+ * matches refuses the request (the owner's too); an Allow that matches lets another account
+ * or an anonymous requester in (access.ts, with the ACLs). Conditions: aws:SecureTransport,
+ * aws:SourceIp, aws:UserAgent, aws:Referer, s3:prefix, s3:delimiter, s3:max-keys, s3:VersionId,
+ * s3:authType, s3:signatureversion, the request headers of HEADER_KEYS (s3:x-amz-acl,
+ * s3:x-amz-grant-*, s3:x-amz-server-side-encryption, ...), s3:RequestObjectTag/<k> and
+ * s3:ExistingObjectTag/<k> (the object's tags, read when a statement names one), with Bool,
+ * IpAddress/NotIpAddress, Null, the String and Numeric operators and their ...IfExists forms;
+ * other keys and operators are NotImplemented (they would be silently ignored). The policy operations themselves are the
+ * owner's alone and never denied, so the owner can always mend a policy that locks it out (as
+ * an AWS account's root can). A public policy (an Allow to "*" not bound to source addresses)
+ * is refused by BlockPublicPolicy and only serves the owner under RestrictPublicBuckets.
  */
 import net from 'node:net';
 import { isNotFound } from '../../common';
-import { BUCKET_PROP, PROP, S3Request, bucketInfo, resolveVersion, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
+import { BUCKET_PROP, PROP, S3Request, S3Scope, bucketInfo, bucketJson, resolveVersion, setBucketProperty, readSmallBody, sendEmpty, sendXml } from './context';
 import { S3Error } from './errors';
 import { checkServiceStatement, isServiceStatement } from './logging-policy';
 import { doc, txt } from './xml';
@@ -71,15 +71,14 @@ function principalsOf(p: unknown): string[] {
   return malformed('Principal must be "*" or {"AWS": ...}');
 }
 
-/** Whether a principal names the bucket's account (or one of its users), or anyone. */
-function principalMatches(principal: string, account: string, accessKey: string): boolean {
-  return principal === '*' || principal === account || principal === `arn:aws:iam::${account}:root` || principal === `arn:aws:iam::${account}:user/${accessKey}`;
+/** Whether a principal names the requester's account (undefined: anonymous) or one of its users, or anyone. */
+function principalMatches(principal: string, account: string | undefined, accessKey: string): boolean {
+  if (principal === '*' || principal === 'arn:aws:iam::*:root') return true;
+  return account !== undefined && (principal === account || principal === `arn:aws:iam::${account}:root` || principal === `arn:aws:iam::${account}:user/${accessKey}`);
 }
-const namesAccount = (principal: string, account: string): boolean =>
-  principal === account || principal === `arn:aws:iam::${account}:root` || principal.startsWith(`arn:aws:iam::${account}:user/`);
 
-/** The statements of a policy document, checked against the bucket and its account. */
-export function parsePolicy(text: string, bucket: string, account: string): Statement[] {
+/** The statements of a policy document, checked against the bucket. */
+export function parsePolicy(text: string, bucket: string): Statement[] {
   if (Buffer.byteLength(text) > MAX_POLICY_BYTES) malformed('Policies must be no larger than 20 KB');
   let doc: unknown;
   try { doc = JSON.parse(text); } catch { return malformed('This policy contains invalid Json'); }
@@ -102,6 +101,7 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
       ids.add(st.Sid as string);
     }
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') malformed('Invalid effect');
+    if (st.NotPrincipal !== undefined && st.Effect === 'Allow') malformed('NotPrincipal is not allowed with an Allow effect');
     if (st.NotPrincipal !== undefined) throw new S3Error('NotImplemented', 'NotPrincipal is not implemented');
     if (st.Principal === undefined) malformed('Missing required field Principal');
     const principals = principalsOf(st.Principal);
@@ -119,7 +119,7 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
     if (st.Condition !== undefined) {
       if (typeof st.Condition !== 'object' || st.Condition === null) malformed('Condition must be an object');
       for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
-        if (!OPERATORS.includes(op)) throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
+        if (!OPERATORS.includes(op.replace(/IfExists$/, '')) || op === 'NullIfExists') throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
         if (typeof block !== 'object' || block === null) malformed(`Condition ${op} must be an object`);
         for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
           if (!knownKey(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
@@ -132,12 +132,7 @@ export function parsePolicy(text: string, bucket: string, account: string): Stat
         }
       }
     }
-    const statement: Statement = { effect: st.Effect as 'Allow' | 'Deny', principals, actions, notActions, resources, notResources, conditions };
-    // An Allow to anyone but the bucket's account cannot be kept: nobody else reaches the bucket.
-    if (statement.effect === 'Allow' && !principals.every((p) => namesAccount(p, account))) {
-      throw new S3Error('NotImplemented', 'policies that allow access to anyone but the bucket\'s account (public or cross-account) are not implemented');
-    }
-    return statement;
+    return { effect: st.Effect as 'Allow' | 'Deny', principals, actions, notActions, resources, notResources, conditions };
   });
 }
 
@@ -155,12 +150,12 @@ function blockOf(cidrs: string[]): net.BlockList | undefined {
 }
 
 /** The IAM action of an S3 operation (the router's names). */
-function actionOf(op: string, r: S3Request): string {
+export function actionOf(op: string, r: S3Request): string {
   const versioned = r.query.has('versionId');
   switch (op) {
     case 'HeadObject': case 'GetObjectAttributes': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
     case 'GetObject': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
-    case 'CopyObject': case 'CreateMultipartUpload': case 'UploadPart': case 'UploadPartCopy': case 'CompleteMultipartUpload': return 's3:PutObject';
+    case 'CopyObject': case 'PostObject': case 'CreateMultipartUpload': case 'UploadPart': case 'UploadPartCopy': case 'CompleteMultipartUpload': return 's3:PutObject';
     case 'DeleteObject': return versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
     case 'ListObjects': case 'ListObjectsV2': case 'HeadBucket': return 's3:ListBucket';
     case 'ListObjectVersions': return 's3:ListBucketVersions';
@@ -246,44 +241,58 @@ function conditionsHold(st: Statement, r: S3Request): boolean {
   });
 }
 
-/** Whether the bucket's policy denies `action` on `resource` (an ARN) to `r` (exported for tests). */
-export function denies(statements: Statement[], r: S3Request, action: string, resource: string): boolean {
-  return statements.some((st) => st.effect === 'Deny'
-    && st.principals.some((p) => principalMatches(p, r.storage.account, r.auth.accessKey))
+function statementMatches(st: Statement, r: S3Request, action: string, resource: string): boolean {
+  return st.principals.some((p) => principalMatches(p, r.requester, r.auth.accessKey))
     && (st.actions ? st.actions.some((a) => matches(a, action, true)) : !st.notActions!.some((a) => matches(a, action, true)))
     && (st.resources ? st.resources.some((x) => matches(x, resource)) : !st.notResources!.some((x) => matches(x, resource)))
-    && conditionsHold(st, r));
+    && conditionsHold(st, r);
 }
 
-const POLICY_OPS = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus']);
-const arnOf = (bucket: string, key?: string) => `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+/** Whether the bucket's policy denies `action` on `resource` (an ARN) to `r` (exported for tests). */
+export function denies(statements: Statement[], r: S3Request, action: string, resource: string): boolean {
+  return statements.some((st) => st.effect === 'Deny' && statementMatches(st, r, action, resource));
+}
+
+/** Whether the bucket's policy allows `action` on `resource` to `r` (`publicToo` false: only Allows naming accounts count). */
+export function allows(statements: Statement[], r: S3Request, action: string, resource: string, publicToo = true): boolean {
+  return statements.some((st) => st.effect === 'Allow' && (publicToo || !isPublicStatement(st)) && statementMatches(st, r, action, resource));
+}
+
+/** An Allow to anyone ("*"), not bound to source addresses: what makes a policy public. */
+function isPublicStatement(st: Statement): boolean {
+  return st.effect === 'Allow' && st.principals.some((p) => p === '*' || p === 'arn:aws:iam::*:root') && !st.conditions.some((c) => c.key === 'aws:sourceip' && c.op === 'IpAddress');
+}
+
+/** Whether a policy is public (an Allow to anyone). */
+export const isPublicPolicy = (statements: Statement[]): boolean => statements.some(isPublicStatement);
+
+export const POLICY_OPS = new Set(['GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus']);
+export const arnOf = (bucket: string, key?: string) => `arn:aws:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
 
 /** Parsed policies by account, bucket and text (the bucket cache holds the text). */
 const parsed = new Map<string, Statement[]>();
 
-async function statementsOf(r: S3Request, bucket: string): Promise<Statement[] | undefined> {
+/** The statements of a bucket's policy (undefined: none, or no such bucket). */
+export async function statementsOf(r: S3Scope, bucket: string): Promise<Statement[] | undefined> {
   const info = await bucketInfo(r, bucket).catch(() => undefined);
   const raw = info?.properties[BUCKET_PROP.policy];
   if (!raw) return undefined;
   const k = `${r.storage.account}\n${bucket}\n${raw}`;
   let statements = parsed.get(k);
   if (!statements) {
-    // A stored policy was checked when put: one that no longer parses denies nothing new.
-    try { statements = parsePolicy(raw, bucket, r.storage.account); } catch { return undefined; }
+    // A stored policy was checked when put: one that no longer parses allows and denies nothing.
+    try { statements = parsePolicy(raw, bucket); } catch { return undefined; }
     if (parsed.size >= 1000) parsed.clear();
     parsed.set(k, statements);
   }
   return statements;
 }
 
-/** AccessDenied when the bucket's policy denies operation `op` of `r` (the policy operations never are). */
-export async function enforcePolicy(r: S3Request, op: string): Promise<void> {
-  if (r.bucket === undefined || POLICY_OPS.has(op) || op === 'CreateBucket') return;
-  const statements = await statementsOf(r, r.bucket);
+/** Reads the tags of the object `r` names when a statement's condition needs them (s3:ExistingObjectTag/<k>). */
+export async function loadConditionContext(r: S3Request, statements: Statement[] | undefined): Promise<void> {
   if (statements && r.key !== undefined && statements.some((st) => st.conditions.some((c) => c.key.startsWith('s3:existingobjecttag/')))) {
     existingTags.set(r, await tagsOfObject(r));
   }
-  if (statements && denies(statements, r, actionOf(op, r), arnOf(r.bucket, r.key))) throw new S3Error('AccessDenied', 'Access Denied');
 }
 
 /** The tags of the object (the version) a request names; none when it does not exist (yet). */
@@ -306,7 +315,9 @@ export async function deniedDelete(r: S3Request, key: string, versioned: boolean
 /** PUT /bucket?policy */
 export async function putBucketPolicy(r: S3Request): Promise<void> {
   const text = await readSmallBody(r, MAX_POLICY_BYTES + 1, () => new S3Error('MalformedPolicy', 'Policies must be no larger than 20 KB'));
-  parsePolicy(text, r.bucket!, r.storage.account);
+  const statements = parsePolicy(text, r.bucket!);
+  const block = bucketJson<Record<string, boolean>>((await bucketInfo(r)).properties, 'publicAccessBlock');
+  if (block?.BlockPublicPolicy && isPublicPolicy(statements)) throw new S3Error('AccessDenied', 'Access Denied');
   await setBucketProperty(r, 'policy', text);
   sendEmpty(r, 204);
 }
@@ -320,9 +331,10 @@ export async function getBucketPolicy(r: S3Request): Promise<void> {
   r.res.end(data);
 }
 
-/** GET /bucket?policyStatus: never public (a policy that would make it so is refused). */
+/** GET /bucket?policyStatus: public when an Allow names anyone ("*") not bound to source addresses. */
 export async function getBucketPolicyStatus(r: S3Request): Promise<void> {
   const raw = (await bucketInfo(r)).properties[BUCKET_PROP.policy];
   if (!raw) throw new S3Error('NoSuchBucketPolicy', 'The bucket policy does not exist', { BucketName: r.bucket! });
-  sendXml(r, 200, doc('PolicyStatus', txt('IsPublic', false)));
+  const statements = await statementsOf(r, r.bucket!);
+  sendXml(r, 200, doc('PolicyStatus', txt('IsPublic', statements !== undefined && isPublicPolicy(statements))));
 }

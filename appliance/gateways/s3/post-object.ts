@@ -6,21 +6,24 @@
  * `signature` = HMAC-SHA1 of it with `AWSAccessKeyId`, auth-v2.ts); the file is
  * streamed into the grid as it arrives, never held in memory, and nothing is stored unless
  * the policy holds (expiration, every field covered by a condition, `content-length-range`).
+ * A form without signature fields is anonymous: the bucket takes it when its ACL grants WRITE
+ * to AllUsers (public-read-write) or its policy allows it (access.ts). The form's `acl` field
+ * is a canned ACL of the new object.
  */
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotFound, OioError } from '../../common';
 import type { ContentInfo } from '../../common/model';
-import { ALGORITHM, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
+import { ALGORITHM, anonymousAuth, deriveSigningKey, parseAmzDate, sameSignature, signHex, type AuthResult, type UserLookup } from './auth';
 import { verifyPostPolicyV2 } from './auth-v2';
 import { CHECKSUM_ALGORITHMS, checksummer, type Checksummer, type ChecksumAlgorithm } from './checksum';
-import { checkKey, checksumProps, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
+import { BUCKET_PROP, bucketInfo, checkKey, checksumProps, encodeTags, etagOf, MAX_PUT_BYTES, metadataOf, PROP, storageClassFor, type S3Request } from './context';
 import { S3Error } from './errors';
 import { nullProps, settleVersion, tagsOfXml } from './object';
 import { lockPropsForWrite } from './object-lock';
 import { encrypted, writeKey } from './sse';
-import { enforcePolicy } from './policy';
-import { doc, parseXml, txt } from './xml';
+import { aclForWrite, authorize } from './access';
+import { el, parseXml, txt } from './xml';
 
 /** Bytes of form fields allowed before the file (AWS: MaxPostPreDataLengthExceeded). */
 const MAX_PRE_DATA = 64 * 1024;
@@ -132,12 +135,16 @@ export async function readForm(req: AsyncIterable<Buffer>, boundary: string): Pr
   }
 }
 
-/** Verifies the policy's signature; the user's account and the auth result of the request. */
+/**
+ * Verifies the policy's signature; the user's account and the auth result of the request. A
+ * form without signature fields is anonymous (access.ts decides whether the bucket takes it).
+ */
 async function verifySignature(f: Map<string, string>, lookup: UserLookup): Promise<AuthResult> {
   const policy = f.get('policy');
   if (f.has('awsaccesskeyid') || (f.has('signature') && !f.has('x-amz-signature'))) return verifyPostPolicyV2(f, lookup, Date.now());
   const sig = f.get('x-amz-signature');
-  if (policy === undefined || sig === undefined) throw new S3Error('AccessDenied', 'Anonymous uploads are not allowed: the form needs a policy and x-amz-signature');
+  if (sig === undefined && !['x-amz-credential', 'x-amz-algorithm', 'x-amz-date'].some((k) => f.has(k))) return anonymousAuth();
+  if (policy === undefined || sig === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'policy\' and \'x-amz-signature\' to be signed', { ArgumentName: policy === undefined ? 'policy' : 'x-amz-signature' });
   const algorithm = f.get('x-amz-algorithm');
   const cred = f.get('x-amz-credential');
   const amzDate = f.get('x-amz-date');
@@ -216,6 +223,16 @@ export function checkPolicy(policyB64: string, fields: Map<string, string>, buck
   return range;
 }
 
+/** The content-length-range of an unchecked policy (an anonymous form's), if it holds one. */
+function rangeOf(policyB64: string): { min: number; max: number } | undefined {
+  try {
+    const p = JSON.parse(Buffer.from(policyB64, 'base64').toString('utf8')) as { conditions?: unknown };
+    const c = Array.isArray(p.conditions) ? p.conditions.find((x: unknown) => Array.isArray(x) && String(x[0]).toLowerCase() === 'content-length-range') as unknown[] | undefined : undefined;
+    const [min, max] = c ? [Number(c[1]), Number(c[2])] : [Number.NaN, Number.NaN];
+    return Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min ? { min, max } : undefined;
+  } catch { return undefined; }
+}
+
 /**
  * Counts the file's bytes against the policy's range and checks the form's x-amz-checksum-*
  * field, if any (nothing is stored when either fails).
@@ -259,26 +276,26 @@ function formChecksum(f: Map<string, string>): { algorithm: ChecksumAlgorithm; v
  * S3Request once the user is known. Answers 204 (or success_action_status 200 / 201 with a
  * PostResponse document, or a 303 to success_action_redirect).
  */
-export async function postObject(req: IncomingMessage, bucket: string, lookup: UserLookup, request: (auth: AuthResult) => S3Request): Promise<S3Request> {
+export async function postObject(req: IncomingMessage, bucket: string, lookup: UserLookup, request: (auth: AuthResult) => Promise<S3Request>): Promise<S3Request> {
   const form = await readForm(req, boundaryOf(req.headers['content-type'] ?? ''));
   const f = form.fields;
   const auth = await verifySignature(f, lookup);
-  const r = request(auth);
+  const r = await request(auth);
   r.op = 'PostObject';
-  // The key's conditions hold for the key as stored (`${filename}` replaced).
+  // The key's conditions hold for the key as stored (`${filename}` replaced). An anonymous form
+  // has no policy to check (a policy given unsigned is still read for its range).
   const checked = new Map(f);
   if (f.has('key')) checked.set('key', f.get('key')!.replace(/\$\{filename\}/g, form.filename));
-  const range = checkPolicy(f.get('policy')!, checked, bucket, Date.now());
+  const range = auth.anonymous ? (f.has('policy') ? rangeOf(f.get('policy')!) : undefined) : checkPolicy(f.get('policy')!, checked, bucket, Date.now());
   const keyField = f.get('key');
   if (keyField === undefined) throw new S3Error('InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
   const key = keyField.replace(/\$\{filename\}/g, form.filename);
   if (key === '') throw new S3Error('InvalidArgument', 'User key must have a length greater than 0.', { ArgumentName: 'key' });
   checkKey(key);
   r.key = key;
-  // The bucket's policy holds for form uploads as for PUT (s3:PutObject).
-  await enforcePolicy(r, 'PutObject');
+  // The bucket's policy and ACL hold for form uploads as for PUT (s3:PutObject, bucket WRITE).
+  await authorize(r, 'PostObject');
   const acl = f.get('acl');
-  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) throw new S3Error('NotImplemented', `canned ACL ${acl} is not implemented`);
   // A customer key given by the form's fields (SSE-C, checked as a PUT's headers: over HTTPS
   // unless s3.sse_c_over_http), else SSE-S3 asked by the form (x-amz-server-side-encryption:
   // AES256) or the bucket's default.
@@ -299,6 +316,11 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   // The bucket's default retention holds for form uploads too; a form's own lock fields are not read.
   if (['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'].some((k) => f.has(k))) throw new S3Error('NotImplemented', 'object lock fields of a form upload are not implemented');
   Object.assign(properties, await lockPropsForWrite(r, bucket));
+  // The form's canned ACL (the bucket's ownership may refuse it, as for PUT).
+  if (acl !== undefined && acl !== 'bucket-owner-full-control' && (await bucketInfo(r)).properties[BUCKET_PROP.ownership] === 'BucketOwnerEnforced') {
+    throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
+  }
+  Object.assign(properties, await aclForWrite(r, acl));
 
   const checksum = formChecksum(f);
   const check = new FileCheck(range?.min ?? 0, Math.min(range?.max ?? MAX_PUT_BYTES, MAX_PUT_BYTES), checksum);
@@ -339,7 +361,8 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   }
   const status = f.get('success_action_status');
   if (status === '201') {
-    const body = Buffer.from(doc('PostResponse', txt('Location', location), txt('Bucket', bucket), txt('Key', key), txt('ETag', etag)));
+    // Without the S3 namespace, as S3 answers it (clients find <Key> unqualified).
+    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${el('PostResponse', txt('Location', location), txt('Bucket', bucket), txt('Key', key), txt('ETag', etag))}`);
     r.res.writeHead(201, { ...headers, 'content-type': 'application/xml', 'content-length': body.length });
     r.res.end(body);
   } else {

@@ -15,7 +15,7 @@ import * as o from './object';
 import * as ol from './object-lock';
 import * as pol from './policy';
 import * as lg from './logging';
-import { enforcePolicy } from './policy';
+import { authorize } from './access';
 import { checkEncryptionHeaders } from './sse';
 
 /** Where a request points. */
@@ -53,28 +53,18 @@ const methodNotAllowed = (): never => { throw new S3Error('MethodNotAllowed', 'T
 
 async function run(r: S3Request, op: string, fn: () => Promise<void>): Promise<string> {
   r.op = op;
-  await enforcePolicy(r, op);
+  await authorize(r, op);
   await fn();
   return op;
 }
 
 /**
- * Headers that name the bucket owner or grant access: a bucket (or copy source) of another
- * owner is AccessDenied as in S3, and grants to anyone but the owner are not implemented (they
- * would be silently ignored).
+ * x-amz-expected-bucket-owner: a bucket of another owner is AccessDenied as in S3 (the copy
+ * source's, x-amz-source-expected-bucket-owner, is checked once that owner is known: access.ts).
  */
 function checkOwnership(r: S3Request): void {
-  for (const h of ['x-amz-expected-bucket-owner', 'x-amz-source-expected-bucket-owner']) {
-    const owner = r.header(h);
-    if (owner !== undefined && owner.trim() !== r.storage.account) throw new S3Error('AccessDenied', 'Access Denied');
-  }
-  for (const name of Object.keys(r.req.headers)) {
-    if (!name.startsWith('x-amz-grant-')) continue;
-    const grantees = (r.header(name) ?? '').split(',').map((g) => g.trim()).filter(Boolean);
-    if (grantees.some((g) => g.replace(/\s+/g, '') !== `id="${r.storage.account}"` && g.replace(/\s+/g, '') !== `id=${r.storage.account}`)) {
-      throw new S3Error('NotImplemented', 'ACLs other than the owner\'s full control are not implemented');
-    }
-  }
+  const owner = r.header('x-amz-expected-bucket-owner');
+  if (owner !== undefined && owner.trim() !== r.storage.account) throw new S3Error('AccessDenied', 'Access Denied');
 }
 
 /** Runs the operation a request names (its name is set on `r.op` first, for the access log). */
@@ -148,10 +138,8 @@ export async function dispatch(r: S3Request): Promise<string> {
   }
   checkKey(r.key);
   for (const s of OBJECT_UNSUPPORTED) if (q.has(s)) return notImplemented(`object ${s}`);
-  // Only the owner's full control exists: a canned ACL granting others would be silently wrong.
-  const acl = r.header('x-amz-acl');
-  if (acl !== undefined && !['private', 'bucket-owner-full-control', 'bucket-owner-read'].includes(acl)) return notImplemented(`canned ACL ${acl}`);
   // A write that sets an ACL (not the bucket owner's full control) where ACLs are disabled.
+  const acl = r.header('x-amz-acl');
   const setsAcl = (acl !== undefined && acl !== 'bucket-owner-full-control') || Object.keys(r.req.headers).some((h) => h.startsWith('x-amz-grant-'));
   if (setsAcl && (method === 'PUT' || method === 'POST')) await b.checkAclsEnabled(r);
   // Conflicting or misplaced encryption headers are InvalidArgument once the bucket policy had
@@ -162,7 +150,7 @@ export async function dispatch(r: S3Request): Promise<string> {
     case 'GET':
       if (q.has('uploadId')) return run(r, 'ListParts', () => m.listParts(r));
       if (q.has('tagging')) return run(r, 'GetObjectTagging', () => o.getObjectTagging(r));
-      if (q.has('acl')) return run(r, 'GetObjectAcl', () => o.getObjectAcl(r));
+      if (q.has('acl')) return run(r, 'GetObjectAcl', () => b.getObjectAcl(r));
       if (q.has('attributes')) return run(r, 'GetObjectAttributes', () => o.getObjectAttributes(r));
       if (q.has('retention')) return run(r, 'GetObjectRetention', () => ol.getObjectRetention(r));
       if (q.has('legal-hold')) return run(r, 'GetObjectLegalHold', () => ol.getObjectLegalHold(r));

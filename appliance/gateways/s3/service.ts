@@ -11,7 +11,7 @@ import https from 'node:https';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
-import { GatewayState, S3Request, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
+import { GatewayState, S3Request, bucketOwner, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, hostBucketOf, targetOf } from './router';
@@ -120,11 +120,16 @@ export class S3Service {
   private accounts: { list: string[]; expires: number } | undefined;
 
   /**
-   * The CORS rules of a bucket for an unsigned preflight: bucket names are per account here,
-   * so the bucket is looked up in the accounts of the S3 users (the first that has it), through
-   * the gateway's bucket cache (which PutBucketCors and DeleteBucketCors clear).
+   * The CORS rules of a bucket for an unsigned preflight: in the account owning the name, or
+   * (a bucket made before the global names) the first account of the S3 users that has it,
+   * through the gateway's bucket cache (which PutBucketCors and DeleteBucketCors clear).
    */
   private async bucketCors(bucket: string): Promise<CorsRule[] | undefined> {
+    const owner = await bucketOwner(this.gw!, this.base, bucket);
+    if (owner !== undefined) {
+      const info = await cachedBucketInfo(this.gw!, this.base.forAccount(owner), bucket).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
+      if (info) return corsRulesOf(info.properties);
+    }
     if (!this.accounts || this.accounts.expires < Date.now()) {
       this.accounts = { list: [...new Set((await this.base.userList()).map((u) => u.account))].sort(), expires: Date.now() + USER_TTL_MS };
     }
@@ -152,7 +157,7 @@ export class S3Service {
     this.log = ctx.log.child({ svc: 's3' });
     this.accessLog = ctx.config?.access_log !== false;
     this.gw = {
-      region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}),
+      region: this.opts.region ?? 'us-east-1', log: this.log, bucketCache: new Map(), ownerCache: new Map(), storageClasses: checkStorageClasses(this.opts.storageClasses ?? {}),
       lifecycleDayMs: this.opts.lifecycleDayMs ?? 86_400_000, sseCOverHttp: this.opts.sseCOverHttp === true,
       sseMaster: this.opts.sseKeyFile ? await loadMasterKey(this.opts.sseKeyFile, this.opts.sseKeyCreate === true) : undefined,
     };
@@ -260,18 +265,31 @@ export class S3Service {
         return;
       }
       const query = new Map(queryPairs(rawQuery));
-      const request = (auth: AuthResult): S3Request => ({
-        req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth,
-        storage: this.base.forAccount(auth.account, reqId),
-        bucket: target.bucket, key: target.key, query, op: 'Unknown',
-        header: (name) => headerOf(req, name),
-      });
+      // The request is bound to the account owning its bucket (global names; a name nobody
+      // reserved is a bucket of the requester's own account, made before the bucket table).
+      const request = async (auth: AuthResult): Promise<S3Request> => {
+        const requester = auth.anonymous ? undefined : auth.account;
+        const s: S3Request = {
+          req, res, reqId, log: log.child({ reqId }), gw: this.gw!, auth, requester,
+          storage: this.base.forAccount(requester ?? 'default', reqId),
+          bucket: target.bucket, key: target.key, query, op: 'Unknown',
+          header: (name) => headerOf(req, name),
+        };
+        r = s;
+        if (target.bucket !== undefined) {
+          checkBucketName(target.bucket);
+          const owner = (await bucketOwner(this.gw!, this.base, target.bucket)) ?? requester;
+          if (owner === undefined) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.bucket });
+          if (owner !== requester) s.storage = this.base.forAccount(owner, reqId);
+        }
+        return s;
+      };
       if (isBrowserPost(req, target.bucket, target.key, rawQuery)) {
         checkBucketName(target.bucket!);
         continueBody(req, res);
-        r = await postObject(req, target.bucket!, this.lookup, (auth) => (r = request(auth)));
+        r = await postObject(req, target.bucket!, this.lookup, request);
       } else {
-        r = request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now(), hostBucketOf(req.headers.host, this.opts.domains ?? [])));
+        r = await request(await authenticate(req, rawPath, rawQuery, this.lookup, Date.now(), hostBucketOf(req.headers.host, this.opts.domains ?? [])));
         await dispatch(r);
       }
       status = res.statusCode;

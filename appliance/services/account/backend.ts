@@ -48,6 +48,9 @@ export const ACCOUNT_BASE = 'account';
 /** A user (S3 credentials). `secret_key` only in show/create answers, never in lists or logs. */
 export interface UserInfo { access_key: string; secret_key?: string; account: string; ctime: number }
 
+/** A bucket name of the global S3 namespace and its owner account. */
+export interface BucketOwner { name: string; account: string; ctime: number }
+
 const ACCESS_KEY_RE = /^[A-Za-z0-9._-]{3,128}$/;
 const SECRET_KEY_RE = /^[\x21-\x7e]{8,128}$/;
 
@@ -184,6 +187,36 @@ export class AccountBackend {
     const access = typeof accessIn === 'string' ? accessIn : '';
     const done = this.base.write((tx) => tx.run(`DELETE FROM users WHERE access_key = ?`, [access]).changes > 0, now);
     if (!done) throw new NotFoundError('ACCOUNT_NOT_FOUND', 'no such access key');
+  }
+
+  /**
+   * Reserves a bucket name for `account` unless another holds it: answers the owner (the
+   * caller's account when reserved now or already its own). INVALID_NAME.
+   */
+  bucketReserve(b: { name?: unknown; account?: unknown }, now: number): BucketOwner {
+    const name = validateName('container', b.name);
+    const account = validateName('account', b.account);
+    return this.base.write((tx) => {
+      const cur = tx.get<BucketOwner>(`SELECT name, account, ctime FROM buckets WHERE name = ?`, [name]);
+      if (cur) return cur;
+      tx.run(`INSERT INTO buckets (name, account, ctime) VALUES (?, ?, ?)`, [name, account, now]);
+      return { name, account, ctime: now };
+    }, now);
+  }
+
+  /** Releases a bucket name held by `account` (held by another, or by none: nothing done). Returns true when released. */
+  bucketRelease(b: { name?: unknown; account?: unknown }, now: number): boolean {
+    const name = validateName('container', b.name);
+    const account = validateName('account', b.account);
+    return this.base.write((tx) => tx.run(`DELETE FROM buckets WHERE name = ? AND account = ?`, [name, account]).changes > 0, now);
+  }
+
+  /** The owner of a bucket name; CONTAINER_NOT_FOUND when nobody reserved it. */
+  bucketShow(nameIn: unknown): BucketOwner {
+    const name = validateName('container', nameIn);
+    const row = this.base.get<BucketOwner>(`SELECT name, account, ctime FROM buckets WHERE name = ?`, [name]);
+    if (!row) throw new NotFoundError('CONTAINER_NOT_FOUND', `bucket ${name} not reserved`);
+    return row;
   }
 
   close(): void {

@@ -59,7 +59,25 @@ export function mountRoutes(http: HttpService, backend: AccountBackend, now: () 
     return undefined;
   };
 
+  /**
+   * POST /v1/bucket/reserve { name, account } -> { name, account, ctime }: the name's owner, the
+   * caller's account when it was free (global S3 bucket namespace); INVALID_NAME.
+   */
+  const bucketReserve = async (ctx: RouteCtx) => backend.bucketReserve(await ctx.json(), now());
+
+  /** POST /v1/bucket/release { name, account } -> 204 (only the owner's release does anything). */
+  const bucketRelease = async (ctx: RouteCtx) => {
+    backend.bucketRelease(await ctx.json(), now());
+    return undefined;
+  };
+
+  /** GET /v1/bucket/show?name= -> { name, account, ctime }; CONTAINER_NOT_FOUND when not reserved. */
+  const bucketShow = (ctx: RouteCtx) => backend.bucketShow(ctx.query.get('name') ?? '');
+
   http
+    .route('POST', '/v1/bucket/reserve', bucketReserve)
+    .route('POST', '/v1/bucket/release', bucketRelease)
+    .route('GET', '/v1/bucket/show', bucketShow)
     .route('POST', '/v1/user/create', userCreate)
     .route('GET', '/v1/user/show', userShow)
     .route('GET', '/v1/user/list', userList)

@@ -1,7 +1,7 @@
 /**
  * @module services/account/schema
  * SQL of the account base: accounts and, per account, its containers with their usage;
- * users (S3 access keys) mapped to accounts.
+ * users (S3 access keys) mapped to accounts; the global S3 bucket namespace (bucket -> account).
  * A deleted container keeps a tombstone row (deleted = 1, mtime of the delete) so that an
  * older update arriving late cannot bring it back: updates commute.
  */
@@ -34,6 +34,17 @@ export const MIGRATIONS: Migration[] = [
     sql: `
       ALTER TABLE containers ADD COLUMN ctime INTEGER;
       ALTER TABLE containers ADD COLUMN dtime INTEGER;
+    `,
+  },
+  {
+    // The global S3 bucket namespace (OpenIO's account service bucket table): a bucket name
+    // belongs to one account; the S3 gateway reserves it before creating the container and
+    // releases it once the container is gone. Buckets created before: not here, the gateway
+    // falls back to the requester's own account.
+    version: 4,
+    sql: `
+      CREATE TABLE buckets (name TEXT PRIMARY KEY, account TEXT NOT NULL, ctime INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX buckets_account ON buckets (account);
     `,
   },
 ];

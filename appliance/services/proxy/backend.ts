@@ -145,6 +145,23 @@ export class ProxyBackend {
     return this.account(reqId, (a) => a.userCreate({ access_key: b.access_key, secret_key: b.secret_key, account, replace: b.replace === true }));
   }
 
+  async bucketReserve(b: { name?: unknown; account?: unknown }, reqId: string): Promise<unknown> {
+    const name = validateName('container', b.name);
+    const account = validateName('account', b.account);
+    return this.account(reqId, (a) => a.bucketReserve(name, account));
+  }
+
+  async bucketRelease(b: { name?: unknown; account?: unknown }, reqId: string): Promise<void> {
+    const name = validateName('container', b.name);
+    const account = validateName('account', b.account);
+    await this.account(reqId, (a) => a.bucketRelease(name, account));
+  }
+
+  async bucketShow(q: { name?: string }, reqId: string): Promise<unknown> {
+    const name = validateName('container', q.name);
+    return this.account(reqId, (a) => a.bucketShow(name));
+  }
+
   async userShow(q: { access_key?: string }, reqId: string): Promise<unknown> {
     return this.account(reqId, (a) => a.userShow(q.access_key ?? ''));
   }

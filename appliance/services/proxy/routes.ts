@@ -34,6 +34,13 @@ export function registerRoutes(http: HttpService, b: ProxyBackend, conscience: (
   /** ?account= -> users without secrets */
   http.route('GET', '/v1/user/list', (c) => b.userList(q(c), c.reqId));
   http.route('POST', '/v1/user/delete', async (c) => b.userDelete(await c.json(), c.reqId));
+  // --- the global S3 bucket namespace (forwarded to the account service) ---
+  /** { name, account } -> { name, account, ctime }: the owner (another account when taken) */
+  http.route('POST', '/v1/bucket/reserve', async (c) => b.bucketReserve(await c.json(), c.reqId));
+  /** { name, account } -> 204 (only the owner's release does anything) */
+  http.route('POST', '/v1/bucket/release', async (c) => b.bucketRelease(await c.json(), c.reqId));
+  /** ?name= -> { name, account, ctime }; CONTAINER_NOT_FOUND when not reserved */
+  http.route('GET', '/v1/bucket/show', (c) => b.bucketShow(q(c), c.reqId));
   // --- contents ---
   /** Chooses rawx targets for the metachunks of an upload (data then goes client -> rawx). */
   http.route('POST', '/v1/content/prepare', async (c) => b.contentPrepare(await c.json(), c.reqId));

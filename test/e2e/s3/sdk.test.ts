@@ -534,22 +534,17 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
   });
 
-  it('answers NotImplemented to what it does not do (SSE-KMS, public ACLs), storing nothing', async () => {
+  it('answers NotImplemented to what it does not do (SSE-KMS), storing nothing', async () => {
     const b = await newBucket();
     // SSE-KMS: there is no key service (AES256 is done: sse.test.ts).
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
     await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sse-mp', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }));
     await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
-    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'public', Body: 'x', ACL: 'public-read' })), 'NotImplemented', 501);
     // Object lock on a bucket without it: S3's InvalidRequest.
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'InvalidRequest', 400);
-    // Grants to anyone but the owner (headers or an AccessControlPolicy), and another expected owner.
-    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'granted', Body: 'x', GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })), 'NotImplemented', 501);
+    // Another expected owner (ACLs and grants: acl.test.ts).
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'own-grant', Body: 'x', GrantFullControl: 'id="default"' }));
-    const everyone = { Grantee: { Type: 'Group' as const, URI: 'http://acs.amazonaws.com/groups/global/AllUsers' }, Permission: 'FULL_CONTROL' as const };
-    await rejects(s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: { Owner: { ID: 'default' }, Grants: [everyone] } })), 'NotImplemented', 501);
-    await s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: { Owner: { ID: 'default' }, Grants: [{ Grantee: { Type: 'CanonicalUser', ID: 'default' }, Permission: 'FULL_CONTROL' }] } }));
     await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: '111122223333' })), undefined, 403);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'not-mine', Body: 'x', ExpectedBucketOwner: '111122223333' })), 'AccessDenied', 403);
     await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: 'default' }));
@@ -557,9 +552,6 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } }));
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms-default', Body: 'x' })), 'NotImplemented', 501);
     await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
-    // A policy that would open the bucket to the public: nobody else ever reaches a bucket here.
-    const publicRead = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] };
-    await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify(publicRead) })), 'NotImplemented', 501);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));
     assert.deepEqual(listed.Contents?.map((c) => c.Key), ['own-grant', 'plain']);
     assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads, undefined);
@@ -682,7 +674,6 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
       await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::another-bucket/*' }] }), 'MalformedPolicy', 400);
       await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 'ec2:RunInstances', Resource: `arn:aws:s3:::${b}/*` }] }), 'MalformedPolicy', 400);
       await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-1' } } }] }), 'NotImplemented', 501);
-      await rejects(put({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] }), 'NotImplemented', 501);
       await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     } finally { other.destroy(); }
   });

@@ -1,18 +1,19 @@
 /**
  * Unit tests of bucket policies: what a document may say (MalformedPolicy, NotImplemented), and
- * how Deny statements match a request: principal (the account, one of its users, anyone),
+ * how Deny and Allow statements match a request: principal (the account, one of its users, anyone),
  * action and resource wildcards, NotAction, and the conditions on transport, source address,
  * prefix and encryption header.
  */
 import { strict as assert } from 'node:assert';
 import type { S3Request } from '../../../../../appliance/gateways/s3/context';
 import { S3Error } from '../../../../../appliance/gateways/s3/errors';
-import { denies, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
+import { allows, denies, isPublicPolicy, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
 
 /** Just what evaluation reads of a request. */
-function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
+function request(o: { requester?: string | null; accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
   return {
     storage: { account: 'acct' },
+    requester: o.requester === null ? undefined : o.requester ?? 'acct',
     auth: { accessKey: o.accessKey ?? 'owner-key' },
     req: { socket: { remoteAddress: o.ip ?? '::ffff:10.1.2.3', encrypted: o.tls ?? false } },
     query: new Map(Object.entries(o.query ?? {})),
@@ -20,12 +21,12 @@ function request(o: { accessKey?: string; ip?: string; tls?: boolean; headers?: 
   } as unknown as S3Request;
 }
 
-const policy = (...Statement: unknown[]) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement }), 'bkt', 'acct');
+const policy = (...Statement: unknown[]) => parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement }), 'bkt');
 const deny = (extra: Record<string, unknown>) => ({ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::bkt', 'arn:aws:s3:::bkt/*'], ...extra });
 const obj = (key: string) => `arn:aws:s3:::bkt/${key}`;
 
 function refused(doc: unknown, code: string): void {
-  assert.throws(() => parsePolicy(typeof doc === 'string' ? doc : JSON.stringify(doc), 'bkt', 'acct'), (e: unknown) => e instanceof S3Error && e.s3Code === code, `${code} for ${JSON.stringify(doc)}`);
+  assert.throws(() => parsePolicy(typeof doc === 'string' ? doc : JSON.stringify(doc), 'bkt'), (e: unknown) => e instanceof S3Error && e.s3Code === code, `${code} for ${JSON.stringify(doc)}`);
 }
 
 describe('s3/policy: bucket policies', () => {
@@ -94,6 +95,33 @@ describe('s3/policy: bucket policies', () => {
     refused({ Statement: [deny({ Condition: { StringEquals: { 's3:ExistingObjectTag/': 'x' } } })] }, 'NotImplemented');
   });
 
+  it('allows other accounts and anyone by Allow statements; public policies are told apart', () => {
+    const allow = (extra: Record<string, unknown>) => ({ ...deny({}), Effect: 'Allow', ...extra });
+    const cross = policy(allow({ Principal: { AWS: ['arn:aws:iam::other:root'] }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*' }));
+    assert.equal(allows(cross, request({ requester: 'other' }), 's3:GetObject', obj('k')), true);
+    assert.equal(allows(cross, request({ requester: 'third' }), 's3:GetObject', obj('k')), false);
+    assert.equal(allows(cross, request({ requester: null }), 's3:GetObject', obj('k')), false);
+    assert.equal(allows(cross, request({ requester: 'other' }), 's3:PutObject', obj('k')), false);
+    assert.equal(isPublicPolicy(cross), false);
+    const pub = policy(allow({ Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::bkt/*' }));
+    assert.equal(allows(pub, request({ requester: null }), 's3:GetObject', obj('k')), true);
+    assert.equal(isPublicPolicy(pub), true);
+    const lan = policy(allow({ Principal: { AWS: '*' }, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }));
+    assert.equal(isPublicPolicy(lan), false);
+    assert.equal(allows(lan, request({ requester: null }), 's3:GetObject', obj('k')), true);
+    assert.equal(allows(lan, request({ requester: null, ip: '192.168.1.1' }), 's3:GetObject', obj('k')), false);
+    // Request headers as condition keys, and the IfExists forms.
+    const noPublicAcl = policy(deny({ Action: 's3:PutObject', Condition: { StringEquals: { 's3:x-amz-acl': 'public-read' } } }));
+    assert.equal(denies(noPublicAcl, request({ headers: { 'x-amz-acl': 'public-read' } }), 's3:PutObject', obj('k')), true);
+    assert.equal(denies(noPublicAcl, request(), 's3:PutObject', obj('k')), false);
+    const ifExists = policy(allow({ Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::bkt', Condition: { StringLikeIfExists: { 's3:prefix': 'pub/*' } } }));
+    assert.equal(allows(ifExists, request({ requester: null }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(allows(ifExists, request({ requester: null, query: { prefix: 'pub/x' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), true);
+    assert.equal(allows(ifExists, request({ requester: null, query: { prefix: 'priv/x' } }), 's3:ListBucket', 'arn:aws:s3:::bkt'), false);
+    // A Deny to "*" covers anonymous requesters too.
+    assert.equal(denies(policy(deny({})), request({ requester: null }), 's3:GetObject', obj('k')), true);
+  });
+
   it('refuses what it cannot keep or read', () => {
     refused('{"Statement": [', 'MalformedPolicy');
     refused({ Version: '2012-10-17', Statement: [] }, 'MalformedPolicy');
@@ -102,12 +130,10 @@ describe('s3/policy: bucket policies', () => {
     refused({ Statement: [deny({ Resource: 'arn:aws:s3:::other/*' })] }, 'MalformedPolicy');
     refused({ Statement: [deny({ Sid: 'a' }), deny({ Sid: 'a' })] }, 'MalformedPolicy');
     refused({ Statement: [deny({ Condition: { IpAddress: { 'aws:SourceIp': 'not-an-ip' } } })] }, 'MalformedPolicy');
-    refused({ Statement: [{ ...deny({}), Effect: 'Allow' }] }, 'NotImplemented');
-    refused({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::other:root' } }] }, 'NotImplemented');
     refused({ Statement: [deny({ Condition: { DateGreaterThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } })] }, 'NotImplemented');
     // Service principals (log delivery, logging-policy.ts): only the conditions it evaluates.
     refused({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' }, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } })] }, 'NotImplemented');
-    assert.equal(parsePolicy(JSON.stringify({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }), 'bkt', 'acct').length, 1);
-    assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt', 'acct').length, 1);
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [deny({ Principal: { Service: 'logging.s3.amazonaws.com' } })] }), 'bkt').length, 1);
+    assert.equal(parsePolicy(JSON.stringify({ Statement: [{ ...deny({}), Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::acct:root' } }] }), 'bkt').length, 1);
   });
 });
