@@ -242,6 +242,19 @@ export async function bucketOwner(gw: GatewayState, storage: ObjectStorage, buck
   return account;
 }
 
+/**
+ * A bucket made before the bucket table (a name nobody reserved) is reserved for the account
+ * holding it the first time that account names it, so that no other account can take the name
+ * from then on. The owner after that (undefined: `storage`'s account has no such bucket).
+ */
+export async function adoptBucket(gw: GatewayState, storage: ObjectStorage, bucket: string): Promise<string | undefined> {
+  const info = await cachedBucketInfo(gw, storage, bucket).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e; });
+  if (!info) return undefined;
+  const held = await storage.bucketReserve(bucket);
+  forgetOwner(gw, bucket);
+  return held.account;
+}
+
 export function forgetOwner(gw: GatewayState, bucket: string): void {
   gw.ownerCache.delete(bucket);
 }

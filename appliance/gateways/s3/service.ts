@@ -11,7 +11,7 @@ import https from 'node:https';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
-import { GatewayState, S3Request, bucketOwner, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
+import { GatewayState, S3Request, adoptBucket, bucketOwner, cachedBucketInfo, checkBucketName, checkStorageClasses, continueBody, expectsContinue } from './context';
 import { isBrowserPost, postObject } from './post-object';
 import { S3Error, errorXml, toS3Error } from './errors';
 import { dispatch, hostBucketOf, targetOf } from './router';
@@ -278,7 +278,9 @@ export class S3Service {
         r = s;
         if (target.bucket !== undefined) {
           checkBucketName(target.bucket);
-          const owner = (await bucketOwner(this.gw!, this.base, target.bucket)) ?? requester;
+          let owner = await bucketOwner(this.gw!, this.base, target.bucket);
+          if (owner === undefined && requester !== undefined) owner = await adoptBucket(this.gw!, s.storage, target.bucket);
+          owner ??= requester;
           if (owner === undefined) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: target.bucket });
           if (owner !== requester) s.storage = this.base.forAccount(owner, reqId);
         }

@@ -68,6 +68,17 @@ describe('e2e: S3 access control (global names, ACLs, anonymous requests, polici
     await other.send(new DeleteBucketCommand({ Bucket: b }));
   });
 
+  it('reserves a bucket made before the bucket table for its account the first time that account names it', async () => {
+    const b = bucketName('legacy');
+    // A container of the owner's account whose name nobody reserved, as an older gateway made them.
+    await s3n.node.client('default').containerCreate(b);
+    await owner.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'old' }));
+    await rejects(other.send(new CreateBucketCommand({ Bucket: b })), 'BucketAlreadyExists', 409);
+    assert.equal(await text(owner.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))), 'old');
+    await owner.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' }));
+    await owner.send(new DeleteBucketCommand({ Bucket: b }));
+  });
+
   it('round-trips canned ACLs and grants, and serves a public-read object to anonymous requests only', async () => {
     const b = bucketName('canned');
     await owner.send(new CreateBucketCommand({ Bucket: b }));
