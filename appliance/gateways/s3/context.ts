@@ -64,6 +64,8 @@ export const PROP = {
   sse: 's3-sse',
   sseWrapped: 's3-sse-wrapped',
   sseKeyId: 's3-sse-key-id',
+  /** SSE-KMS (s3-sse aws:kms): the key id of the built-in key service the data key is wrapped under */
+  sseKmsKey: 's3-sse-kms-key',
   /** the object's ACL (acl.ts, JSON with its owner); absent: the bucket owner's full control */
   acl: 's3-acl',
 } as const;

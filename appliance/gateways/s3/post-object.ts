@@ -300,7 +300,7 @@ export async function postObject(req: IncomingMessage, bucket: string, lookup: U
   // unless s3.sse_c_over_http), else SSE-S3 asked by the form (x-amz-server-side-encryption:
   // AES256) or the bucket's default.
   const header = r.header.bind(r);
-  r.header = (name) => (name.startsWith('x-amz-server-side-encryption-customer-') ? f.get(name) : header(name));
+  r.header = (name) => (name.startsWith('x-amz-server-side-encryption-customer-') || name === 'x-amz-server-side-encryption-aws-kms-key-id' ? f.get(name) : header(name));
   const sse = await writeKey(r, bucket, f.get('x-amz-server-side-encryption'));
   const sc = storageClassFor(r.gw, f.get('x-amz-storage-class'));
   const properties = { ...metadataOf(f), ...sc.props };

@@ -12,6 +12,11 @@
  *   random one per object (per upload), kept with it wrapped (AES-256-GCM) by the master key
  *   (a single node's file, made on its first start; a grid's secret in etcd; or
  *   s3.sse_key_file). The chunks on the data disks are then ciphertext.
+ * - SSE-KMS (`aws:kms`, with `x-amz-server-side-encryption-aws-kms-key-id` or the bucket's
+ *   default key id; `aws/s3` when none is named): the same, the data key wrapped under the key
+ *   of that id in the gateway's built-in key service, derived from the master key. There is no
+ *   external KMS: no key policies, grants or rotation; the id only selects the key, and is
+ *   answered back. DSSE-KMS (`aws:kms:dsse`) is NotImplemented.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -69,6 +74,7 @@ export const isSseS3 = (c: ContentInfo): boolean => c.properties[PROP.sse] !== u
 /** The response headers of a request with a customer key. */
 const customerHeaders = (k: CustomerKey): Record<string, string> => ({ [HEADERS.algorithm]: 'AES256', [HEADERS.md5]: k.md5 });
 const S3_HEADERS = { 'x-amz-server-side-encryption': 'AES256' };
+const KMS_KEY_ID = 'x-amz-server-side-encryption-aws-kms-key-id';
 
 /**
  * The key of an encrypted object, part or upload: the data key, the headers that answer about
@@ -117,9 +123,18 @@ function masterOf(gw: GatewayState): MasterKey {
   return gw.sseMaster;
 }
 
-function wrap(master: MasterKey, dataKey: Buffer): string {
+/**
+ * The key that wraps data keys: the master key (SSE-S3), or for SSE-KMS the key of a key id of
+ * the built-in key service, derived from the master key (HMAC-SHA256 of the id): each id has
+ * its own key, and no key is ever stored.
+ */
+function wrappingKey(master: MasterKey, kmsKeyId: string | undefined): Buffer {
+  return kmsKeyId === undefined ? master.key : createHmac('sha256', master.key).update(`oio-sse-kms\n${kmsKeyId}`).digest();
+}
+
+function wrap(master: MasterKey, dataKey: Buffer, kmsKeyId?: string): string {
   const nonce = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', master.key, nonce);
+  const c = createCipheriv('aes-256-gcm', wrappingKey(master, kmsKeyId), nonce);
   const sealed = Buffer.concat([c.update(dataKey), c.final()]);
   return Buffer.concat([nonce, sealed, c.getAuthTag()]).toString('base64');
 }
@@ -131,35 +146,47 @@ function unwrap(gw: GatewayState, c: ContentInfo): Buffer {
   if (c.properties[PROP.sseKeyId] !== master.id) throw new S3Error('InternalError', 'This object was encrypted under another master key than this gateway\'s (s3.sse_key_file).');
   const b = Buffer.from(c.properties[PROP.sseWrapped] ?? '', 'base64');
   if (b.length !== 12 + 32 + 16) throw new S3Error('InternalError', 'the encryption record of this object is damaged');
-  const d = createDecipheriv('aes-256-gcm', master.key, b.subarray(0, 12));
+  const d = createDecipheriv('aes-256-gcm', wrappingKey(master, c.properties[PROP.sseKmsKey]), b.subarray(0, 12));
   d.setAuthTag(b.subarray(44));
   return Buffer.concat([d.update(b.subarray(12, 44)), d.final()]);
 }
 
-/** A new data key of the gateway (SSE-S3), wrapped by its master key. */
-function newGatewayKey(gw: GatewayState): DataKey {
+/** The key id of the built-in key service an SSE-KMS write names none of (AWS's is the account's aws/s3 key). */
+const DEFAULT_KMS_KEY = 'aws/s3';
+
+/** The headers that tell how an object is encrypted by the gateway (SSE-S3, or SSE-KMS with its key id). */
+const gatewayHeaders = (kmsKeyId: string | undefined): Record<string, string> => (kmsKeyId === undefined
+  ? { ...S3_HEADERS }
+  : { 'x-amz-server-side-encryption': 'aws:kms', [KMS_KEY_ID]: kmsKeyId });
+
+/**
+ * A new data key of the gateway, wrapped by its master key (SSE-S3) or by the key of `kmsKeyId`
+ * (SSE-KMS with the built-in key service).
+ */
+function newGatewayKey(gw: GatewayState, kmsKeyId?: string): DataKey {
   const master = masterOf(gw);
   const key = randomBytes(32);
-  return { key, headers: { ...S3_HEADERS }, props: { [PROP.sse]: 'AES256', [PROP.sseWrapped]: wrap(master, key), [PROP.sseKeyId]: master.id } };
+  const props: Record<string, string> = { [PROP.sse]: kmsKeyId === undefined ? 'AES256' : 'aws:kms', [PROP.sseWrapped]: wrap(master, key, kmsKeyId), [PROP.sseKeyId]: master.id };
+  if (kmsKeyId !== undefined) props[PROP.sseKmsKey] = kmsKeyId;
+  return { key, headers: gatewayHeaders(kmsKeyId), props };
 }
 
-/** The SSE-S3 algorithm a write asks for: AES256, or NotImplemented (KMS) / InvalidArgument. */
-function askedAlgorithm(v: string | undefined): 'AES256' | undefined {
-  if (v === undefined || v === 'AES256') return v;
-  if (v.startsWith('aws:kms')) throw new S3Error('NotImplemented', `server-side encryption with ${v} is not implemented (AES256 is)`);
+/** The algorithm a write asks for: AES256, aws:kms, or NotImplemented (DSSE-KMS) / InvalidArgument. */
+function askedAlgorithm(v: string | undefined): 'AES256' | 'aws:kms' | undefined {
+  if (v === undefined || v === 'AES256' || v === 'aws:kms') return v;
+  if (v.startsWith('aws:kms')) throw new S3Error('NotImplemented', `server-side encryption with ${v} is not implemented (AES256 and aws:kms are)`);
   throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: v });
 }
 
 /**
- * A bucket's default encryption (PutBucketEncryption), or undefined. aws:kms (with its key id)
- * is kept and answered back, but the writes it would apply to are NotImplemented (writeKey).
+ * A bucket's default encryption (PutBucketEncryption), or undefined. aws:kms:dsse is kept and
+ * answered back, but the writes it would apply to are NotImplemented (writeKey).
  */
 export interface BucketEncryption { algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; kmsKeyId?: string; bucketKey?: boolean }
 export function bucketEncryptionOf(properties: Record<string, string>): BucketEncryption | undefined {
   return bucketJson<BucketEncryption>(properties, 'encryption');
 }
 
-const KMS_KEY_ID = 'x-amz-server-side-encryption-aws-kms-key-id';
 const incompatible = (): never => { throw new S3Error('InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: 'AES256' }); };
 
 /**
@@ -198,9 +225,11 @@ export async function writeKey(r: S3Request, bucket: string, asked = r.header('x
   const algorithm = askedAlgorithm(asked);
   if (k && algorithm) incompatible();
   if (k) return customerDataKey(k);
-  if (algorithm) return newGatewayKey(r.gw);
+  if (algorithm === 'AES256') return newGatewayKey(r.gw);
   const byDefault = bucketEncryptionOf((await bucketInfo(r, bucket)).properties);
-  if (byDefault?.algorithm.startsWith('aws:kms')) throw new S3Error('NotImplemented', `the bucket's default encryption (${byDefault.algorithm}) is not implemented: send x-amz-server-side-encryption: AES256, or set AES256 as the default`);
+  if (algorithm === 'aws:kms') return newGatewayKey(r.gw, r.header(KMS_KEY_ID) ?? (byDefault?.algorithm === 'aws:kms' ? byDefault.kmsKeyId : undefined) ?? DEFAULT_KMS_KEY);
+  if (byDefault?.algorithm === 'aws:kms:dsse') throw new S3Error('NotImplemented', `the bucket's default encryption (${byDefault.algorithm}) is not implemented: send x-amz-server-side-encryption: AES256 or aws:kms, or set one of them as the default`);
+  if (byDefault?.algorithm === 'aws:kms') return newGatewayKey(r.gw, byDefault.kmsKeyId ?? DEFAULT_KMS_KEY);
   if (byDefault) return newGatewayKey(r.gw);
   return undefined;
 }
@@ -213,7 +242,7 @@ export async function writeKey(r: S3Request, bucket: string, asked = r.header('x
 export function readKey(r: S3Request, c: ContentInfo, copySource = false): DataKey | undefined {
   if (isSseS3(c)) {
     if (customerKey(r, copySource)) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
-    return { key: unwrap(r.gw, c), headers: { ...S3_HEADERS }, props: {} };
+    return { key: unwrap(r.gw, c), headers: gatewayHeaders(c.properties[PROP.sseKmsKey]), props: {} };
   }
   const k = keyFor(r, c, copySource);
   return k ? customerDataKey(k) : undefined;

@@ -534,13 +534,13 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: b }))).KeyCount, 0);
   });
 
-  it('answers NotImplemented to what it does not do (SSE-KMS), storing nothing', async () => {
+  it('answers NotImplemented to what it does not do (DSSE-KMS), storing nothing', async () => {
     const b = await newBucket();
-    // SSE-KMS: there is no key service (AES256 is done: sse.test.ts).
-    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
-    await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sse-mp', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
+    // DSSE-KMS: two layers of encryption (AES256 and aws:kms are done: sse.test.ts).
+    await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms:dsse' })), 'NotImplemented', 501);
+    await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sse-mp', ServerSideEncryption: 'aws:kms:dsse' })), 'NotImplemented', 501);
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain', Body: 'x' }));
-    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-copy', CopySource: `${b}/plain`, ServerSideEncryption: 'aws:kms:dsse' })), 'NotImplemented', 501);
     // Object lock on a bucket without it: S3's InvalidRequest.
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'held', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })), 'InvalidRequest', 400);
     // Another expected owner (ACLs and grants: acl.test.ts).
@@ -548,8 +548,8 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await rejects(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: '111122223333' })), undefined, 403);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'not-mine', Body: 'x', ExpectedBucketOwner: '111122223333' })), 'AccessDenied', 403);
     await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'plain', ExpectedBucketOwner: 'default' }));
-    // A default encryption with aws:kms is kept, the writes it would encrypt are refused.
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } }));
+    // A default encryption with aws:kms:dsse is kept, the writes it would encrypt are refused.
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse' } }] } }));
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'kms-default', Body: 'x' })), 'NotImplemented', 501);
     await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: b }));

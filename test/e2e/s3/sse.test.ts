@@ -139,11 +139,11 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     assert.ok((await bodyOf(got)).equals(data));
     assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'aes', Range: 'bytes=77-99999' })))).equals(data.subarray(77, 100_000)));
     assert.equal((await plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'aes' }))).ServerSideEncryption, 'AES256');
-    // A customer key is not for it, nor both at once; KMS is not done.
+    // A customer key is not for it, nor both at once; DSSE-KMS is not done.
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'aes', ...sse(key1) })), 'InvalidRequest', 400);
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES256', ...sse(key1) })), 'InvalidArgument', 400);
-    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms' })), 'NotImplemented', 501);
-    // Conflicting headers are InvalidArgument, before KMS is found not implemented.
+    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'kms', Body: 'x', ServerSideEncryption: 'aws:kms:dsse' })), 'NotImplemented', 501);
+    // Conflicting headers are InvalidArgument, before DSSE is found not implemented.
     await rejects(s3.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'k1', ...sse(key1) })), 'InvalidArgument', 400);
     await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', ServerSideEncryption: 'AES256', SSEKMSKeyId: 'k1' })), 'InvalidArgument', 400);
     await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'both', Body: 'x', SSEKMSKeyId: 'k1' })), 'InvalidArgument', 400);
@@ -162,14 +162,41 @@ describe('e2e: S3 server-side encryption (@aws-sdk/client-s3; SSE-C over HTTPS)'
     assert.equal(fs.statSync(keyFile).mode & 0o077, 0, 'master key readable by its owner only');
   });
 
-  it('keeps a default encryption with aws:kms and answers it back, refusing the writes it would encrypt', async () => {
+  it('SSE-KMS with the built-in key service: the key id asked for, or the bucket default\'s, or aws/s3; PUT, multipart, copy', async () => {
+    const b = await newBucket();
+    const data = randomBytes(70_000);
+    const put = await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'named', Body: data, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-1' }));
+    assert.deepEqual([put.ServerSideEncryption, put.SSEKMSKeyId], ['aws:kms', 'key-1']);
+    const got = await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'named', Range: 'bytes=100-69999' }));
+    assert.deepEqual([got.ServerSideEncryption, got.SSEKMSKeyId], ['aws:kms', 'key-1']);
+    assert.ok((await bodyOf(got)).equals(data.subarray(100)));
+    // What the rawx keep is ciphertext (the library reads the stored bytes).
+    const stored = await s3n.node.client('default').objectGet(b, 'named');
+    const raw: Buffer[] = [];
+    for await (const c of stored.stream) raw.push(c as Buffer);
+    assert.equal(Buffer.concat(raw).length, data.length);
+    assert.ok(!Buffer.concat(raw).equals(data));
+    const anyKey = await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'default-key', Body: 'y', ServerSideEncryption: 'aws:kms' }));
+    assert.equal(anyKey.SSEKMSKeyId, 'aws/s3');
+    const up = await plainHttp.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-2' }));
+    const part = await plainHttp.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: data }));
+    await plainHttp.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    const head = await plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'mpu' }));
+    assert.deepEqual([head.ServerSideEncryption, head.SSEKMSKeyId], ['aws:kms', 'key-2']);
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'mpu' })))).equals(data));
+    const copy = await plainHttp.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/named`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-3' }));
+    assert.equal(copy.SSEKMSKeyId, 'key-3');
+    assert.ok((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'copy' })))).equals(data));
+  });
+
+  it('keeps a default encryption with aws:kms and answers it back, encrypting writes under its key id', async () => {
     const b = await newBucket();
     await plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'key-7' } }] } }));
     assert.deepEqual((await plainHttp.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules,
       [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'key-7' } }]);
-    // Never stored otherwise than the default says: NotImplemented, unless the write asks for AES256.
-    await rejects(plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' })), 'NotImplemented', 501);
-    await rejects(plainHttp.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), undefined, 404);
+    const put = await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x' }));
+    assert.deepEqual([put.ServerSideEncryption, put.SSEKMSKeyId], ['aws:kms', 'key-7']);
+    assert.equal((await bodyOf(await plainHttp.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString(), 'x');
     assert.equal((await plainHttp.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ServerSideEncryption: 'AES256' }))).ServerSideEncryption, 'AES256');
     await rejects(plainHttp.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: 'key-7' } }] } })), 'InvalidArgument', 400);
     await plainHttp.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
