@@ -6,8 +6,8 @@
  * stored (S3's is not the plaintext's MD5 either). The data key is:
  * - SSE-C: the customer's, sent with each request (`x-amz-server-side-encryption-customer-*`),
  *   never kept: only an HMAC of it under a fixed label tells a wrong key (AccessDenied) from the
- *   right one. As in S3 the key is only taken over HTTPS (s3.tls_port), unless
- *   `s3.sse_c_over_http` allows it.
+ *   right one. As in S3 the key is only taken over HTTPS (s3.tls_port), or over plain HTTP
+ *   from this host (keySafe), unless `s3.sse_c_over_http` allows any plain-HTTP client.
  * - SSE-S3 (`x-amz-server-side-encryption: AES256`, or the bucket's default encryption): a
  *   random one per object (per upload), kept with it wrapped (AES-256-GCM) by the master key
  *   (a single node's file, made on its first start; a grid's secret in etcd; or
@@ -38,9 +38,21 @@ const HEADERS = {
 const invalid = (message: string): never => { throw new S3Error('InvalidArgument', message); };
 
 /**
+ * Whether a customer key may come over this connection: over TLS; over plain HTTP from this
+ * host (a loopback peer: the key never crossed a network, e.g. a TLS proxy on the node or a
+ * local tool); from anywhere with `s3.sse_c_over_http`. S3 takes them over HTTPS only.
+ */
+export function keySafe(r: Pick<S3Request, 'req' | 'gw'>): boolean {
+  const socket = r.req.socket as { encrypted?: boolean; remoteAddress?: string };
+  if (socket.encrypted || r.gw.sseCOverHttp) return true;
+  const peer = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  return peer === '::1' || /^127\.\d+\.\d+\.\d+$/.test(peer);
+}
+
+/**
  * The customer key of a request (`copySource`: the x-amz-copy-source-… headers), undefined
  * when it gives none. InvalidArgument, InvalidEncryptionAlgorithmError, InvalidRequest (over
- * plain HTTP) as S3 answers them.
+ * plain HTTP from another host) as S3 answers them.
  */
 export function customerKey(r: S3Request, copySource = false): CustomerKey | undefined {
   // x-amz-copy-source-server-side-encryption-customer-… for the source of a copy
@@ -51,9 +63,7 @@ export function customerKey(r: S3Request, copySource = false): CustomerKey | und
   if (algorithm === undefined && key === undefined && md5 === undefined) return undefined;
   if (algorithm === undefined) invalid('Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.');
   if (algorithm !== 'AES256') throw new S3Error('InvalidEncryptionAlgorithmError', 'The encryption request you specified is not valid. The valid value is AES256.');
-  if (!(r.req.socket as { encrypted?: boolean }).encrypted && !r.gw.sseCOverHttp) {
-    throw new S3Error('InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
-  }
+  if (!keySafe(r)) throw new S3Error('InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
   if (key === undefined) invalid('Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.');
   const raw = Buffer.from(key!, 'base64');
   if (raw.length !== 32 || raw.toString('base64') !== key!.trim()) invalid('The secret key was invalid for the specified algorithm.');

@@ -8,7 +8,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ContentInfo } from '../../../../../appliance/common/model';
 import { PROP } from '../../../../../appliance/gateways/s3/context';
-import { Decryptor } from '../../../../../appliance/gateways/s3/sse';
+import { Decryptor, keySafe } from '../../../../../appliance/gateways/s3/sse';
 
 async function collect(s: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -48,5 +48,21 @@ describe('s3/sse-c: decryption at any place', () => {
       const got = await collect(Readable.from([stored.subarray(start, end + 1)]).pipe(new Decryptor(k, c, start)));
       assert.ok(got.equals(plain.subarray(start, end + 1)), `range ${start}-${end}`);
     }
+  });
+});
+
+describe('s3/sse-c: where a customer key may come from', () => {
+  const conn = (remoteAddress: string, encrypted = false, sseCOverHttp = false) => ({ req: { socket: { remoteAddress, encrypted } }, gw: { sseCOverHttp } }) as unknown as Parameters<typeof keySafe>[0];
+
+  it('takes it over TLS from anywhere, over plain HTTP only from this host unless s3.sse_c_over_http', () => {
+    assert.equal(keySafe(conn('10.1.2.3', true)), true);
+    assert.equal(keySafe(conn('10.1.2.3')), false);
+    assert.equal(keySafe(conn('::ffff:192.168.0.9')), false);
+    assert.equal(keySafe(conn('2001:db8::1')), false);
+    assert.equal(keySafe(conn('127.0.0.1')), true);
+    assert.equal(keySafe(conn('127.0.33.5')), true);
+    assert.equal(keySafe(conn('::ffff:127.0.0.1')), true);
+    assert.equal(keySafe(conn('::1')), true);
+    assert.equal(keySafe(conn('10.1.2.3', false, true)), true);
   });
 });
