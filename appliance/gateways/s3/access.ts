@@ -21,7 +21,7 @@ import { type Acl, type Permission, aclAllows, aclOfHeaders, cannedAcl, grantedI
 import { BUCKET_PROP, PROP, S3Request, S3Scope, bucketInfo, bucketJson, bucketOwner, checkBucketName, checkKey, resolveVersion } from './context';
 import { S3Error } from './errors';
 import { parseCopySource } from './object';
-import { POLICY_OPS, actionOf, allows, arnOf, denies, isPublicPolicy, loadConditionContext, statementsOf } from './policy';
+import { POLICY_OPS, actionOf, allows, arnOf, denies, isPublicPolicy, loadConditionContext, statementsOf, type Statement } from './policy';
 
 const accessDenied = (): never => { throw new S3Error('AccessDenied', 'Access Denied'); };
 
@@ -50,6 +50,11 @@ export const bucketAclOf = (info: ContainerInfo, owner: string): Acl => storedAc
 
 /** The ACL of an object (the bucket owner's full control when none was set: objects written before ACLs, or by the owner). */
 export const objectAclOf = (c: ContentInfo, bucketOwner: string): Acl => storedAcl(c.properties[PROP.acl], bucketOwner);
+
+/** Whether a bucket's policy lets `r` in (an Allow; a public one serves the owner alone under RestrictPublicBuckets). */
+function policyLetsIn(statements: Statement[] | undefined, block: PublicAccessBlock, r: S3Request, action: string, resource: string): boolean {
+  return statements !== undefined && !(block.RestrictPublicBuckets && isPublicPolicy(statements)) && allows(statements, r, action, resource);
+}
 
 /** The object a request names, or undefined when there is none (or it is a delete marker). */
 async function objectOf(r: S3Scope, bucket: string, key: string, versionId: string | undefined): Promise<ContentInfo | undefined> {
@@ -80,8 +85,7 @@ export async function authorize(r: S3Request, op: string): Promise<void> {
   if (statements && denies(statements, r, action, resource)) accessDenied();
   const info = await bucketInfo(r);
   const block = publicAccessBlockOf(info);
-  const policyServes = statements !== undefined && !(block.RestrictPublicBuckets && isPublicPolicy(statements));
-  if (policyServes && allows(statements, r, action, resource)) { await authorizeSource(r, op); return; }
+  if (policyLetsIn(statements, block, r, action, resource)) { await authorizeSource(r, op); return; }
   if (!aclsDisabled(info)) {
     const ignore = block.IgnorePublicAcls === true;
     const bucketAcl = bucketAclOf(info, owner);
@@ -123,7 +127,7 @@ async function authorizeSource(r: S3Request, op: string): Promise<void> {
   if (statements && denies(statements, r, action, resource)) accessDenied();
   const info = await bucketInfo(scope, src.bucket);
   const block = publicAccessBlockOf(info);
-  if (statements && !(block.RestrictPublicBuckets && isPublicPolicy(statements)) && allows(statements, r, action, resource)) return;
+  if (policyLetsIn(statements, block, r, action, resource)) return;
   if (aclsDisabled(info)) accessDenied();
   const c = await objectOf(scope, src.bucket, src.key, src.versionId);
   if (!c || !aclAllows(objectAclOf(c, srcOwner), r.requester, 'READ', block.IgnorePublicAcls === true)) accessDenied();

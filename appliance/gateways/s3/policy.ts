@@ -37,7 +37,7 @@ const BASE_OPERATORS = ['Bool', 'IpAddress', 'NotIpAddress', 'StringEquals', 'St
 const OPERATORS = ['Null', ...BASE_OPERATORS, ...BASE_OPERATORS.map((o) => `${o}IfExists`)];
 const knownKey = (key: string): boolean => CONDITION_KEYS.includes(key) || TAG_KEY_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length);
 
-interface Statement {
+export interface Statement {
   effect: 'Allow' | 'Deny';
   /** '*' or principals as given (account, arn:aws:iam::ACCOUNT:root, arn:aws:iam::ACCOUNT:user/ACCESS_KEY) */
   principals: string[];
@@ -119,7 +119,7 @@ export function parsePolicy(text: string, bucket: string): Statement[] {
     if (st.Condition !== undefined) {
       if (typeof st.Condition !== 'object' || st.Condition === null) malformed('Condition must be an object');
       for (const [op, block] of Object.entries(st.Condition as Record<string, unknown>)) {
-        if (!OPERATORS.includes(op.replace(/IfExists$/, '')) || op === 'NullIfExists') throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
+        if (!OPERATORS.includes(op)) throw new S3Error('NotImplemented', `policy condition operator ${op} is not implemented`);
         if (typeof block !== 'object' || block === null) malformed(`Condition ${op} must be an object`);
         for (const [key, v] of Object.entries(block as Record<string, unknown>)) {
           if (!knownKey(key.toLowerCase())) throw new S3Error('NotImplemented', `policy condition key ${key} is not implemented`);
@@ -153,8 +153,7 @@ function blockOf(cidrs: string[]): net.BlockList | undefined {
 export function actionOf(op: string, r: S3Request): string {
   const versioned = r.query.has('versionId');
   switch (op) {
-    case 'HeadObject': case 'GetObjectAttributes': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
-    case 'GetObject': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
+    case 'GetObject': case 'HeadObject': case 'GetObjectAttributes': return versioned ? 's3:GetObjectVersion' : 's3:GetObject';
     case 'CopyObject': case 'PostObject': case 'CreateMultipartUpload': case 'UploadPart': case 'UploadPartCopy': case 'CompleteMultipartUpload': return 's3:PutObject';
     case 'DeleteObject': return versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject';
     case 'ListObjects': case 'ListObjectsV2': case 'HeadBucket': return 's3:ListBucket';
@@ -178,7 +177,7 @@ export function actionOf(op: string, r: S3Request): string {
   }
 }
 
-/** The tags of the object a request names, when a policy condition asks for them (enforcePolicy). */
+/** The tags of the object a request names, when a policy condition asks for them (loadConditionContext). */
 const existingTags = new WeakMap<S3Request, Map<string, string>>();
 
 /** The value of condition key `key` for `r` (undefined: absent). */
