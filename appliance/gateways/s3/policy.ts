@@ -195,7 +195,7 @@ function contextValue(r: S3Request, key: string): string | undefined {
     case 's3:prefix': case 's3:delimiter': case 's3:max-keys': return r.query.get(key.slice(3));
     case 's3:versionid': return r.query.get('versionId');
     case 's3:authtype': return r.auth.presigned ? 'REST-QUERY-STRING' : r.op === 'PostObject' ? 'POST' : 'REST-HEADER';
-    case 's3:signatureversion': return r.auth.scope === '' ? 'AWS' : 'AWS4-HMAC-SHA256';
+    case 's3:signatureversion': return r.auth.anonymous ? undefined : r.auth.sigV2 ? 'AWS' : 'AWS4-HMAC-SHA256';
     default: return key.startsWith('s3:x-amz-') ? r.header(key.slice(3)) : undefined;
   }
 }

@@ -10,11 +10,11 @@ import { S3Error } from '../../../../../appliance/gateways/s3/errors';
 import { allows, denies, isPublicPolicy, parsePolicy } from '../../../../../appliance/gateways/s3/policy';
 
 /** Just what evaluation reads of a request. */
-function request(o: { requester?: string | null; accessKey?: string; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
+function request(o: { requester?: string | null; accessKey?: string; sigV2?: boolean; ip?: string; tls?: boolean; headers?: Record<string, string>; query?: Record<string, string> } = {}): S3Request {
   return {
     storage: { account: 'acct' },
     requester: o.requester === null ? undefined : o.requester ?? 'acct',
-    auth: { accessKey: o.accessKey ?? 'owner-key' },
+    auth: o.requester === null ? { accessKey: '', anonymous: true, scope: '' } : { accessKey: o.accessKey ?? 'owner-key', sigV2: o.sigV2, scope: o.sigV2 ? '' : '20130524/us-east-1/s3/aws4_request' },
     req: { socket: { remoteAddress: o.ip ?? '::ffff:10.1.2.3', encrypted: o.tls ?? false } },
     query: new Map(Object.entries(o.query ?? {})),
     header: (n: string) => o.headers?.[n],
@@ -90,6 +90,13 @@ describe('s3/policy: bucket policies', () => {
     assert.equal(denies(tag, request({ headers: { 'x-amz-tagging': 'Project=Apollo&x=1' } }), 's3:PutObject', obj('k')), false);
     assert.equal(denies(tag, request({ headers: { 'x-amz-tagging': 'project=Apollo' } }), 's3:PutObject', obj('k')), true);
     assert.equal(denies(tag, request(), 's3:PutObject', obj('k')), true);
+    // s3:signatureversion: AWS (V2) or AWS4-HMAC-SHA256; absent for an anonymous request.
+    const v4only = policy(deny({ Condition: { StringNotEquals: { 's3:signatureversion': 'AWS4-HMAC-SHA256' } } }));
+    assert.equal(denies(v4only, request(), 's3:GetObject', obj('k')), false);
+    assert.equal(denies(v4only, request({ sigV2: true }), 's3:GetObject', obj('k')), true);
+    const signed = policy(deny({ Condition: { Null: { 's3:signatureversion': 'true' } } }));
+    assert.equal(denies(signed, request({ requester: null }), 's3:GetObject', obj('k')), true);
+    assert.equal(denies(signed, request({ sigV2: true }), 's3:GetObject', obj('k')), false);
     refused({ Statement: [deny({ Condition: { NumericLessThan: { 's3:max-keys': 'ten' } } })] }, 'MalformedPolicy');
     refused({ Statement: [deny({ Condition: { NullIfExists: { 's3:prefix': 'true' } } })] }, 'NotImplemented');
     refused({ Statement: [deny({ Condition: { StringEquals: { 's3:ExistingObjectTag/': 'x' } } })] }, 'NotImplemented');
