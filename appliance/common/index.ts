@@ -8,3 +8,4 @@ export * from './clock';
 export * from './http';
 export * from './chunk-meta';
 export * from './tls-cert';
+export * from './chunk-file';

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp, ReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ChunkMeta, ChunkPutMeta, ConflictError, InvalidArgumentError, isChunkId, NotFoundError, OioError, toOioError } from '../../common';
+import { chunkFilePath, ChunkMeta, ChunkPutMeta, ConflictError, encodeTrailer, FOOTER_BYTES, FOOTER_MAGIC, InvalidArgumentError, isChunkId, NotFoundError, OioError, readChunkMeta, readExactly, toOioError } from '../../common';
 
 /** File times come from the kernel's coarse clock, up to a tick behind Date.now(). */
 const FS_CLOCK_SLACK_MS = 50;
@@ -31,14 +31,8 @@ const CLEAN_MARK = 'closed-cleanly';
 const CHECKPOINT = 'complete-before';
 const CHECKPOINT_MS = 60_000;
 
-/** Magic at the very end of every chunk file ("OIO1"). */
-const FOOTER_MAGIC = 0x4f494f31;
-const FOOTER_BYTES = 8;
 /** Size of the write batches and read buffers: large, to keep per-call overhead negligible. */
 export const IO_BLOCK = 1024 * 1024;
-/** Tail read in one syscall when opening a chunk (covers footer + usual metadata). */
-const TAIL_GUESS = 4096;
-const MAX_META_BYTES = 1024 * 1024;
 /** With fsync on, written data is flushed in the background every this many bytes. */
 const SYNC_AHEAD_BYTES = 8 * 1024 * 1024;
 
@@ -205,8 +199,7 @@ export class ChunkStore {
 
   /** Path of a chunk file; BAD_REQUEST unless `id` is a chunk id (path safety). */
   chunkPath(id: string): string {
-    if (!isChunkId(id)) throw new InvalidArgumentError('BAD_REQUEST', `invalid chunk id "${id.slice(0, 80)}"`);
-    return path.join(this.dataDir, id.slice(0, 3), id);
+    return chunkFilePath(this.volume, id);
   }
 
   /**
@@ -285,7 +278,7 @@ export class ChunkStore {
     }
     let meta: ChunkMeta;
     try {
-      meta = await readMeta(fh, id);
+      meta = await readChunkMeta(fh, id);
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -419,52 +412,6 @@ async function unfinishedBetween(p: string, since: number, before: number): Prom
     return magic.readUInt32BE(0) !== FOOTER_MAGIC;
   } finally {
     await fh.close();
-  }
-}
-
-/** JSON metadata + footer appended after the data bytes. */
-function encodeTrailer(meta: ChunkMeta): Buffer {
-  const json = Buffer.from(JSON.stringify({ v: 1, ...meta }), 'utf8');
-  const buf = Buffer.allocUnsafe(json.length + FOOTER_BYTES);
-  json.copy(buf, 0);
-  buf.writeUInt32BE(json.length, json.length);
-  buf.writeUInt32BE(FOOTER_MAGIC, json.length + 4);
-  return buf;
-}
-
-async function readMeta(fh: fsp.FileHandle, id: string): Promise<ChunkMeta> {
-  const { size: fileSize } = await fh.stat();
-  const corrupt = (why: string): OioError => new OioError('INTERNAL', `chunk ${id} is corrupt: ${why}`);
-  if (fileSize < FOOTER_BYTES) throw corrupt('no footer');
-  const tailLen = Math.min(fileSize, TAIL_GUESS);
-  let tail = Buffer.allocUnsafe(tailLen);
-  await readExactly(fh, tail, fileSize - tailLen);
-  if (tail.readUInt32BE(tailLen - 4) !== FOOTER_MAGIC) throw corrupt('bad magic');
-  const jsonLen = tail.readUInt32BE(tailLen - 8);
-  if (jsonLen > MAX_META_BYTES || jsonLen + FOOTER_BYTES > fileSize) throw corrupt('bad metadata length');
-  if (jsonLen + FOOTER_BYTES > tailLen) {
-    tail = Buffer.allocUnsafe(jsonLen + FOOTER_BYTES);
-    await readExactly(fh, tail, fileSize - tail.length);
-  }
-  const jsonStart = tail.length - FOOTER_BYTES - jsonLen;
-  let parsed: ChunkMeta & { v?: number };
-  try {
-    parsed = JSON.parse(tail.toString('utf8', jsonStart, jsonStart + jsonLen)) as ChunkMeta & { v?: number };
-  } catch {
-    throw corrupt('bad metadata JSON');
-  }
-  const { v: _version, ...meta } = parsed;
-  const dataSize = fileSize - FOOTER_BYTES - jsonLen;
-  if (meta.chunkSize !== dataSize) throw corrupt(`size ${dataSize} differs from metadata ${meta.chunkSize}`);
-  return meta;
-}
-
-async function readExactly(fh: fsp.FileHandle, buf: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, position + off);
-    if (bytesRead === 0) throw new OioError('INTERNAL', 'unexpected end of chunk file');
-    off += bytesRead;
   }
 }
 
