@@ -18,7 +18,7 @@ import { InvalidArgumentError, OioError, newContentId, nextVersionMicros, newReq
 import type { ChunkInfo, ContainerInfo, ContentInfo, ContentList, NamespaceInfo, PrepareAnswer, ServiceInfo } from '../common/model';
 import { ProxyClient, type AccountInfo, type BucketOwner, type ContainerListPage, type UserInfo } from './remote/proxy';
 import { rawxDelete } from './remote/rawx';
-import { ecMetachunksOf, readEcRange, readRange, splitChunks, unreachableUrls, writeEcMetachunk, writeReplicas, type BadFragment } from './data';
+import { ecMetachunksOf, readEcRange, readRange, splitChunks, unreachableUrls, writeEcMetachunk, writeReplicas, type BadFragment, type LocalVolumes } from './data';
 import { defaultCell, EC_ALGOS, ecMethodFor, isEcMethod, parseEcMethod, preferredAlgo, type EcAlgo, type EcParams } from './ec';
 import { AUTO_POLICIES_PROPERTY, parseAutoPolicies, parseDataSecurity, pickAutoPolicy } from './lb';
 
@@ -32,6 +32,11 @@ export interface ObjectStorageOptions {
   onBadFragment?: (bad: BadFragment) => void;
   /** EC reads: a fragment this much slower than the others is rebuilt instead (ms; 0: off) */
   ecSlowFragmentMs?: number;
+  /**
+   * The rawx of this host (`host:port` → volume folder) whose chunks this client reads from
+   * their files instead of over HTTP: the node's own front ends (see data/chunk-open).
+   */
+  localVolumes?: LocalVolumes;
 }
 
 /** How long namespace info and a container's policy settings are cached for uploads, ms. */
@@ -163,6 +168,7 @@ export class ObjectStorage {
   private readonly fixedReqId: string | undefined;
   private readonly onBadFragment: ((bad: BadFragment) => void) | undefined;
   private readonly ecSlowFragmentMs: number | undefined;
+  private readonly localVolumes: LocalVolumes | undefined;
   private readonly family: FamilyCaches;
   private readonly containerCache: AccountCaches['containers'];
   private readonly placements: AccountCaches['placements'];
@@ -174,6 +180,7 @@ export class ObjectStorage {
     this.fixedReqId = opts.reqId;
     this.onBadFragment = opts.onBadFragment;
     this.ecSlowFragmentMs = opts.ecSlowFragmentMs;
+    this.localVolumes = opts.localVolumes;
     this.family = family ?? { ns: undefined, accounts: new Map() };
     let mine = this.family.accounts.get(this.account);
     if (!mine) {
@@ -192,7 +199,7 @@ export class ObjectStorage {
    * policies, pooled placements), so a request does not pay for them again.
    */
   forAccount(account: string, reqId?: string): ObjectStorage {
-    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs }, this.family);
+    return new ObjectStorage({ proxy: this.proxyAddr, account, reqId: reqId ?? this.fixedReqId, onBadFragment: this.onBadFragment, ecSlowFragmentMs: this.ecSlowFragmentMs, localVolumes: this.localVolumes }, this.family);
   }
 
   /**
@@ -468,8 +475,8 @@ export class ObjectStorage {
     let stream: Readable;
     if (content.size === 0) stream = Readable.from([]);
     else if (isEcMethod(content.chunkMethod)) {
-      stream = readEcRange(ecMetachunksOf(content.chunks), parseEcMethod(content.chunkMethod), start, end, { reqId: this.fixedReqId, onBadFragment: this.onBadFragment, slowFragmentMs: this.ecSlowFragmentMs });
-    } else stream = readRange(metachunksOf(content), start, end);
+      stream = readEcRange(ecMetachunksOf(content.chunks), parseEcMethod(content.chunkMethod), start, end, { reqId: this.fixedReqId, onBadFragment: this.onBadFragment, slowFragmentMs: this.ecSlowFragmentMs, localVolumes: this.localVolumes });
+    } else stream = readRange(metachunksOf(content), start, end, { localVolumes: this.localVolumes });
     return { content, start, end, stream };
   }
 

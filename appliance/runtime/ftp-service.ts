@@ -7,6 +7,7 @@
  * node's proxy through the client library.
  */
 import path from 'node:path';
+import type { LocalVolumes } from '../client/data';
 import { ObjectStorage } from '../client/object-storage';
 import { InvalidArgumentError, isNotFound } from '../common';
 import { startFtpServer, type FtpServerHandle, type FtpUser } from '../../fs-bridge/ftp';
@@ -25,7 +26,7 @@ export class FtpService implements Service {
   readonly type = 'ftp';
   private handle?: FtpServerHandle;
 
-  constructor(private readonly o: { host: string; port: number; proxy: string }) {}
+  constructor(private readonly o: { host: string; port: number; proxy: string; localVolumes?: LocalVolumes }) {}
 
   get addr(): string { return `${this.o.host}:${this.o.port}`; }
 
@@ -33,7 +34,7 @@ export class FtpService implements Service {
     const c = ctx.config;
     const range = parsePortRange(c['ftp.pasv_range']);
     const fixed = c['ftp.users'] as Record<string, FtpUser>;
-    const storage = new ObjectStorage({ proxy: this.o.proxy, account: 'default' });
+    const storage = new ObjectStorage({ proxy: this.o.proxy, account: 'default', localVolumes: this.o.localVolumes });
     // The S3 credential store: an access key logs in with its secret key and gets its account
     // (ftp.users adds names of its own, checked first).
     const users = async (name: string): Promise<FtpUser | undefined> => {

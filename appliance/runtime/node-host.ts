@@ -39,6 +39,15 @@ export function rawxVolumes(config: Config): string[] {
 }
 
 /**
+ * The rawx of this node (`ip:port` → volume folder) whose chunks its front ends read from the
+ * files (node.local_reads; see client/data/chunk-open); empty when off.
+ */
+export function localVolumes(config: Config): Map<string, string> {
+  if (!config['node.local_reads']) return new Map();
+  return new Map(rawxVolumes(config).map((v, i) => [`${config.ip}:${config['rawx.port'] + i}`, v]));
+}
+
+/**
  * Folder (under DATA/rdir) of the rdir base of each volume: the volume folder's name (a disk
  * label on the image, rawx-N otherwise), with `-INDEX` added when two volumes share a name.
  */
@@ -212,27 +221,27 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
         lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'], logDeliveryMs: config['s3.log_delivery_interval'],
         // SSE-S3 master key: the file configured, else a single node's own file (made on first
         // start), a grid's shared secret in etcd.
-        sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid }), 's3');
+        sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid, localVolumes: localVolumes(config) }), 's3');
     }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).
       const { ObjectStorage } = await import('../client/object-storage');
       const { createFileFront } = await import('../../fs-bridge/sftp');
       const files = (ctx: AdminSshContext) => createFileFront({
-        storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'] }),
+        storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'], localVolumes: localVolumes(config) }),
         dataDir: path.join(ctx.dataDir, 'files'), log: ctx.log.child({ component: 'files' }),
       });
       await startOne(new (await import('../gateways/admin-ssh')).AdminSshService({ host: ip, port: config['admin_ssh.port'], files }), 'admin-ssh');
     }
     if (wanted.has('ftp')) {
       // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
-      await startOne(new (await import('./ftp-service')).FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}` }), 'ftp');
+      await startOne(new (await import('./ftp-service')).FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}`, localVolumes: localVolumes(config) }), 'ftp');
     }
     if (wanted.has('nfs')) {
       // NFSv3: one export per container of the account, each on its own bridge.
       const { ObjectStorage } = await import('../client/object-storage');
       const { createBridgeFs } = await import('../../fs-bridge/core');
-      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'] });
+      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'], localVolumes: localVolumes(config) });
       await startOne(new (await import('../../fs-bridge/nfs')).NfsService({
         host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'], accessLog: config.access_log,
         containers: () => listContainers(storage),

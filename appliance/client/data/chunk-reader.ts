@@ -5,10 +5,9 @@
  * and after a failure (refused, 404, 5xx, error mid-stream) the read resumes at the SAME
  * byte offset on the next replica, so no byte is skipped or duplicated.
  */
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError, OioError, toOioError, UnavailableError } from '../../common';
-import { rawxGet } from '../remote';
+import { type LocalVolumes, openChunk } from './chunk-open';
 
 /** One metachunk as the reader needs it. */
 export interface MetachunkReplicas {
@@ -24,6 +23,8 @@ export interface ReadRangeOptions {
   reqId?: string;
   /** socket inactivity timeout per replica, ms */
   timeoutMs?: number;
+  /** chunks of these rawx are read from their files (see chunk-open) */
+  localVolumes?: LocalVolumes;
 }
 
 interface Piece { pos: string; from: number; to: number; replicas: string[] }
@@ -58,7 +59,7 @@ export function readRange(metachunks: MetachunkReplicas[], start: number, end: n
 
 class RangeReader extends Readable {
   private started = false;
-  private current: IncomingMessage | undefined;
+  private current: Readable | undefined;
   private resumeCurrent: (() => void) | undefined;
 
   constructor(private readonly pieces: Piece[], private readonly opts: ReadRangeOptions) {
@@ -103,7 +104,7 @@ class RangeReader extends Readable {
 
   /** Streams [from, to] of one replica into this stream; resolves with to + 1. */
   private async copy(url: string, from: number, to: number): Promise<number> {
-    const g = await rawxGet(url, { start: from, end: to, reqId: this.opts.reqId, timeoutMs: this.opts.timeoutMs });
+    const g = await openChunk(url, { start: from, end: to, reqId: this.opts.reqId, timeoutMs: this.opts.timeoutMs, localVolumes: this.opts.localVolumes });
     const res = g.stream;
     if (g.start !== from || g.end > to) {
       res.destroy();

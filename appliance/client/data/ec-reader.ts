@@ -12,14 +12,13 @@
  * loop. With fewer than k usable fragments the stream fails with UNAVAILABLE naming them.
  */
 import diagnostics from 'node:diagnostics_channel';
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { InvalidArgumentError, OioError, rootLogger, toOioError, UnavailableError } from '../../common';
 import {
   CELL_TRAILER_BYTES, cellOffset, cellSize, codecFor, stripeBytes, stripeDataBytes, type EcParams,
 } from '../ec';
-import { rawxGet } from '../remote';
+import { type LocalVolumes, openChunk } from './chunk-open';
 
 /** One fragment of a metachunk as meta2 lists it. */
 export interface EcFragment {
@@ -60,6 +59,8 @@ export interface ReadEcOptions {
    * timeout). Default DEFAULT_SLOW_FRAGMENT_MS.
    */
   slowFragmentMs?: number;
+  /** fragments on these rawx are read from their files (see chunk-open) */
+  localVolumes?: LocalVolumes;
 }
 
 /** Default of `ReadEcOptions.slowFragmentMs`, ms. */
@@ -88,7 +89,7 @@ export function ecMetachunksOf(chunks: Array<{ url: string; pos: string; size: n
 
 /** Reads cells sequentially from one ranged GET of a fragment. */
 class CellStream {
-  private res: IncomingMessage | undefined;
+  private res: Readable | undefined;
   private readonly parts: Buffer[] = [];
   private buffered = 0;
   private ended = false;
@@ -106,7 +107,7 @@ class CellStream {
   }
 
   private async open(from: number, to: number, opts: ReadEcOptions): Promise<void> {
-    const g = await rawxGet(this.frag.url, { start: from, end: to, reqId: opts.reqId, timeoutMs: opts.timeoutMs });
+    const g = await openChunk(this.frag.url, { start: from, end: to, reqId: opts.reqId, timeoutMs: opts.timeoutMs, localVolumes: opts.localVolumes });
     this.res = g.stream;
     if (g.start !== from || g.end !== to) {
       g.stream.destroy();

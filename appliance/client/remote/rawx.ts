@@ -149,9 +149,12 @@ export async function rawxPut(url: string, body: Readable | Buffer, meta: ChunkP
   return up.result;
 }
 
-/** An opened ranged read: the body stream plus the chunk's metadata. */
-export interface RawxGetResult {
-  stream: IncomingMessage;
+/**
+ * An opened ranged read: the body stream plus the chunk's metadata (the body is an HTTP
+ * answer, or a local chunk file's bytes: see client/data/chunk-open).
+ */
+export interface RawxGetResult<S extends Readable = IncomingMessage> {
+  stream: S;
   meta: Partial<ChunkMeta>;
   /** first byte returned (inclusive) */
   start: number;

@@ -61,6 +61,7 @@ export const SCHEMA = {
   location: { type: 'string', default: '', description: 'Dotted location of this node (room.rack.host); empty: derived from ip.' },
   conscience: { type: 'string', default: '', description: 'Conscience address(es) host:port, comma separated; empty: ip:conscience.port.' },
   'node.services': { type: 'list', default: ['conscience', 'meta0', 'meta1', 'account', 'meta2', 'rawx', 'rdir', 'proxy', 's3', 'admin-ssh'], description: 'Services of the node: `oio node up` runs them in its process (others may run as `oio service run TYPE`); with rdir listed, every rawx feeds the rdir of its volume.' },
+  'node.local_reads': { type: 'bool', default: true, description: 'The node\'s front ends (S3, NFS, FTP, the console\'s files) read the chunks of this node\'s rawx volumes from their files instead of over HTTP (short-circuit reads: a large GET costs about half the CPU); anything the file cannot settle still goes to the rawx.' },
   'node.volume_indexes': { type: 'list', default: [], description: 'Indexes of the volumes (rawx.volumes, else rawx.count) whose rawx and rdir `oio node up` runs in its process; empty: all. The image lists 0 (the boot disk): each data disk runs in its own units (oio-rawx@, oio-rdir@: `oio service run rawx --volume DIR`).' },
   'etcd.endpoints': { type: 'list', default: [], description: 'etcd client endpoints (host:port) of the grid; empty: a single node without coordination.' },
   'etcd.member': { type: 'bool', default: false, description: 'Run an etcd member on this node (the first three nodes of a grid).' },

@@ -8,6 +8,7 @@
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import https from 'node:https';
+import type { LocalVolumes } from '../../client/data';
 import { ObjectStorage } from '../../client/object-storage';
 import { Logger, OioError, ensureCertificate, isNotFound, listenServer, randomHex, type CertificateFiles } from '../../common';
 import { authenticate, queryPairs, type AuthResult, UserLookup } from './auth';
@@ -26,6 +27,8 @@ export interface S3ServiceOptions {
   port: number;
   /** proxy host:port */
   proxy: string;
+  /** the node's rawx whose chunks are read from their files (node.local_reads) */
+  localVolumes?: LocalVolumes;
   /** region answered by GetBucketLocation (signatures of any region are accepted) */
   region?: string;
   /** domains of virtual-hosted style addressing: `<bucket>.<domain>` */
@@ -95,7 +98,7 @@ export class S3Service {
   private gw: GatewayState | undefined;
 
   constructor(private readonly opts: S3ServiceOptions) {
-    this.base = new ObjectStorage({ proxy: opts.proxy, account: 'default' });
+    this.base = new ObjectStorage({ proxy: opts.proxy, account: 'default', localVolumes: opts.localVolumes });
   }
 
   get addr(): string { return `${this.opts.host}:${this.boundPort || this.opts.port}`; }

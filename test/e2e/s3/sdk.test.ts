@@ -5,7 +5,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
@@ -19,6 +21,8 @@ import {
   GetPublicAccessBlockCommand, ListBucketInventoryConfigurationsCommand, ListBucketMetricsConfigurationsCommand, PutBucketEncryptionCommand,
   PutBucketAclCommand, PutBucketPolicyCommand, PutBucketLoggingCommand, PutPublicAccessBlockCommand, PutBucketOwnershipControlsCommand, DeleteBucketOwnershipControlsCommand,
 } from '@aws-sdk/client-s3';
+import { rawxStat } from '../../../appliance/client/remote';
+import { chunkFilePath } from '../../../appliance/common';
 import { dumpLogsOnFailure } from '../../helpers/grid';
 import { ACCESS_KEY, S3Node, SECRET_KEY, bodyOf, bucketName, rejects, startS3Node } from './s3-env';
 import { chunkedPut, presign, signedRequest } from './sigv4-client';
@@ -113,6 +117,31 @@ describe('e2e: S3 gateway with @aws-sdk/client-s3', function () {
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' }));
     await rejects(s3.send(new GetObjectCommand({ Bucket: b, Key: 'dir/obj é.bin' })), 'NoSuchKey', 404);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'never-was' }));
+  });
+
+  it('reads the node\'s chunks from the rawx files (node.local_reads), and fails over when a local file is gone', async () => {
+    const b = await newBucket();
+    const data = randomBytes(9 * MiB + 5);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'two', Body: data, StorageClass: 'STANDARD_IA' }));
+    const rawx = [0, 1].map((i) => ({ addr: `${s3n.node.ip}:${6200 + i}`, volume: path.join(s3n.node.dataDir, 'volumes', `rawx-${i}`) }));
+    const gets = async () => (await Promise.all(rawx.map((r) => rawxStat(r.addr)))).reduce((n, st) => n + st.gets!, 0);
+    const before = await gets();
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'two' })))).equals(data));
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'two', Range: 'bytes=4194000-8388999' })))).equals(data.subarray(4194000, 8389000)));
+    assert.equal(await gets(), before, 'no chunk GET reached a rawx');
+    // One replica of each of the 3 metachunks removed from its volume: the read asks that rawx
+    // (404, which its GET counter does not count) and goes on with the other replica.
+    const content = await s3n.node.client('default').objectHead(b, 'two');
+    const removed = new Set<string>();
+    for (const c of content.chunks) {
+      if (removed.has(c.pos)) continue;
+      const u = new URL(c.url);
+      const r = rawx.find((x) => x.addr === u.host)!;
+      fs.rmSync(chunkFilePath(r.volume, u.pathname.slice(1)));
+      removed.add(c.pos);
+    }
+    assert.equal(removed.size, 3);
+    assert.ok((await bodyOf(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'two' })))).equals(data));
   });
 
   it('answers ranges (single, suffix, open-ended) and 416 InvalidRange', async () => {

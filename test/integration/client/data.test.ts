@@ -1,7 +1,8 @@
 /**
  * Integration tests of the client data path against real rawx services on 127.0.0.1:
  * replicated writes with a quorum (replicas down before and during the upload), the
- * metachunk splitter's boundaries, and ranged reads with replica failover.
+ * metachunk splitter's boundaries, ranged reads with replica failover, and local reads of
+ * the chunks of this host's rawx from their files.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,9 +12,9 @@ import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { MetachunkReplicas, readRange, splitChunks, writeReplicas } from '../../../appliance/client/data';
-import { rawxDelete, rawxHead } from '../../../appliance/client/remote';
-import { ChunkPutMeta, newChunkId, readAll, setLogLevel } from '../../../appliance/common';
+import { MetachunkReplicas, openChunk, readRange, splitChunks, writeReplicas } from '../../../appliance/client/data';
+import { rawxDelete, rawxGet, rawxHead, rawxStat } from '../../../appliance/client/remote';
+import { chunkFilePath, ChunkPutMeta, newChunkId, readAll, setLogLevel } from '../../../appliance/common';
 import type { ChunkInfo } from '../../../appliance/common/model';
 import { RawxService } from '../../../appliance/services/rawx';
 
@@ -309,6 +310,79 @@ describe('client data path', function () {
         assert.match(e.message, /metachunk 2/);
         return true;
       });
+    });
+  });
+  describe('local reads', function () {
+    const local = (): Map<string, string> => new Map(rawx.map((r, i) => [r.addr, dirs[i]!]));
+    const gets = async (): Promise<number> => (await Promise.all(rawx.map((r) => rawxStat(r.addr)))).reduce((n, s) => n + s.gets!, 0);
+    let data: Buffer;
+    let metachunks: MetachunkReplicas[];
+
+    beforeEach(async function () {
+      const cs = 300_000;
+      data = randomBytes(2 * cs + 777);
+      metachunks = [];
+      for await (const mc of splitChunks(Readable.from([data]), cs)) {
+        const r = await writeReplicas(targets(), mc.stream, { ...META, chunkPos: String(mc.pos) }, { quorum: 3 });
+        metachunks.push({ pos: mc.pos, size: r.size, replicas: r.chunks.map((c) => ({ url: c.url })) });
+      }
+    });
+
+    it('reads the chunks of local rawx from their files, ranges included, without asking the rawx', async function () {
+      const before = await gets();
+      for (const [a, b] of [[0, data.length - 1], [5, 299_999], [299_990, 300_010], [data.length - 1, data.length - 1]] as const) {
+        const got = await readAll(readRange(metachunks, a, b, { localVolumes: local() }) as unknown as http.IncomingMessage);
+        assert.ok(got.equals(data.subarray(a, b + 1)), `bytes ${a}-${b}`);
+      }
+      assert.equal(await gets(), before);
+      // The same reads without local volumes go to the rawx (the counter this test relies on).
+      await readAll(readRange(metachunks, 0, data.length - 1) as unknown as http.IncomingMessage);
+      assert.equal(await gets(), before + 3);
+    });
+
+    it('answers what the rawx answers for a range beyond the end, with the chunk\'s metadata', async function () {
+      const url = metachunks[0]!.replicas[0]!.url;
+      const g = await openChunk(url, { start: 10, end: 10_000_000, localVolumes: local() });
+      assert.deepEqual([g.start, g.end, g.size, g.meta.chunkPos, g.meta.contentPath], [10, 299_999, 300_000, '0', 'obj']);
+      assert.ok((await readAll(g.stream as http.IncomingMessage)).equals(data.subarray(10, 300_000)));
+      await assert.rejects(openChunk(url, { start: 300_000, localVolumes: local() }), { code: 'BAD_REQUEST' });
+      await assert.rejects(rawxGet(url, { start: 300_000 }), { code: 'BAD_REQUEST' });
+    });
+
+    it('asks the rawx when the file cannot settle the read: wrong folder, missing or unfinished file', async function () {
+      // A map naming the wrong folder: nothing there, the rawx serves the chunk.
+      const wrong = new Map(rawx.map((r, i) => [r.addr, dirs[(i + 1) % 3]!]));
+      const url0 = metachunks[0]!.replicas[0]!.url;
+      const id0 = new URL(url0).pathname.slice(1);
+      await fsp.rm(chunkFilePath(dirs[1]!, id0), { force: true });
+      const before = await gets();
+      assert.ok((await readAll((await openChunk(url0, { localVolumes: wrong })).stream as http.IncomingMessage)).equals(data.subarray(0, 300_000)));
+      assert.equal(await gets(), before + 1);
+      // A file without its footer (a write in progress) is no chunk: the rawx's answer stands.
+      const id = newChunkId();
+      const unfinished = chunkFilePath(dirs[0]!, id);
+      await fsp.mkdir(path.dirname(unfinished), { recursive: true });
+      await fsp.writeFile(unfinished, randomBytes(1000));
+      const url = `http://${rawx[0]!.addr}/${id}`;
+      const viaRawx = await rawxGet(url).then(() => 'read', (e: { code?: string }) => e.code);
+      assert.notEqual(viaRawx, 'read');
+      await assert.rejects(openChunk(url, { localVolumes: local() }), { code: viaRawx });
+      await fsp.rm(unfinished);
+      await assert.rejects(openChunk(url, { localVolumes: local() }), { code: 'CHUNK_NOT_FOUND' });
+    });
+
+    it('times out a local read that delivers nothing, as the socket timeout does', async function () {
+      const g = await openChunk(metachunks[1]!.replicas[2]!.url, { localVolumes: local(), timeoutMs: 100 });
+      const t0 = Date.now();
+      const err = await new Promise<Error & { code?: string }>((resolve) => g.stream.once('error', resolve));
+      assert.equal(err.code, 'ETIMEDOUT');
+      assert.ok(Date.now() - t0 < 2000);
+    });
+
+    it('fails over to the next replica when the local file is gone', async function () {
+      for (const m of metachunks) await fsp.rm(chunkFilePath(dirs[0]!, new URL(m.replicas[0]!.url).pathname.slice(1)));
+      const got = await readAll(readRange(metachunks, 0, data.length - 1, { localVolumes: local() }) as unknown as http.IncomingMessage);
+      assert.ok(got.equals(data));
     });
   });
 });
