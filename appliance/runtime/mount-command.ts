@@ -15,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ObjectStorage } from '../client/object-storage';
 import { flagStr, parseArgs } from '../cli/args';
-import { InvalidArgumentError, rootLogger, toOioError } from '../common';
+import { InvalidArgumentError, loadConfig, localVolumes, rootLogger, toOioError } from '../common';
 import { createBridgeFs } from '../../fs-bridge/core';
 import { mountFuse } from '../../fs-bridge/fuse';
 
-export const MOUNT_USAGE = 'mount CONTAINER|/ MOUNTPOINT [--foreground] [--proxy ADDR] [--oio-account A] [--state-dir DIR] [--cache-ms 1000] [--allow-other] [--log FILE]';
+export const MOUNT_USAGE = 'mount CONTAINER|/ MOUNTPOINT [--foreground] [--proxy ADDR] [--oio-account A] [--state-dir DIR] [--cache-ms 1000] [--allow-other] [--log FILE] [--config NODE_CONFIG]';
 export const UMOUNT_USAGE = 'umount MOUNTPOINT';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +61,12 @@ export async function mountCommand(argv: string[]): Promise<number> {
 
   const proxy = flagStr(args, 'proxy') ?? process.env.OIO_PROXY ?? '127.0.0.1:6006';
   const account = flagStr(args, 'oio-account', 'account') ?? process.env.OIO_ACCOUNT ?? 'default';
-  const storage = new ObjectStorage({ proxy, account });
+  // On a node (--config: its configuration file, read as `oio node up --config` reads it, with
+  // the environment), the chunks of its own rawx are read from their files, as its other front
+  // ends do (node.local_reads).
+  const configFile = flagStr(args, 'config');
+  const local = configFile !== undefined ? localVolumes(loadConfig({ file: configFile, env: process.env })) : undefined;
+  const storage = new ObjectStorage({ proxy, account, localVolumes: local });
   const whole = container === '/';
   if (!whole) await storage.containerShow(container);
   const stateDir = path.resolve(flagStr(args, 'state-dir') ?? path.join(os.homedir(), '.oio', 'fuse', account));

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Config, Logger, OioError, STATUS_PATH, isNotFound, sleep } from '../common';
+import { Config, localVolumes, Logger, OioError, rawxVolumes, STATUS_PATH, isNotFound, sleep } from '../common';
 import { ConscienceClient } from '../client/remote/conscience';
 import { Agent, type LocalService } from '../../agents/sampler';
 import { RawxService } from '../services/rawx';
@@ -31,20 +31,6 @@ export interface RunningNode {
 /** The node's location: 3 words (room.rack.host); a service adds its own word. */
 export function nodeLocation(config: Config): string {
   return config.location || `room0.rack0.${config.ip.replace(/[.:]/g, '-')}`;
-}
-
-export function rawxVolumes(config: Config): string[] {
-  if (config['rawx.volumes'].length) return config['rawx.volumes'].map((v) => path.resolve(v));
-  return Array.from({ length: config['rawx.count'] }, (_, i) => path.resolve(config.data_dir, 'volumes', `rawx-${i}`));
-}
-
-/**
- * The rawx of this node (`ip:port` → volume folder) whose chunks its front ends read from the
- * files (node.local_reads; see client/data/chunk-open); empty when off.
- */
-export function localVolumes(config: Config): Map<string, string> {
-  if (!config['node.local_reads']) return new Map();
-  return new Map(rawxVolumes(config).map((v, i) => [`${config.ip}:${config['rawx.port'] + i}`, v]));
 }
 
 /**

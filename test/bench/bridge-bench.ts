@@ -133,10 +133,11 @@ async function main(): Promise<void> {
     rows.push(nfs);
     process.stderr.write(`${JSON.stringify(nfs)}\n`);
 
-    // FUSE.
+    // FUSE, mounted as on the image: with the node's configuration, so it reads the node's own
+    // chunks from the rawx files as the gateway does.
     const env = { ...process.env, OIO_PROXY: node.proxy, OIO_ACCOUNT: 'bench' };
     const mnt = tmpDir('bench-mnt-');
-    const mount = () => run(process.execPath, [OIO_MAIN, 'mount', 'vol', mnt, '--state-dir', `${work}/fuse-state`, '--log', `${work}/mount.log`], { env });
+    const mount = () => run(process.execPath, [OIO_MAIN, 'mount', 'vol', mnt, '--state-dir', `${work}/fuse-state`, '--log', `${work}/mount.log`, '--config', node.configFile], { env });
     const umount = () => run(process.execPath, [OIO_MAIN, 'umount', mnt], { env });
     await mount();
     const fuse: Row = { path: 'FUSE (oio mount)' };

@@ -3,7 +3,9 @@
  * objects (PUT, GET, HEAD, LIST) through the gateway with @aws-sdk/client-s3 (large PUTs with a
  * Buffer body and with a file stream) and with presigned requests from Node's plain HTTP client,
  * beside the client library alone on the same node in the same run. Target: large-object throughput
- * through the gateway at least 85% of the client library's. Writes a table to stdout and
+ * through the gateway at least 85% of the client library's. The gateway reads the node's chunks
+ * from the rawx files (node.local_reads); the library, as a client elsewhere would, over HTTP:
+ * large GETs are also measured with the library given the same local reads, and reported beside. Writes a table to stdout and
  * test/bench/s3-results.md. Run: `npm run build && node dist/test/bench/s3-bench.js`.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ObjectStorage } from '../../appliance/client/object-storage';
 import { startS3Node } from '../e2e/s3/s3-env';
 import { presign } from '../e2e/s3/sigv4-client';
 import { median } from './median';
@@ -49,6 +52,9 @@ async function main(): Promise<void> {
     : { access_log: false });
   if (separate) await node.runService('s3');
   const lib = node.client('default');
+  // The library as the node's own front ends use it: the rawx files of this node read directly.
+  const localVolumes = new Map([0, 1].map((i) => [`${node.ip}:${6200 + i}`, path.join(node.dataDir, 'volumes', `rawx-${i}`)]));
+  const libLocal = new ObjectStorage({ proxy: node.proxy, account: 'default', localVolumes });
   const s3 = new S3Client({ endpoint: `http://${node.ip}:6007`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'demo', secretAccessKey: 'demosecretkey123' } });
   const rows: string[][] = [];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 's3-bench-'));
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
       // before it is sent.
       const file = path.join(work, `${label.replace(' ', '')}.bin`);
       fs.writeFileSync(file, data);
-      const t: Record<'libPut' | 's3Put' | 's3FilePut' | 'rawPut' | 'libGet' | 's3Get' | 'rawGet', number[]> = { libPut: [], s3Put: [], s3FilePut: [], rawPut: [], libGet: [], s3Get: [], rawGet: [] };
+      const t: Record<'libPut' | 's3Put' | 's3FilePut' | 'rawPut' | 'libGet' | 'libLocalGet' | 's3Get' | 'rawGet', number[]> = { libPut: [], s3Put: [], s3FilePut: [], rawPut: [], libGet: [], libLocalGet: [], s3Get: [], rawGet: [] };
       for (let round = 0; round < ROUNDS; round++) {
         const k = (i: number) => `${label === '1 MiB' ? 'm' : 'g'}${round}-${i}`;
         t.libPut.push(await timed(() => pool(count, 4, async (i) => { await lib.objectPut('benchlib', k(i), data); })));
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
         })));
         t.rawPut.push(await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'PUT', `/benchs3/r${k(i)}`), 'PUT', data))));
         t.libGet.push(await timed(() => pool(count, 4, async (i) => { const g = await lib.objectGet('benchlib', k(i)); await pipeline(g.stream, sink()); })));
+        t.libLocalGet.push(await timed(() => pool(count, 4, async (i) => { const g = await libLocal.objectGet('benchlib', k(i)); await pipeline(g.stream, sink()); })));
         t.s3Get.push(await timed(() => pool(count, 4, async (i) => { const g = await s3.send(new GetObjectCommand({ Bucket: 'benchs3', Key: k(i) })); await pipeline(g.Body as Readable, sink()); })));
         t.rawGet.push(await timed(() => pool(count, 4, (i) => presignedRequest(presign(creds, host, 'GET', `/benchs3/r${k(i)}`), 'GET'))));
       }
@@ -84,8 +91,9 @@ async function main(): Promise<void> {
       const m = (xs: number[]) => median(xs);
       rows.push(row(`${label} PUT MiB/s`, mb / m(t.libPut), [mb / m(t.s3Put), mb / m(t.s3FilePut), mb / m(t.rawPut)]));
       rows.push(row(`${label} GET MiB/s`, mb / m(t.libGet), [mb / m(t.s3Get), undefined, mb / m(t.rawGet)]));
+      rows.push(row(`${label} GET MiB/s, library with local reads too`, mb / m(t.libLocalGet), [mb / m(t.s3Get), undefined, mb / m(t.rawGet)]));
       const spread = (xs: number[]) => xs.map((x) => (mb / x).toFixed(0)).join(' ');
-      process.stderr.write(`${label} MiB/s by round: PUT lib ${spread(t.libPut)}, SDK ${spread(t.s3Put)}, SDK file ${spread(t.s3FilePut)}, presigned ${spread(t.rawPut)}; GET lib ${spread(t.libGet)}, SDK ${spread(t.s3Get)}, presigned ${spread(t.rawGet)}\n`);
+      process.stderr.write(`${label} MiB/s by round: PUT lib ${spread(t.libPut)}, SDK ${spread(t.s3Put)}, SDK file ${spread(t.s3FilePut)}, presigned ${spread(t.rawPut)}; GET lib ${spread(t.libGet)}, lib local ${spread(t.libLocalGet)}, SDK ${spread(t.s3Get)}, presigned ${spread(t.rawGet)}\n`);
     }
     const small = randomBytes(4096);
     const n = 500;

@@ -57,7 +57,9 @@ describe('fs-bridge FUSE mount with real programs', function () {
     work = tmpDir('fuse-work-');
     logFile = path.join(work, 'mount.log');
     env = { ...process.env, OIO_PROXY: node.proxy, OIO_ACCOUNT: 'fuse' };
-    await oio(['mount', 'vol', mnt, '--state-dir', path.join(work, 'state'), '--log', logFile]);
+    // With the node's configuration, as the image mounts it: the node's chunks are read from
+    // the rawx files (local reads).
+    await oio(['mount', 'vol', mnt, '--state-dir', path.join(work, 'state'), '--log', logFile, '--config', node.configFile]);
     assert.ok(await isMounted(mnt));
   });
   afterEach(function () {

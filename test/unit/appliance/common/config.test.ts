@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseDuration, parseSize, cidOf, prefixOf, validateName, ObjectUrl } from '../../../../appliance/common';
+import { loadConfig, localVolumes, parseDuration, parseSize, cidOf, prefixOf, validateName, ObjectUrl } from '../../../../appliance/common';
 import { tmpDir } from '../../../helpers/tmp';
 
 describe('common/config loader', () => {
@@ -21,6 +21,14 @@ describe('common/config loader', () => {
     assert.equal(c['rawx.count'], 5);
     assert.equal(c.namespace, 'FLAG');
     assert.equal(c['ns.chunk_size'], 1024 * 1024);
+  });
+
+  it('names the rawx of the node read from their files (node.local_reads), none when off', () => {
+    const c = loadConfig({ env: { OIO_IP: '127.0.0.7', OIO_RAWX_COUNT: '2', OIO_DATA_DIR: '/d' } });
+    assert.deepEqual([...localVolumes(c)], [['127.0.0.7:6200', '/d/volumes/rawx-0'], ['127.0.0.7:6201', '/d/volumes/rawx-1']]);
+    const listed = loadConfig({ env: { OIO_IP: '10.0.0.1', OIO_RAWX_VOLUMES: '/srv/oio/a,/srv/oio/b', OIO_RAWX_PORT: '7000' } });
+    assert.deepEqual([...localVolumes(listed)], [['10.0.0.1:7000', '/srv/oio/a'], ['10.0.0.1:7001', '/srv/oio/b']]);
+    assert.equal(localVolumes(loadConfig({ env: { OIO_NODE_LOCAL_READS: 'false' } })).size, 0);
   });
 
   it('refuses a value out of bounds naming the key and the range', () => {
