@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { InvalidArgumentError, OioError, isNotFound, isReservedName, randomHex, type Logger } from '../../appliance/common';
 import type { ContentInfo } from '../../appliance/common/model';
 import type { ObjectStorage } from '../../appliance/client/object-storage';
@@ -775,6 +776,17 @@ class Bridge implements LocalBridgeFs {
     this.readQueue.set(ino, p);
     void p.catch(() => undefined).finally(() => { if (this.readQueue.get(ino) === p) this.readQueue.delete(ino); });
     return p;
+  }
+
+  async readStream(ino: Ino, offset: number): Promise<Readable | undefined> {
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError('BAD_REQUEST', 'bad read offset');
+    const f = this.files.get(ino);
+    if (f && (f.spool || f.spooling || !f.committed)) return undefined;
+    const loc = this.locOf(ino);
+    const c = await this.attrOf(ino, loc);
+    if (c.attr.type === 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'is a directory', { details: { reason: 'is_dir' } });
+    if (offset >= (f ? f.size : c.attr.size)) return Readable.from([]);
+    return (await this.s.objectGet(loc.ctr, loc.path, { start: offset, version: c.version })).stream;
   }
 
   /** Reads [start, end) of a clean file through its read-ahead buffer. */

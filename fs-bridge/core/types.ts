@@ -11,6 +11,7 @@
  * Every method throws OioError with a code from appliance/common/errors; front ends map codes
  * to errno / NFS3ERR_* / FTP replies (errno.ts and each adapter's table).
  */
+import type { Readable } from 'node:stream';
 
 export type Ino = number;
 
@@ -92,6 +93,12 @@ export interface BridgeFs {
   readlink(ino: Ino): Promise<string>;
   /** at most `length` bytes from `offset` (short at end of file) */
   read(ino: Ino, offset: number, length: number): Promise<Buffer>;
+  /**
+   * The bytes from `offset` to the end of a file whose content is all stored, as one stream
+   * (one ranged GET, no read-ahead buffer: a whole-file transfer); undefined when the file has
+   * unsaved bytes (read those with `read`).
+   */
+  readStream(ino: Ino, offset: number): Promise<Readable | undefined>;
   /** spools the bytes; resolves with the count written */
   write(ino: Ino, offset: number, data: Buffer): Promise<number>;
   /** commits spooled writes of the inode as a new version (no-op when clean) */

@@ -133,6 +133,13 @@ export class BridgeFileSystem {
       let pos = opts.start ?? 0;
       let released = false;
       const release = () => { if (!released) { released = true; void b.release(a.ino).catch(() => undefined); } };
+      // A stored file goes out as one ranged GET, as S3 sends it; one with unsaved bytes (being
+      // written through this bridge) is read from its spool, 1 MiB at a time.
+      const whole = await b.readStream(a.ino, pos).catch((e: unknown) => { release(); throw e; });
+      if (whole) {
+        whole.once('close', release);
+        return { stream: whole, clientPath: abs };
+      }
       const stream = new Readable({
         highWaterMark: 1024 * 1024,
         read() {

@@ -5,7 +5,8 @@
  * seen within the cache lifetime, and the account root (containers as directories).
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { ObjectStorage } from '../../../appliance/client/object-storage';
 import { OioError } from '../../../appliance/common';
 import { ROOT_INO, createBridgeFs, errnoOf, withRetry, ERRNO, type LocalBridgeFs, type BridgeFs, type Ino } from '../../../fs-bridge/core';
@@ -102,6 +103,22 @@ describe('fs-bridge/core on a real node', function () {
       const len = 1 + (seed % 300_000);
       assert.ok((await bfs.read(a.ino, off, len)).equals(big.subarray(off, Math.min(big.length, off + len))), `read ${off}+${len}`);
     }
+  });
+
+  it('streams a stored file from an offset in one piece, and leaves a file with unsaved bytes to read()', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    await s.objectPut('share', 'whole.bin', data);
+    const a = await bfs.lookup(ROOT_INO, 'whole.bin');
+    const all = async (r: Readable | undefined) => { const parts: Buffer[] = []; for await (const c of r!) parts.push(c as Buffer); return Buffer.concat(parts); };
+    assert.ok((await all(await bfs.readStream(a.ino, 0))).equals(data));
+    assert.ok((await all(await bfs.readStream(a.ino, 1_000_001))).equals(data.subarray(1_000_001)));
+    assert.equal((await all(await bfs.readStream(a.ino, data.length))).length, 0);
+    await bfs.open(a.ino);
+    await bfs.write(a.ino, 10, Buffer.from('unsaved'));
+    assert.equal(await bfs.readStream(a.ino, 0), undefined);
+    assert.deepEqual(await bfs.read(a.ino, 10, 7), Buffer.from('unsaved'));
+    await bfs.release(a.ino);
+    await assert.rejects(bfs.readStream(ROOT_INO, 0), { code: 'BAD_REQUEST' });
   });
 
   it('refuses rmdir of a non-empty directory, unlinks, rmdirs', async () => {

@@ -142,6 +142,11 @@ export class MemoryBridgeFs implements BridgeFs {
     return n.target;
   }
 
+  /** Nothing here is stored in a grid: every read goes through `read`. */
+  async readStream(): Promise<undefined> {
+    return undefined;
+  }
+
   async read(ino: Ino, offset: number, length: number): Promise<Buffer> {
     const n = this.node(ino);
     if (n.children) throw new OioError('BAD_REQUEST', 'is a directory');
