@@ -9,9 +9,9 @@
  * beyond its end) goes to the rawx over HTTP, which answers it as always. Every other client
  * reads over HTTP.
  */
-import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
-import { chunkFilePath, readChunkMeta } from '../../common';
+import { chunkFilePath, OioError, readChunkMeta } from '../../common';
 import { RAWX_TIMEOUT_MS, rawxGet, type RawxGetResult } from '../remote';
 
 /** rawx address (`host:port`) → folder of the volume it serves, for the rawx of this host. */
@@ -61,8 +61,7 @@ async function openLocal(volume: string, id: string, opts: OpenChunkOptions): Pr
     if (start < 0 || (start >= size && (opts.start !== undefined || size > 0))) { await fh.close(); return undefined; }
     const end = Math.min(opts.end ?? size - 1, size - 1);
     if (end < start) { await fh.close(); return { stream: Readable.from([]), meta, start, end: start - 1, size }; }
-    const stream = createReadStream('', { fd: fh, start, end, highWaterMark: LOCAL_READ_BYTES, autoClose: true });
-    watchIdle(stream, opts.timeoutMs ?? RAWX_TIMEOUT_MS, `${volume}/${id}`);
+    const stream = new LocalChunkStream(fh, start, end, opts.timeoutMs ?? RAWX_TIMEOUT_MS, `${volume}/${id}`);
     return { stream, meta, start, end, size };
   } catch (e) {
     await fh.close().catch(() => undefined);
@@ -70,19 +69,46 @@ async function openLocal(volume: string, id: string, opts: OpenChunkOptions): Pr
   }
 }
 
+/** What LocalChunkStream needs of an open file (a fs.promises FileHandle). */
+export interface ChunkFileHandle {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
 /**
- * Destroys `stream` (ETIMEDOUT) when no byte was read from the file for `ms`, as the socket
- * idle timeout does for a rawx (which also fires when the consumer stops reading): a hung disk
- * fails the read over to another replica.
+ * Bytes [start, end] of an open chunk file, read LOCAL_READ_BYTES at a time, closing the file
+ * at the end. A read of the file that takes `timeoutMs` or more fails the stream (ETIMEDOUT), as
+ * a rawx's socket timeout would: a hung disk fails the read over to another replica. Only the
+ * file's reads are timed: a consumer that stops reading for a while (a slow client) does not
+ * time out.
  */
-function watchIdle(stream: ReadStream, ms: number, what: string): void {
-  if (ms <= 0) return;
-  let seen = stream.bytesRead;
-  let since = Date.now();
-  const timer = setInterval(() => {
-    if (stream.bytesRead !== seen) { seen = stream.bytesRead; since = Date.now(); return; }
-    if (Date.now() - since >= ms) stream.destroy(Object.assign(new Error(`timeout after ${ms} ms reading ${what}`), { code: 'ETIMEDOUT' }));
-  }, Math.max(10, Math.floor(ms / 4)));
-  timer.unref();
-  stream.once('close', () => clearInterval(timer));
+export class LocalChunkStream extends Readable {
+  private pos: number;
+
+  constructor(private readonly fh: ChunkFileHandle, start: number, private readonly end: number, private readonly timeoutMs: number, private readonly what: string) {
+    super({ highWaterMark: LOCAL_READ_BYTES });
+    this.pos = start;
+  }
+
+  override _read(): void {
+    const len = Math.min(LOCAL_READ_BYTES, this.end + 1 - this.pos);
+    if (len <= 0) { this.push(null); return; }
+    const buf = Buffer.allocUnsafe(len);
+    const timer = this.timeoutMs > 0
+      ? setTimeout(() => this.destroy(Object.assign(new Error(`timeout after ${this.timeoutMs} ms reading ${this.what}`), { code: 'ETIMEDOUT' })), this.timeoutMs)
+      : undefined;
+    this.fh.read(buf, 0, len, this.pos).then(({ bytesRead }) => {
+      clearTimeout(timer);
+      if (this.destroyed) return;
+      if (bytesRead === 0) { this.destroy(new OioError('INTERNAL', `unexpected end of chunk file ${this.what}`)); return; }
+      this.pos += bytesRead;
+      this.push(bytesRead < len ? buf.subarray(0, bytesRead) : buf);
+    }, (e: unknown) => { clearTimeout(timer); this.destroy(e as Error); });
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    // Closed in the background: the close of a file whose read hangs waits for that read.
+    this.fh.close().catch(() => undefined);
+    cb(err);
+  }
 }

@@ -12,7 +12,7 @@ import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { MetachunkReplicas, openChunk, readRange, splitChunks, writeReplicas } from '../../../appliance/client/data';
+import { LocalChunkStream, MetachunkReplicas, openChunk, readRange, splitChunks, writeReplicas } from '../../../appliance/client/data';
 import { rawxDelete, rawxGet, rawxHead, rawxStat } from '../../../appliance/client/remote';
 import { chunkFilePath, ChunkPutMeta, newChunkId, readAll, setLogLevel } from '../../../appliance/common';
 import type { ChunkInfo } from '../../../appliance/common/model';
@@ -371,12 +371,22 @@ describe('client data path', function () {
       await assert.rejects(openChunk(url, { localVolumes: local() }), { code: 'CHUNK_NOT_FOUND' });
     });
 
-    it('times out a local read that delivers nothing, as the socket timeout does', async function () {
-      const g = await openChunk(metachunks[1]!.replicas[2]!.url, { localVolumes: local(), timeoutMs: 100 });
+    it('waits for a consumer that stops reading, however long', async function () {
+      const url = metachunks[1]!.replicas[2]!.url;
+      const g = await openChunk(url, { localVolumes: local(), timeoutMs: 100 });
+      await new Promise((r) => setTimeout(r, 400));
+      assert.ok((await readAll(g.stream as http.IncomingMessage)).equals(data.subarray(300_000, 600_000)));
+    });
+
+    it('fails a file read that hangs after the timeout, as a stalled socket does', async function () {
+      let closed = false;
+      const hung = { read: () => new Promise<{ bytesRead: number }>(() => undefined), close: async () => { closed = true; } };
+      const s = new LocalChunkStream(hung, 0, 999, 100, 'hung');
       const t0 = Date.now();
-      const err = await new Promise<Error & { code?: string }>((resolve) => g.stream.once('error', resolve));
+      const err = await new Promise<Error & { code?: string }>((resolve) => { s.once('error', resolve); s.resume(); });
       assert.equal(err.code, 'ETIMEDOUT');
       assert.ok(Date.now() - t0 < 2000);
+      assert.ok(closed);
     });
 
     it('fails over to the next replica when the local file is gone', async function () {
