@@ -192,6 +192,8 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
       await agent.sampleOnce();
     }
     const proxyAddr = started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`;
+    // The front ends below read this node's own chunks from the rawx files (node.local_reads).
+    const ownVolumes = localVolumes(config);
     if (wanted.has('proxy') && wanted.has('account') && config['s3.access_key'] !== '') {
       // The default S3 user (OIO_S3_ACCESS_KEY / OIO_S3_SECRET_KEY), account "default", even
       // when the gateway runs in its own process (`oio service run s3`).
@@ -207,27 +209,27 @@ export async function startNode(config: Config, log: Logger, opts: StartOptions 
         lifecycleIntervalMs: config['s3.lifecycle_interval'], lifecycleDayMs: config['s3.lifecycle_day'], sseCOverHttp: config['s3.sse_c_over_http'], logDeliveryMs: config['s3.log_delivery_interval'],
         // SSE-S3 master key: the file configured, else a single node's own file (made on first
         // start), a grid's shared secret in etcd.
-        sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid, localVolumes: localVolumes(config) }), 's3');
+        sseKeyFile: config['s3.sse_key_file'] || (grid ? undefined : path.join(dataDir, 's3', 'sse-master.key')), sseKeyCreate: !grid, localVolumes: ownVolumes }), 's3');
     }
     if (wanted.has('admin-ssh')) {
       // SFTP/scp of the console: the bridge layer over the console's account (admin_ssh.account).
       const { ObjectStorage } = await import('../client/object-storage');
       const { createFileFront } = await import('../../fs-bridge/sftp');
       const files = (ctx: AdminSshContext) => createFileFront({
-        storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'], localVolumes: localVolumes(config) }),
+        storage: new ObjectStorage({ proxy: proxyAddr, account: config['admin_ssh.account'], localVolumes: ownVolumes }),
         dataDir: path.join(ctx.dataDir, 'files'), log: ctx.log.child({ component: 'files' }),
       });
       await startOne(new (await import('../gateways/admin-ssh')).AdminSshService({ host: ip, port: config['admin_ssh.port'], files }), 'admin-ssh');
     }
     if (wanted.has('ftp')) {
       // Not in the default node.services: a node runs it when listed (or `oio service run ftp`).
-      await startOne(new (await import('./ftp-service')).FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}`, localVolumes: localVolumes(config) }), 'ftp');
+      await startOne(new (await import('./ftp-service')).FtpService({ host: ip, port: config['ftp.port'], proxy: `${ip}:${config['proxy.port']}`, localVolumes: ownVolumes }), 'ftp');
     }
     if (wanted.has('nfs')) {
       // NFSv3: one export per container of the account, each on its own bridge.
       const { ObjectStorage } = await import('../client/object-storage');
       const { createBridgeFs } = await import('../../fs-bridge/core');
-      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'], localVolumes: localVolumes(config) });
+      const storage = new ObjectStorage({ proxy: started.find((s) => s.type === 'proxy')?.addr ?? `${ip}:${config['proxy.port']}`, account: config['nfs.account'], localVolumes: ownVolumes });
       await startOne(new (await import('../../fs-bridge/nfs')).NfsService({
         host: ip, port: config['nfs.port'], portmapPort: config['nfs.portmap'] ? config['nfs.portmap_port'] : undefined, exports: config['nfs.exports'], accessLog: config.access_log,
         containers: () => listContainers(storage),

@@ -94,6 +94,11 @@ interface OpenFile {
   unlinked: boolean;
 }
 
+/** Whether an open file has bytes not stored yet (being spooled, spooled, or never committed): they are read from its spool. */
+function unsaved(f: OpenFile | undefined): f is OpenFile {
+  return f !== undefined && (f.spool !== undefined || f.spooling !== undefined || !f.committed);
+}
+
 /** A directory whose marker (mkdir) or attributes are not written yet (`dirWriteDelayMs`). */
 interface PendingDir {
   ino: Ino;
@@ -753,7 +758,7 @@ class Bridge implements LocalBridgeFs {
   async read(ino: Ino, offset: number, length: number): Promise<Buffer> {
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(length) || length < 0) throw new InvalidArgumentError('BAD_REQUEST', 'bad read range');
     const f = this.files.get(ino);
-    if (f && (f.spool || f.spooling || !f.committed)) {
+    if (unsaved(f)) {
       if (f.spooling) await f.spooling;
       if (!f.spool) await this.spool(f);
       const n = Math.max(0, Math.min(length, f.size - offset));
@@ -763,16 +768,13 @@ class Bridge implements LocalBridgeFs {
       if (bytesRead < n) buf.fill(0, bytesRead);
       return buf;
     }
-    const loc = this.locOf(ino);
-    const c = await this.attrOf(ino, loc);
-    if (c.attr.type === 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'is a directory', { details: { reason: 'is_dir' } });
-    const size = f ? f.size : c.attr.size;
+    const { loc, version, size } = await this.stored(ino, f);
     if (offset >= size || length === 0) return Buffer.alloc(0);
     const end = Math.min(size, offset + length);
     // One remote read of an inode at a time: the kernel sends read-ahead requests in parallel,
     // and each would otherwise fetch its own window; queued, they are served from the buffer.
     const prev = this.readQueue.get(ino);
-    const p = (prev ? prev.catch(() => undefined) : Promise.resolve()).then(() => this.readRemote(ino, loc, c.version, offset, end));
+    const p = (prev ? prev.catch(() => undefined) : Promise.resolve()).then(() => this.readRemote(ino, loc, version, offset, end));
     this.readQueue.set(ino, p);
     void p.catch(() => undefined).finally(() => { if (this.readQueue.get(ino) === p) this.readQueue.delete(ino); });
     return p;
@@ -781,12 +783,18 @@ class Bridge implements LocalBridgeFs {
   async readStream(ino: Ino, offset: number): Promise<Readable | undefined> {
     if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError('BAD_REQUEST', 'bad read offset');
     const f = this.files.get(ino);
-    if (f && (f.spool || f.spooling || !f.committed)) return undefined;
+    if (unsaved(f)) return undefined;
+    const { loc, version, size } = await this.stored(ino, f);
+    if (offset >= size) return Readable.from([]);
+    return (await this.s.objectGet(loc.ctr, loc.path, { start: offset, version })).stream;
+  }
+
+  /** Where a file's stored bytes are, their version and the file's size; BAD_REQUEST for a directory. */
+  private async stored(ino: Ino, f: OpenFile | undefined): Promise<{ loc: Loc; version: number | undefined; size: number }> {
     const loc = this.locOf(ino);
     const c = await this.attrOf(ino, loc);
     if (c.attr.type === 'dir') throw new InvalidArgumentError('BAD_REQUEST', 'is a directory', { details: { reason: 'is_dir' } });
-    if (offset >= (f ? f.size : c.attr.size)) return Readable.from([]);
-    return (await this.s.objectGet(loc.ctr, loc.path, { start: offset, version: c.version })).stream;
+    return { loc, version: c.version, size: f ? f.size : c.attr.size };
   }
 
   /** Reads [start, end) of a clean file through its read-ahead buffer. */

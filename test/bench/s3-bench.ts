@@ -16,6 +16,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ObjectStorage } from '../../appliance/client/object-storage';
+import { loadConfig, localVolumes } from '../../appliance/common';
 import { startS3Node } from '../e2e/s3/s3-env';
 import { presign } from '../e2e/s3/sigv4-client';
 import { median } from './median';
@@ -52,9 +53,9 @@ async function main(): Promise<void> {
     : { access_log: false });
   if (separate) await node.runService('s3');
   const lib = node.client('default');
-  // The library as the node's own front ends use it: the rawx files of this node read directly.
-  const localVolumes = new Map([0, 1].map((i) => [`${node.ip}:${6200 + i}`, path.join(node.dataDir, 'volumes', `rawx-${i}`)]));
-  const libLocal = new ObjectStorage({ proxy: node.proxy, account: 'default', localVolumes });
+  // The library as the node's own front ends use it: the rawx files of this node read directly,
+  // mapped from the node's configuration as the node maps them.
+  const libLocal = new ObjectStorage({ proxy: node.proxy, account: 'default', localVolumes: localVolumes(loadConfig({ file: node.configFile, env: {} })) });
   const s3 = new S3Client({ endpoint: `http://${node.ip}:6007`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'demo', secretAccessKey: 'demosecretkey123' } });
   const rows: string[][] = [];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 's3-bench-'));

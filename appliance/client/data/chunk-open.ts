@@ -56,9 +56,9 @@ async function openLocal(volume: string, id: string, opts: OpenChunkOptions): Pr
   try {
     const meta = await readChunkMeta(fh, id);
     const size = meta.chunkSize;
+    // A start outside the chunk: the rawx's 416 answers it.
+    if (opts.start !== undefined && (opts.start < 0 || opts.start >= size)) { await fh.close(); return undefined; }
     const start = opts.start ?? 0;
-    // A start beyond the end: the rawx's 416 answers it.
-    if (start < 0 || (start >= size && (opts.start !== undefined || size > 0))) { await fh.close(); return undefined; }
     const end = Math.min(opts.end ?? size - 1, size - 1);
     if (end < start) { await fh.close(); return { stream: Readable.from([]), meta, start, end: start - 1, size }; }
     const stream = new LocalChunkStream(fh, start, end, opts.timeoutMs ?? RAWX_TIMEOUT_MS, `${volume}/${id}`);
